@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "ocpp-fleet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ocpp-fleet", targets: ["ocpp-fleet"]),
+        .library(name: "OCPP", targets: ["OCPP"]),
+        .library(name: "ChargePoint", targets: ["ChargePoint"]),
+        .library(name: "Fleet", targets: ["Fleet"]),
+        .library(name: "Telemetry", targets: ["Telemetry"]),
+        .library(name: "CentralSystem", targets: ["CentralSystem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Wire layer: OCPP-J framing, JSON, typed messages. Foundation only.
+        .target(name: "OCPP", swiftSettings: strict),
+        // Sans-IO charge point engine. No sockets, clocks or randomness.
+        .target(name: "ChargePoint", dependencies: ["OCPP"], swiftSettings: strict),
+        // Measurement and reports.
+        .target(
+            name: "Telemetry",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strict
+        ),
+        // Embedded reference CSMS on NIO.
+        .target(
+            name: "CentralSystem",
+            dependencies: [
+                "OCPP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Fleet spec, behaviour profiles, runtime and WebSocket transport.
+        .target(
+            name: "Fleet",
+            dependencies: [
+                "OCPP", "ChargePoint", "Telemetry",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ocpp-fleet",
+            dependencies: [
+                "OCPP", "ChargePoint", "Fleet", "Telemetry", "CentralSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP"], swiftSettings: strict),
+        .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP"], swiftSettings: strict),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(
+            name: "CentralSystemTests",
+            dependencies: [
+                "CentralSystem", "OCPP",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FleetTests",
+            dependencies: [
+                "Fleet", "OCPP", "ChargePoint", "CentralSystem", "Telemetry",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Fleet", "CentralSystem", "Telemetry", "OCPP"],
+            swiftSettings: strict
+        ),
+    ]
+)
