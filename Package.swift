@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "OCPP", targets: ["OCPP"]),
         .library(name: "ChargePoint", targets: ["ChargePoint"]),
         .library(name: "Fleet", targets: ["Fleet"]),
+        .library(name: "FleetSpec", targets: ["FleetSpec"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "CentralSystem", targets: ["CentralSystem"]),
     ],
@@ -27,6 +28,12 @@ let package = Package(
         .target(name: "OCPP", swiftSettings: strict),
         // Sans-IO charge point engine. No sockets, clocks or randomness.
         .target(name: "ChargePoint", dependencies: ["OCPP"], swiftSettings: strict),
+        // Fleet spec: YAML to a validated model, errors with file:line:column.
+        .target(
+            name: "FleetSpec",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         // Measurement and reports.
         .target(
             name: "Telemetry",
@@ -50,7 +57,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "OCPP", "ChargePoint", "Telemetry",
+                "OCPP", "ChargePoint", "Telemetry", "FleetSpec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -63,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "ocpp-fleet",
             dependencies: [
-                "OCPP", "ChargePoint", "Fleet", "Telemetry", "CentralSystem",
+                "OCPP", "ChargePoint", "Fleet", "FleetSpec", "Telemetry", "CentralSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,6 +82,7 @@ let package = Package(
         .testTarget(name: "OCPPTests", dependencies: ["OCPP"], swiftSettings: strict),
         .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
@@ -86,14 +94,14 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: [
-                "Fleet", "OCPP", "ChargePoint", "CentralSystem", "Telemetry",
+                "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Fleet", "CentralSystem", "Telemetry", "OCPP"],
+            dependencies: ["Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP"],
             swiftSettings: strict
         ),
     ]

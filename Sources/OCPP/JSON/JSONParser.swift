@@ -11,12 +11,14 @@ public struct JSONParser {
     public static let maximumDepth = 64
 
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
-        var copy = text
-        return try copy.withUTF8 { buffer throws(Failure) in try parse(buffer) }
+        try parse(Array(text.utf8))
     }
 
     public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buffer throws(Failure) in try parse(buffer) }
+        let result: Result<JSONValue, Failure> = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(Failure) -> JSONValue in try parse(buffer) }
+        }
+        return try result.get()
     }
 
     public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {

@@ -62,7 +62,7 @@ public struct JSONWriter: Sendable {
             return
         }
         separate()
-        append(value.isFinite ? "\(value)" : "0")
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8)
         needsComma = true
     }
 

@@ -6,7 +6,7 @@
 /// |---------------------------------------------|-------------------------------|
 /// | payload not an object, unknown member        | FormationViolation            |
 /// | wrong JSON type, string over its maxLength   | TypeConstraintViolation       |
-/// | value outside an enum, bad date-time, range  | PropertyConstraintViolation   |
+/// | outside an enum, bad date-time, multipleOf   | PropertyConstraintViolation   |
 /// | required member missing, array too short     | OccurenceConstraintViolation  |
 public struct PayloadReader {
     private let members: [(key: String, value: JSONValue)]
@@ -91,6 +91,26 @@ public struct PayloadReader {
         return try numberValue(key, value)
     }
 
+    /// A number with the schema's `multipleOf` (OCPP 1.6 uses 0.1 for charging limits). The
+    /// check allows for binary rounding, so `16.3` passes as the decimal text it was sent as.
+    public func number(_ key: String, multipleOf step: Double) throws(CallError) -> Double {
+        try checkMultiple(key, try number(key), of: step)
+    }
+
+    public func optionalNumber(_ key: String, multipleOf step: Double) throws(CallError) -> Double? {
+        guard let number = try optionalNumber(key) else { return nil }
+        return try checkMultiple(key, number, of: step)
+    }
+
+    private func checkMultiple(_ key: String, _ number: Double, of step: Double) throws(CallError) -> Double {
+        let quotient = number / step
+        // Decimal text, its binary value and the division each round: allow a few ulps.
+        guard quotient.isFinite, abs(quotient - quotient.rounded()) <= 32 * quotient.magnitude.ulp else {
+            throw outOfRange(key, "must be a multiple of \(step), got \(number)")
+        }
+        return number
+    }
+
     private func numberValue(_ key: String, _ value: JSONValue) throws(CallError) -> Double {
         switch value {
         case .integer(let integer): return Double(integer)
@@ -150,12 +170,21 @@ public struct PayloadReader {
     // MARK: nested objects and arrays
 
     public func object<T>(_ key: String, _ decode: (PayloadReader) throws(CallError) -> T, known: [String]) throws(CallError) -> T {
-        try decode(try PayloadReader(try required(key), known: known, path: fieldPath(key)))
+        try decode(try Self.nested(try required(key), known: known, path: fieldPath(key)))
     }
 
     public func optionalObject<T>(_ key: String, _ decode: (PayloadReader) throws(CallError) -> T, known: [String]) throws(CallError) -> T? {
         guard let value = value(key) else { return nil }
-        return try decode(try PayloadReader(value, known: known, path: fieldPath(key)))
+        return try decode(try Self.nested(value, known: known, path: fieldPath(key)))
+    }
+
+    /// A member declared `"type": "object"` that holds another JSON type is a wrong type
+    /// (TypeConstraintViolation); only a payload that is not an object is a FormationViolation.
+    private static func nested(_ value: JSONValue, known: [String], path: String) throws(CallError) -> PayloadReader {
+        guard case .object = value else {
+            throw CallError(.typeConstraintViolation, "'\(path)' must be an object, got \(value.typeName)")
+        }
+        return try PayloadReader(value, known: known, path: path)
     }
 
     /// A required array; `minItems` from the schema.
@@ -186,7 +215,7 @@ public struct PayloadReader {
 
     /// Decodes an array element that is an object.
     public static func element<T>(_ value: JSONValue, path: String, known: [String], _ decode: (PayloadReader) throws(CallError) -> T) throws(CallError) -> T {
-        try decode(try PayloadReader(value, known: known, path: path))
+        try decode(try nested(value, known: known, path: path))
     }
 
     /// Decodes an array element that is a string with a maximum length.

@@ -1,0 +1,193 @@
+import OCPP
+
+/// The OCPP 1.6 Core configuration keys (OCPP 1.6 §9.1) of one charge point, stored
+/// typed and compact: measurand lists are bit sets, not strings. The key table is
+/// shared by every charge point.
+public struct Configuration: Sendable, Equatable {
+    public var allowOfflineTxForUnknownId = false
+    public var authorizationCacheEnabled = true
+    public var authorizeRemoteTxRequests = false
+    public var clockAlignedDataInterval = 0
+    public var connectionTimeOut = 60
+    public var heartbeatInterval = 300
+    public var localAuthorizeOffline = true
+    public var localPreAuthorize = false
+    public var meterValuesAlignedData = MeasurandSet([.energyActiveImportRegister])
+    public var meterValuesSampledData = MeasurandSet([.energyActiveImportRegister, .powerActiveImport])
+    public var meterValueSampleInterval = 60
+    public var resetRetries = 1
+    public var stopTransactionOnEVSideDisconnect = true
+    public var stopTransactionOnInvalidId = true
+    public var stopTxnAlignedData = MeasurandSet([])
+    public var stopTxnSampledData = MeasurandSet([.energyActiveImportRegister])
+    public var transactionMessageAttempts = 3
+    public var transactionMessageRetryInterval = 60
+    public var unlockConnectorOnEVSideDisconnect = true
+    /// Fixed per charge point model, read-only.
+    public let numberOfConnectors: Int
+
+    public init(numberOfConnectors: Int) { self.numberOfConnectors = numberOfConnectors }
+
+    /// Most measurands a *Data key may list (the *MaxLength keys).
+    public static let measurandListMaxLength = 8
+    public static let getConfigurationMaxKeys = 64
+    public static let supportedFeatureProfiles = "Core"
+
+    /// Outcome of setting a key: ChangeConfiguration.conf's status.
+    public enum SetResult: Sendable, Equatable { case accepted, rejected, notSupported }
+
+    /// One configuration key: its name, whether the CSMS may change it, and how to read
+    /// and write it on a `Configuration`.
+    public struct Key: Sendable {
+        public let name: String
+        public let readonly: Bool
+        let get: @Sendable (Configuration) -> String
+        let set: (@Sendable (inout Configuration, String) -> Bool)?
+    }
+
+    private static func bool(_ name: String, _ path: WritableKeyPath<Configuration, Bool> & Sendable) -> Key {
+        Key(name: name, readonly: false, get: { $0[keyPath: path] ? "true" : "false" }, set: { config, text in
+            switch text.lowercased() {
+            case "true": config[keyPath: path] = true; return true
+            case "false": config[keyPath: path] = false; return true
+            default: return false
+            }
+        })
+    }
+
+    private static func integer(_ name: String, _ path: WritableKeyPath<Configuration, Int> & Sendable,
+                                range: ClosedRange<Int> = 0...Int(Int32.max)) -> Key {
+        Key(name: name, readonly: false, get: { String($0[keyPath: path]) }, set: { config, text in
+            guard let value = Int(text.trimmingSpaces), range.contains(value) else { return false }
+            config[keyPath: path] = value
+            return true
+        })
+    }
+
+    private static func measurands(_ name: String, _ path: WritableKeyPath<Configuration, MeasurandSet> & Sendable) -> Key {
+        Key(name: name, readonly: false, get: { $0[keyPath: path].csl }, set: { config, text in
+            guard let set = MeasurandSet(csl: text), set.count <= measurandListMaxLength else { return false }
+            config[keyPath: path] = set
+            return true
+        })
+    }
+
+    private static func constant(_ name: String, _ value: @escaping @Sendable (Configuration) -> String) -> Key {
+        Key(name: name, readonly: true, get: value, set: nil)
+    }
+
+    /// Every key this charge point knows, in the order GetConfiguration lists them.
+    public static let keys: [Key] = [
+        bool("AllowOfflineTxForUnknownId", \.allowOfflineTxForUnknownId),
+        bool("AuthorizationCacheEnabled", \.authorizationCacheEnabled),
+        bool("AuthorizeRemoteTxRequests", \.authorizeRemoteTxRequests),
+        integer("ClockAlignedDataInterval", \.clockAlignedDataInterval),
+        integer("ConnectionTimeOut", \.connectionTimeOut, range: 1...86_400),
+        constant("ConnectorPhaseRotation") { config in
+            (0...config.numberOfConnectors).map { "\($0).RST" }.joined(separator: ",")
+        },
+        constant("GetConfigurationMaxKeys") { _ in String(getConfigurationMaxKeys) },
+        integer("HeartbeatInterval", \.heartbeatInterval),
+        bool("LocalAuthorizeOffline", \.localAuthorizeOffline),
+        bool("LocalPreAuthorize", \.localPreAuthorize),
+        measurands("MeterValuesAlignedData", \.meterValuesAlignedData),
+        constant("MeterValuesAlignedDataMaxLength") { _ in String(measurandListMaxLength) },
+        measurands("MeterValuesSampledData", \.meterValuesSampledData),
+        constant("MeterValuesSampledDataMaxLength") { _ in String(measurandListMaxLength) },
+        integer("MeterValueSampleInterval", \.meterValueSampleInterval),
+        constant("NumberOfConnectors") { String($0.numberOfConnectors) },
+        integer("ResetRetries", \.resetRetries),
+        bool("StopTransactionOnEVSideDisconnect", \.stopTransactionOnEVSideDisconnect),
+        bool("StopTransactionOnInvalidId", \.stopTransactionOnInvalidId),
+        measurands("StopTxnAlignedData", \.stopTxnAlignedData),
+        constant("StopTxnAlignedDataMaxLength") { _ in String(measurandListMaxLength) },
+        measurands("StopTxnSampledData", \.stopTxnSampledData),
+        constant("StopTxnSampledDataMaxLength") { _ in String(measurandListMaxLength) },
+        constant("SupportedFeatureProfiles") { _ in supportedFeatureProfiles },
+        integer("TransactionMessageAttempts", \.transactionMessageAttempts, range: 1...100),
+        integer("TransactionMessageRetryInterval", \.transactionMessageRetryInterval, range: 1...86_400),
+        bool("UnlockConnectorOnEVSideDisconnect", \.unlockConnectorOnEVSideDisconnect),
+    ]
+
+    private static let index: [String: Int] = {
+        var table: [String: Int] = [:]
+        for (position, key) in keys.enumerated() { table[key.name.lowercased()] = position }
+        return table
+    }()
+
+    /// Looks a key up; OCPP key names are case-insensitive (CiString).
+    public static func key(named name: String) -> Key? {
+        index[name.lowercased()].map { keys[$0] }
+    }
+
+    public func value(of key: Key) -> String { key.get(self) }
+
+    /// ChangeConfiguration semantics: unknown → NotSupported, read-only or invalid → Rejected.
+    public mutating func set(_ name: String, to value: String) -> SetResult {
+        guard let key = Self.key(named: name) else { return .notSupported }
+        guard let set = key.set else { return .rejected }
+        return set(&self, value) ? .accepted : .rejected
+    }
+
+    /// GetConfiguration.conf for the requested keys (all when `requested` is nil or empty).
+    public func report(_ requested: [String]?) -> V16.GetConfigurationResponse {
+        guard let requested, !requested.isEmpty else {
+            return V16.GetConfigurationResponse(configurationKey: Self.keys.map(keyValue), unknownKey: nil)
+        }
+        var known: [V16.KeyValue] = []
+        var unknown: [String] = []
+        for name in requested.prefix(Self.getConfigurationMaxKeys) {
+            if let key = Self.key(named: name) { known.append(keyValue(key)) } else { unknown.append(name) }
+        }
+        return V16.GetConfigurationResponse(configurationKey: known.isEmpty ? nil : known,
+                                            unknownKey: unknown.isEmpty ? nil : unknown)
+    }
+
+    private func keyValue(_ key: Key) -> V16.KeyValue {
+        V16.KeyValue(key: key.name, readonly: key.readonly, value: key.get(self))
+    }
+}
+
+/// A set of measurands as a bit set over `V16.Measurand.allCases`.
+public struct MeasurandSet: Sendable, Equatable, Sequence {
+    private var bits: UInt32
+
+    public init(_ measurands: [V16.Measurand]) {
+        bits = 0
+        for measurand in measurands { bits |= Self.bit(measurand) }
+    }
+
+    /// Parses a comma-separated list; nil when any entry is unknown or not simulated.
+    public init?(csl: String) {
+        bits = 0
+        for part in csl.split(separator: ",", omittingEmptySubsequences: true) {
+            guard let measurand = V16.Measurand(rawValue: String(part).trimmingSpaces),
+                  Meter.simulated.contains(measurand) else { return nil }
+            bits |= Self.bit(measurand)
+        }
+    }
+
+    private static let all = Array(V16.Measurand.allCases)
+
+    private static func bit(_ measurand: V16.Measurand) -> UInt32 {
+        1 << UInt32(all.firstIndex(of: measurand) ?? 0)
+    }
+
+    public func contains(_ measurand: V16.Measurand) -> Bool { bits & Self.bit(measurand) != 0 }
+    public var count: Int { bits.nonzeroBitCount }
+    public var isEmpty: Bool { bits == 0 }
+    public var csl: String { map(\.rawValue).joined(separator: ",") }
+
+    public func makeIterator() -> some IteratorProtocol<V16.Measurand> {
+        Self.all.lazy.filter { self.contains($0) }.makeIterator()
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var scalars = Substring(self)
+        while scalars.first == " " { scalars.removeFirst() }
+        while scalars.last == " " { scalars.removeLast() }
+        return String(scalars)
+    }
+}

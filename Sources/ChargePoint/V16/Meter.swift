@@ -1,0 +1,80 @@
+import OCPP
+
+/// The simulated energy meter of one connector: a monotone Wh register integrated from
+/// the power the EV draws, and the samples OCPP asks for.
+struct Meter: Sendable, Equatable {
+    /// Measurands this simulator can produce; a *Data key naming another one is rejected.
+    static let simulated: [V16.Measurand] = [
+        .energyActiveImportRegister, .powerActiveImport, .currentImport, .voltage,
+        .soC, .currentOffered, .powerOffered, .temperature, .frequency,
+    ]
+    static let nominalVoltage = 230.0
+    static let phases = 3.0
+    /// The connector's rating, offered to the EV (22 kW, 3 × 32 A).
+    static let offeredCurrentA = 32.0
+
+    private(set) var energyWh: Double
+    /// Power the EV draws now, in W (0 when suspended or idle).
+    private(set) var powerW: Double = 0
+    private var lastUpdate: Timestamp?
+
+    init(energyWh: Double) { self.energyWh = energyWh }
+
+    /// Integrates energy up to `now`. Call before every reading and every power change.
+    mutating func advance(to now: Timestamp) {
+        if let lastUpdate, now > lastUpdate {
+            energyWh += powerW * Double(now.microseconds - lastUpdate.microseconds) / 3_600_000_000
+        }
+        lastUpdate = now
+    }
+
+    mutating func setPower(_ watts: Double, now: Timestamp) {
+        advance(to: now)
+        powerW = max(0, watts)
+    }
+
+    var registerWh: Int { Int(energyWh) }
+
+    /// One MeterValue with a sampled value per measurand in `set`.
+    func sample(_ set: MeasurandSet, context: V16.ReadingContext, now: Timestamp,
+                session: (ev: EVProfile, startWh: Double)?) -> V16.MeterValue {
+        var values: [V16.SampledValue] = []
+        values.reserveCapacity(set.count)
+        let contextField: V16.ReadingContext? = context == .samplePeriodic ? nil : context
+        for measurand in set {
+            let reading: (String, V16.UnitOfMeasure)
+            switch measurand {
+            case .energyActiveImportRegister: reading = (String(registerWh), .wh)
+            case .powerActiveImport: reading = (String(Int(powerW)), .w)
+            case .currentImport: reading = (Self.decimal(powerW / (Self.nominalVoltage * Self.phases)), .a)
+            case .voltage: reading = ("230", .v)
+            case .currentOffered: reading = (String(Int(Self.offeredCurrentA)), .a)
+            case .powerOffered: reading = (String(Int(Self.offeredCurrentA * Self.nominalVoltage * Self.phases)), .w)
+            case .temperature: reading = ("25", .celsius)
+            case .frequency: reading = ("50", .hertz)
+            case .soC:
+                guard let session else { continue }
+                reading = (String(Int(Self.stateOfCharge(session, energyWh: energyWh))), .percent)
+            default:
+                continue
+            }
+            values.append(V16.SampledValue(value: reading.0, context: contextField, measurand: measurand,
+                                           location: measurand == .soC ? .ev : nil, unit: reading.1))
+        }
+        if values.isEmpty {
+            values.append(V16.SampledValue(value: String(registerWh), context: contextField,
+                                           measurand: .energyActiveImportRegister, unit: .wh))
+        }
+        return V16.MeterValue(timestamp: now, sampledValue: values)
+    }
+
+    static func stateOfCharge(_ session: (ev: EVProfile, startWh: Double), energyWh: Double) -> Double {
+        guard session.ev.batteryWh > 0 else { return 100 }
+        return min(100, session.ev.initialSoC + (energyWh - session.startWh) / session.ev.batteryWh * 100)
+    }
+
+    private static func decimal(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}

@@ -1,0 +1,173 @@
+import OCPP
+
+/// A CALL the charge point wants to make, kept unencoded until it is sent so that a
+/// StopTransaction queued offline picks up the transactionId that arrives later.
+enum PendingCall: Sendable, Equatable {
+    case bootNotification
+    case heartbeat
+    case statusNotification(connector: Int, status: V16.ChargePointStatus, errorCode: V16.ChargePointErrorCode, timestamp: Timestamp)
+    case authorize(connector: Int, idTag: String)
+    case startTransaction(ref: Int, connector: Int, idTag: String, meterStart: Int, timestamp: Timestamp)
+    case stopTransaction(ref: Int, idTag: String?, meterStop: Int, timestamp: Timestamp, reason: V16.StopReason, data: [V16.MeterValue]?)
+    case meterValues(connector: Int, ref: Int?, values: [V16.MeterValue])
+
+    var action: V16.Action {
+        switch self {
+        case .bootNotification: .bootNotification
+        case .heartbeat: .heartbeat
+        case .statusNotification: .statusNotification
+        case .authorize: .authorize
+        case .startTransaction: .startTransaction
+        case .stopTransaction: .stopTransaction
+        case .meterValues: .meterValues
+        }
+    }
+
+    /// Transaction-related messages (OCPP 1.6 §4.7) survive disconnects and are retried.
+    var isTransactionMessage: Bool {
+        switch self {
+        case .startTransaction, .stopTransaction: true
+        case .meterValues(_, let ref, _): ref != nil
+        case .bootNotification, .heartbeat, .statusNotification, .authorize: false
+        }
+    }
+}
+
+/// The outbound side of one OCPP-J connection (OCPP-J 1.6 §4.1.1: one CALL in flight):
+/// a bounded FIFO of pending calls, the call awaiting its answer, and the retry gate.
+struct OutboundQueue: Sendable {
+    struct InFlight: Sendable {
+        var id: String
+        var call: PendingCall
+        var sentAt: Timestamp
+        var deadline: Timestamp
+        var attempt: Int
+    }
+
+    private var items: [PendingCall] = []
+    private var head = 0
+    private(set) var inFlight: InFlight?
+    /// Attempts already made for the call at the head (after a timeout or CALLERROR).
+    private var headAttempts = 0
+    /// Nothing is sent before this time (transaction message retry back-off).
+    private(set) var notBefore: Timestamp?
+    private var nextMessageNumber: UInt64 = 0
+
+    /// Most calls kept while offline; beyond it the oldest non-transaction call goes first.
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { items.count - head }
+    var isIdle: Bool { inFlight == nil }
+
+    var pendingTransactionMessages: Int {
+        var total = inFlight?.call.isTransactionMessage == true ? 1 : 0
+        for index in head..<items.count where items[index].isTransactionMessage { total += 1 }
+        return total
+    }
+
+    /// Appends a call; when full, drops the oldest call that is not transaction-related,
+    /// or else the oldest periodic MeterValues. Returns what was dropped.
+    mutating func enqueue(_ call: PendingCall) -> PendingCall? {
+        var dropped: PendingCall?
+        if count >= capacity {
+            if let victim = (head..<items.count).first(where: { !items[$0].isTransactionMessage })
+                ?? (head..<items.count).first(where: { if case .meterValues = items[$0] { true } else { false } }) {
+                dropped = items.remove(at: victim)
+            } else {
+                return call  // only Start/Stop left: refuse the new call rather than lose an old one
+            }
+        }
+        items.append(call)
+        return dropped
+    }
+
+    mutating func pushFront(_ call: PendingCall) {
+        if head > 0 {
+            head -= 1
+            items[head] = call
+        } else {
+            items.insert(call, at: 0)
+        }
+    }
+
+    /// Takes the next call to send, if the slot is free and the back-off has passed.
+    mutating func next(now: Timestamp, ready: (PendingCall) -> Bool) -> PendingCall? {
+        guard inFlight == nil, count > 0 else { return nil }
+        if let notBefore, now < notBefore { return nil }
+        guard ready(items[head]) else { return nil }
+        let call = items[head]
+        head += 1
+        if head > 32, head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return call
+    }
+
+    mutating func markSent(_ call: PendingCall, now: Timestamp, timeout: Interval) -> String {
+        nextMessageNumber &+= 1
+        let id = String(nextMessageNumber)
+        inFlight = InFlight(id: id, call: call, sentAt: now, deadline: now + timeout, attempt: headAttempts + 1)
+        notBefore = nil
+        return id
+    }
+
+    /// The answer arrived (or the call is abandoned): free the slot.
+    mutating func complete() -> InFlight? {
+        defer { inFlight = nil; headAttempts = 0 }
+        return inFlight
+    }
+
+    /// Puts the in-flight call back at the head to try again after `delay`.
+    mutating func retryInFlight(now: Timestamp, delay: Interval) {
+        guard let flight = inFlight else { return }
+        inFlight = nil
+        pushFront(flight.call)
+        headAttempts = flight.attempt
+        notBefore = now + delay
+    }
+
+    /// On disconnect: an unanswered transaction message goes back to the head (it is
+    /// resent; the CSMS may see it twice, never zero times); other calls are dropped, as
+    /// are queued calls that only make sense on the connection they were made for.
+    mutating func connectionLost() -> InFlight? {
+        var abandoned: InFlight?
+        if let flight = inFlight {
+            inFlight = nil
+            if flight.call.isTransactionMessage {
+                pushFront(flight.call)
+                headAttempts = flight.attempt - 1
+            } else {
+                abandoned = flight
+            }
+        }
+        items = items[head...].filter { call in
+            switch call {
+            case .startTransaction, .stopTransaction, .meterValues, .authorize: true
+            case .bootNotification, .heartbeat, .statusNotification: false
+            }
+        }
+        head = 0
+        notBefore = nil
+        return abandoned
+    }
+
+    /// Removes queued calls matching `predicate` (e.g. Authorize for a connector that gave up).
+    mutating func removeAll(where predicate: (PendingCall) -> Bool) {
+        items = items[head...].filter { !predicate($0) }
+        head = 0
+    }
+
+    func contains(where predicate: (PendingCall) -> Bool) -> Bool {
+        if let flight = inFlight, predicate(flight.call) { return true }
+        return items[head...].contains(where: predicate)
+    }
+
+    var nextDeadline: Timestamp? {
+        if let inFlight { return inFlight.deadline }
+        if count > 0 { return notBefore }
+        return nil
+    }
+}

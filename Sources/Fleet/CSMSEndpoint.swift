@@ -1,0 +1,41 @@
+import Foundation
+
+/// Where charge points connect: the CSMS base URL; each charge point appends `/<id>`
+/// (OCPP-J 1.6 §3.1.1).
+public struct CSMSEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var secure: Bool
+    public var host: String
+    public var port: Int
+    /// Base path without a trailing slash ("" or "/ocpp").
+    public var basePath: String
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(url text: String) throws(Invalid) {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else {
+            throw Invalid(description: "'\(text)' is not a URL (expected ws://host:port/path)")
+        }
+        guard scheme == "ws" || scheme == "wss" else {
+            throw Invalid(description: "'\(text)': scheme must be ws:// or wss://, got \(scheme)://")
+        }
+        guard let host = url.host, !host.isEmpty else { throw Invalid(description: "'\(text)' names no host") }
+        if scheme == "wss" {
+            throw Invalid(description: "'\(text)': wss:// (TLS, security profiles 2 and 3) is not supported yet; use ws://")
+        }
+        self.secure = scheme == "wss"
+        self.host = host
+        self.port = url.port ?? (secure ? 443 : 80)
+        var path = url.path
+        while path.hasSuffix("/") { path.removeLast() }
+        self.basePath = path
+    }
+
+    /// The request path of one charge point.
+    public func path(for chargePointId: String) -> String {
+        "\(basePath)/\(chargePointId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? chargePointId)"
+    }
+
+    public var description: String { "\(secure ? "wss" : "ws")://\(host):\(port)\(basePath)" }
+}

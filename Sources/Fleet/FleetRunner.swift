@@ -1,0 +1,249 @@
+import ChargePoint
+import FleetSpec
+import Logging
+import NIOCore
+import NIOPosix
+import OCPP
+import Synchronization
+import Telemetry
+
+/// Connections open right now across all loops, and the most at once: exact, since
+/// connects and disconnects are rare next to messages.
+final class ConnectionGauge: Sendable {
+    private let current = Atomic<Int>(0)
+    private let peakValue = Atomic<Int>(0)
+
+    func connected() {
+        let now = current.add(1, ordering: .relaxed).newValue
+        var seen = peakValue.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = peakValue.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    func disconnected() { current.subtract(1, ordering: .relaxed) }
+    var now: Int { current.load(ordering: .relaxed) }
+    var peak: Int { peakValue.load(ordering: .relaxed) }
+}
+
+/// State shared by the charge points of one event loop (never across loops).
+final class LoopShared {
+    let telemetry = LoopTelemetry()
+    let clock: FleetClock
+    let endpoint: CSMSEndpoint
+    let gauge: ConnectionGauge
+    let logger: Logger
+    var chargePoints: [SimulatedChargePoint] = []
+    /// When the lag probe should run next; how late it actually runs is the loop's lag.
+    var lagProbeDue: NIODeadline?
+    var lagProbe: RepeatedTask?
+
+    init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, logger: Logger) {
+        self.clock = clock
+        self.endpoint = endpoint
+        self.gauge = gauge
+        self.logger = logger
+    }
+}
+
+@available(*, unavailable)
+extension LoopShared: Sendable {}
+
+/// What a fleet run needs, resolved from the spec and the command line.
+public struct FleetConfiguration: Sendable {
+    public var plans: [ChargePointPlan]
+    public var behaviours: [String: BehaviourSpec]
+    public var endpoint: CSMSEndpoint
+    public var seed: UInt64
+    public var rampUp: Duration
+    public var callTimeout: Duration
+    public var stopTimeout: Duration
+
+    public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
+                rampUp: Duration, callTimeout: Duration, stopTimeout: Duration) {
+        self.plans = plans
+        self.behaviours = behaviours
+        self.endpoint = endpoint
+        self.seed = seed
+        self.rampUp = rampUp
+        self.callTimeout = callTimeout
+        self.stopTimeout = stopTimeout
+    }
+}
+
+/// How the end of a run went.
+public struct FleetOutcome: Sendable {
+    public var telemetry: TelemetrySnapshot
+    public var peakConnected: Int
+    /// Transactions still open, or transaction messages unconfirmed, when the wait ended.
+    public var openTransactions: Int
+    public var unconfirmedTransactionMessages: Int
+    /// The most common reason a connection failed, if any did.
+    public var connectFailures: [String: Int]
+}
+
+/// Runs a fleet: charge points spread round-robin over the loops of one
+/// `MultiThreadedEventLoopGroup`, each confined to its loop for life.
+public final class FleetRunner: Sendable {
+    private let configuration: FleetConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private let clock = FleetClock()
+    private let gauge = ConnectionGauge()
+    private let loops: [LoopSlot]
+
+    public init(configuration: FleetConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        var loops: [LoopSlot] = []
+        for loop in group.makeIterator() {
+            let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, logger: logger)
+            loops.append(LoopSlot(loop: loop, box: NIOLoopBoundBox.makeBoxSendingValue(shared, eventLoop: loop)))
+        }
+        self.loops = loops
+    }
+
+    public var connectedNow: Int { gauge.now }
+    public var peakConnected: Int { gauge.peak }
+
+    private var engineSettings: EngineSettings {
+        EngineSettings(callTimeout: Interval(microseconds: Self.micros(configuration.callTimeout)))
+    }
+
+    static func micros(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+    }
+
+    /// Creates every charge point on its loop and schedules its first connection,
+    /// spread evenly over the ramp-up.
+    public func start() async throws {
+        let plans = configuration.plans
+        let count = plans.count
+        let rampMicros = Self.micros(configuration.rampUp)
+        let settings = engineSettings
+        var starts: [EventLoopFuture<Void>] = []
+        for (loopIndex, slot) in loops.enumerated() {
+            let box = slot.box
+            let mine = stride(from: loopIndex, to: count, by: loops.count).map { plans[$0] }
+            let behaviours = configuration.behaviours
+            let seed = configuration.seed
+            let loopCount = loops.count
+            starts.append(slot.loop.submit {
+                let shared = box.value
+                let isolated = slot.loop.assumeIsolated()
+                for (position, plan) in mine.enumerated() {
+                    let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default
+                    let chargePoint = SimulatedChargePoint(plan: plan, behaviour: behaviour, settings: settings,
+                                                           seed: seed, loop: slot.loop, shared: shared)
+                    shared.chargePoints.append(chargePoint)
+                    let globalPosition = position * loopCount + loopIndex
+                    let offset = count > 1 ? rampMicros * Int64(globalPosition) / Int64(count) : 0
+                    isolated.scheduleTask(in: .microseconds(offset)) { chargePoint.start() }
+                }
+            })
+        }
+        for start in starts { try await start.get() }
+        for slot in loops { startLagProbe(slot) }
+    }
+
+    static let lagProbeInterval = TimeAmount.milliseconds(100)
+
+    /// Samples how late each loop runs a timer: the generator's own saturation, reported so
+    /// that nobody blames the backend for the client's queueing.
+    private func startLagProbe(_ slot: LoopSlot) {
+        let box = slot.box
+        slot.loop.execute {
+            let shared = box.value
+            shared.lagProbeDue = .now() + Self.lagProbeInterval
+            shared.lagProbe = slot.loop.scheduleRepeatedTask(initialDelay: Self.lagProbeInterval,
+                                                             delay: Self.lagProbeInterval) { _ in
+                let shared = box.value
+                let now = NIODeadline.now()
+                if let due = shared.lagProbeDue {
+                    shared.telemetry.eventLoopLagSampled(micros: max(0, (now - due).nanoseconds / 1000))
+                }
+                shared.lagProbeDue = now + Self.lagProbeInterval
+            }
+        }
+    }
+
+    /// Ends the run: no new sessions, every transaction stopped (reason Local), a bounded
+    /// wait for their answers, then a normal close of every WebSocket.
+    public func finish() async -> FleetOutcome {
+        for slot in loops {
+            let box = slot.box
+            try? await slot.loop.submit { box.value.lagProbe?.cancel() }.get()
+        }
+        await forEachChargePoint { $0.finish() }
+        let deadline = ContinuousClock.now + configuration.stopTimeout
+        while ContinuousClock.now < deadline {
+            let pending = await totals()
+            if pending.messages == 0 && pending.open == 0 { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let remaining = await totals()
+        await forEachChargePoint { $0.close() }
+        // Give the close handshakes a moment (bounded by the handler's own grace).
+        let closeDeadline = ContinuousClock.now + .seconds(3)
+        while gauge.now > 0, ContinuousClock.now < closeDeadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        var snapshot = TelemetrySnapshot()
+        var failures: [String: Int] = [:]
+        for slot in loops {
+            let box = slot.box
+            let collected = try? await slot.loop.submit { () -> (TelemetrySnapshot, [String: Int]) in
+                var reasons: [String: Int] = [:]
+                for chargePoint in box.value.chargePoints {
+                    if let failure = chargePoint.failure { reasons[failure.description, default: 0] += 1 }
+                }
+                return (box.value.telemetry.snapshot(), reasons)
+            }.get()
+            if let (part, reasons) = collected {
+                snapshot.merge(part)
+                failures.merge(reasons, uniquingKeysWith: +)
+            }
+        }
+        return FleetOutcome(telemetry: snapshot, peakConnected: gauge.peak, openTransactions: remaining.open,
+                            unconfirmedTransactionMessages: remaining.messages, connectFailures: failures)
+    }
+
+    private func totals() async -> (open: Int, messages: Int) {
+        var open = 0
+        var messages = 0
+        for slot in loops {
+            let box = slot.box
+            let part = try? await slot.loop.submit { () -> (Int, Int) in
+                box.value.chargePoints.reduce((0, 0)) { ($0.0 + $1.openTransactions, $0.1 + $1.pendingTransactionMessages) }
+            }.get()
+            open += part?.0 ?? 0
+            messages += part?.1 ?? 0
+        }
+        return (open, messages)
+    }
+
+    private func forEachChargePoint(_ body: @escaping @Sendable (SimulatedChargePointHandle) -> Void) async {
+        for slot in loops {
+            let box = slot.box
+            try? await slot.loop.submit {
+                for chargePoint in box.value.chargePoints { body(SimulatedChargePointHandle(chargePoint)) }
+            }.get()
+        }
+    }
+}
+
+struct LoopSlot: Sendable {
+    let loop: any EventLoop
+    let box: NIOLoopBoundBox<LoopShared>
+}
+
+/// Lets a `@Sendable` closure act on a charge point while running on its loop.
+struct SimulatedChargePointHandle {
+    fileprivate let chargePoint: SimulatedChargePoint
+    fileprivate init(_ chargePoint: SimulatedChargePoint) { self.chargePoint = chargePoint }
+    func finish() { chargePoint.finish() }
+    func close() { chargePoint.close() }
+}

@@ -1,0 +1,269 @@
+import ChargePoint
+import FleetSpec
+import Logging
+import NIOCore
+import NIOWebSocket
+import OCPP
+import Telemetry
+
+/// The shell around one charge point's engine and driver: it owns the WebSocket, the
+/// single timer and the reconnect policy, and turns engine outputs into I/O. It lives on
+/// one event loop for its whole life and is touched nowhere else.
+final class SimulatedChargePoint: ConnectionDelegate {
+    enum Connection {
+        case idle
+        case connecting(Channel?)
+        case open(Channel)
+        case closing(Channel)
+        case waitingToReconnect
+    }
+
+    let id: String
+    private let loop: any EventLoop
+    private let shared: LoopShared
+    private var engine: ChargePointV16
+    private var driver: SessionDriver
+    private var random: SplitMix64
+    private var connection = Connection.idle
+    private var outputs: [EngineOutput] = []
+    private var spare: [EngineOutput] = []
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: Timestamp?
+    private var reconnectAttempts = 0
+    private var everAccepted = false
+    /// After `finish`: no new connections, no new sessions.
+    private var finishing = false
+    private var lastFailure: ConnectFailure?
+
+    init(plan: ChargePointPlan, behaviour: BehaviourSpec, settings: EngineSettings, seed: UInt64,
+         loop: any EventLoop, shared: LoopShared) {
+        self.id = plan.id
+        self.loop = loop
+        self.shared = shared
+        self.engine = ChargePointV16(
+            identity: ChargePointIdentity(id: plan.id, vendor: plan.vendor, model: plan.model,
+                                          firmwareVersion: plan.firmwareVersion,
+                                          serialNumber: "SIM-\(plan.index)", connectors: plan.connectors),
+            settings: settings)
+        let refused = engine.configure(plan.config.map { ($0.key, $0.value) })
+        if !refused.isEmpty {
+            shared.logger.warning("configuration overrides refused", metadata: ["cp": "\(plan.id)", "keys": "\(refused)"])
+        }
+        self.driver = SessionDriver(behaviour: behaviour, chargePointIndex: plan.index, connectors: plan.connectors, seed: seed)
+        self.random = SplitMix64.stream(seed: seed ^ 0x6E65_7477_6F72_6B00, index: UInt64(plan.index))
+    }
+
+    var isOpen: Bool { if case .open = connection { true } else { false } }
+    var pendingTransactionMessages: Int { engine.pendingTransactionMessages }
+    var openTransactions: Int { engine.openTransactions }
+    var failure: ConnectFailure? { lastFailure }
+
+    // MARK: lifecycle
+
+    func start() {
+        driver.begin(now: shared.clock.now())
+        connect()
+    }
+
+    private func connect() {
+        guard !finishing || engine.pendingTransactionMessages > 0 else { connection = .idle; return }
+        connection = .connecting(nil)
+        WebSocketTransport.connect(self, endpoint: shared.endpoint, path: shared.endpoint.path(for: id),
+                                   subprotocol: ChargePointV16.subprotocol, loop: loop, connectTimeout: .seconds(10))
+    }
+
+    func tcpConnected(channel: any Channel) {
+        guard case .connecting = connection else { return }
+        connection = .connecting(channel)
+        // Bound the HTTP upgrade as well as the TCP connect.
+        loop.assumeIsolated().scheduleTask(in: .seconds(10)) { [weak channel] in
+            guard let channel, channel.isActive else { return }
+            if case .connecting(let pending) = self.connection, pending === channel {
+                self.connectFailed(.handshakeTimeout)
+                channel.close(promise: nil)
+            }
+        }
+        channel.closeFuture.assumeIsolated().whenComplete { _ in
+            if case .connecting(let pending) = self.connection, pending === channel {
+                self.connectFailed(self.lastFailure ?? .closedDuringHandshake)
+            }
+        }
+    }
+
+    func connectFailed(_ failure: ConnectFailure) {
+        switch connection {
+        case .connecting:
+            lastFailure = failure
+            shared.telemetry.connectFailed(reason: failure.description)
+            shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
+            scheduleReconnect()
+        case .idle, .open, .closing, .waitingToReconnect:
+            lastFailure = failure
+        }
+    }
+
+    func webSocketOpened(channel: any Channel) {
+        connection = .open(channel)
+        reconnectAttempts = 0
+        lastFailure = nil
+        shared.telemetry.connected()
+        shared.gauge.connected()
+        drive { engine, _, now, out in engine.connected(now: now, into: &out) }
+    }
+
+    func webSocketClosed() {
+        switch connection {
+        case .open, .closing:
+            shared.telemetry.disconnected()
+            shared.gauge.disconnected()
+            drive { engine, _, now, out in engine.disconnected(now: now, into: &out) }
+            if case .closing = connection, finishing { connection = .idle; return }
+            scheduleReconnect()
+        case .idle, .connecting, .waitingToReconnect:
+            break
+        }
+    }
+
+    func transportError(_ error: any Error) {
+        shared.logger.debug("transport error", metadata: ["cp": "\(id)", "error": "\(error)"])
+    }
+
+    func receivedBinaryFrame() {
+        shared.logger.debug("binary frame ignored", metadata: ["cp": "\(id)"])
+    }
+
+    /// Exponential back-off with jitter from this charge point's own stream, so that a
+    /// backend restart is not met by every charge point at once.
+    private func scheduleReconnect(after fixed: Interval? = nil) {
+        connection = .waitingToReconnect
+        if finishing, engine.pendingTransactionMessages == 0 { connection = .idle; return }
+        let delay: Interval
+        if let fixed {
+            delay = fixed
+        } else {
+            let base = min(30.0, 0.5 * Double(1 << min(reconnectAttempts, 6)))
+            let jitter = 0.5 + Double(random.next() % 1000) / 1000
+            delay = Interval(microseconds: Int64(base * jitter * 1_000_000))
+            reconnectAttempts += 1
+        }
+        loop.assumeIsolated().scheduleTask(in: .microseconds(delay.microseconds)) {
+            if case .waitingToReconnect = self.connection { self.connect() }
+        }
+    }
+
+    // MARK: inputs
+
+    func received(_ bytes: [UInt8]) {
+        drive { engine, _, now, out in engine.received(bytes, now: now, into: &out) }
+    }
+
+    /// End of the run: stop sessions and transactions; the caller waits for confirmations.
+    func finish() {
+        finishing = true
+        driver.stop()
+        drive { engine, _, now, out in engine.stopAllTransactions(now: now, into: &out) }
+    }
+
+    /// Closes the WebSocket with a normal close; no reconnect follows.
+    func close() {
+        finishing = true
+        timer?.cancel()
+        timer = nil
+        switch connection {
+        case .open(let channel):
+            connection = .closing(channel)
+            WebSocketClose.closeNormally(channel, grace: .seconds(2))
+        case .connecting(let channel):
+            channel?.close(promise: nil)
+            connection = .idle
+        case .waitingToReconnect:
+            connection = .idle
+        case .idle, .closing:
+            break
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = nil
+        drive { engine, driver, now, out in
+            engine.tick(now: now, into: &out)
+            driver.tick(now: now, engine: &engine, into: &out)
+        }
+    }
+
+    // MARK: outputs
+
+    /// Runs one input against engine and driver, then performs every output (events may
+    /// make the driver act again), then re-arms the single timer.
+    private func drive(_ body: (inout ChargePointV16, inout SessionDriver, Timestamp, inout [EngineOutput]) -> Void) {
+        let now = shared.clock.now()
+        body(&engine, &driver, now, &outputs)
+        while !outputs.isEmpty {
+            swap(&outputs, &spare)
+            for output in spare { perform(output, now: now) }
+            spare.removeAll(keepingCapacity: true)
+        }
+        rearm()
+    }
+
+    private func perform(_ output: EngineOutput, now: Timestamp) {
+        switch output {
+        case .send(let bytes):
+            guard case .open(let channel) = connection else { return }
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer), promise: nil)
+        case .reboot(let after):
+            if case .open(let channel) = connection {
+                connection = .closing(channel)
+                WebSocketClose.closeNormally(channel, grace: .seconds(2))
+                channel.closeFuture.assumeIsolated().whenComplete { _ in
+                    if !self.finishing || self.engine.pendingTransactionMessages > 0 { self.scheduleReconnect(after: after) }
+                }
+            }
+        case .event(let event):
+            record(event)
+            driver.handle(event, now: now)
+        }
+    }
+
+    private func record(_ event: EngineEvent) {
+        let telemetry = shared.telemetry
+        switch event {
+        case .callSent(let action): telemetry.callSent(action)
+        case .callCompleted(let action, let latency): telemetry.callCompleted(action, latencyMicros: latency.microseconds)
+        case .callErrored(let action, let code, let latency):
+            telemetry.callErrored(action, code: code, latencyMicros: latency.microseconds)
+        case .callTimedOut(let action): telemetry.callTimedOut(action)
+        case .incoming(let action, let errorCode):
+            let name = action.isEmpty ? "(unreadable frame)" : action
+            telemetry.incomingReceived(name)
+            if let errorCode { telemetry.incomingCallError(name, code: errorCode) } else { telemetry.incomingAnswered(name) }
+        case .bootAccepted:
+            if !everAccepted {
+                everAccepted = true
+                telemetry.bootAccepted()
+            }
+        case .transactionStarted: telemetry.transactionStarted()
+        case .transactionStopped: telemetry.transactionStopped()
+        case .transactionMessageDropped(let action):
+            shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
+        case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:
+            break
+        }
+    }
+
+    private func rearm() {
+        guard !(finishing && !isOpen) else { return }
+        let next = [engine.nextWakeup, driver.nextWakeup].compactMap { $0 }.min()
+        guard let next else { return }
+        if let current = timerDeadline, timer != nil, current <= next { return }
+        timer?.cancel()
+        timerDeadline = next
+        timer = loop.assumeIsolated().scheduleTask(deadline: shared.clock.deadline(next)) { self.timerFired() }
+    }
+}
+
+@available(*, unavailable)
+extension SimulatedChargePoint: Sendable {}

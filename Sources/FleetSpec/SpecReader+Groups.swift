@@ -1,0 +1,226 @@
+import Yams
+
+/// A group as read, with what the cross-group checks need to point back into the file.
+struct GroupDraft {
+    var spec: GroupSpec
+    let node: Node
+    let path: String
+    /// False when the entry was not a mapping; such a group takes part in no cross-check.
+    var isMapping = false
+    var nameNode: Node?
+    var behaviourNode: Node?
+    var countIsValid = false
+    var pattern: [IDPattern.Piece]?
+    var patternNode: Node?
+}
+
+extension SpecReader {
+    static let groupKeys = [
+        "name", "count", "idPattern", "vendor", "model", "firmwareVersion", "connectors", "behaviour", "config",
+    ]
+    /// Upper bound of a group's `count`, so a typo cannot plan a billion charge points.
+    static let maxGroupCount = 1_000_000
+    static let maxConnectors = 16
+    /// Longest charge point id: OCPP-J puts it in the URL; 1.6 caps `chargeBoxIdentity` at 48.
+    static let maxIDLength = 48
+    /// IdToken is CiString20 in OCPP 1.6.
+    static let maxIdTagLength = 20
+
+    mutating func readGroups(_ node: Node, _ path: String) -> [GroupDraft] {
+        guard case .sequence(let items) = node else {
+            report(node, path, "must be a list of groups, got \(Self.describe(node))")
+            return []
+        }
+        guard !items.isEmpty else {
+            report(node, path, "must list at least one group")
+            return []
+        }
+        return items.enumerated().map { offset, item in readGroup(item, "\(path)[\(offset)]", number: offset + 1) }
+    }
+
+    private mutating func readGroup(_ node: Node, _ path: String, number: Int) -> GroupDraft {
+        var draft = GroupDraft(spec: GroupSpec(name: "group-\(number)", count: 0, idPattern: ""), node: node, path: path)
+        guard let fields = fields(node, path, allowed: Self.groupKeys) else { return draft }
+        draft.isMapping = true
+        if let value = fields.value("name"), let name = text(value, fields.child("name"), length: 1...100) {
+            draft.spec.name = name
+            draft.nameNode = value
+        }
+        if let value = required(fields, "count"),
+           let count = integer(value, fields.child("count"), in: 1...Self.maxGroupCount) {
+            draft.spec.count = count
+            draft.countIsValid = true
+        }
+        if let value = required(fields, "idPattern"), let pattern = string(value, fields.child("idPattern")) {
+            draft.spec.idPattern = pattern
+            draft.patternNode = value
+            draft.pattern = checkedPattern(
+                pattern, value, fields.child("idPattern"),
+                allowed: IDPattern.isChargePointIDCharacter,
+                rule: "cannot be in a charge point id; use letters, digits and - _ . ~ :"
+            )
+        }
+        if let value = fields.value("vendor"), let vendor = text(value, fields.child("vendor"), length: 1...20) {
+            draft.spec.vendor = vendor
+        }
+        if let value = fields.value("model"), let model = text(value, fields.child("model"), length: 1...20) {
+            draft.spec.model = model
+        }
+        if let value = fields.value("firmwareVersion"),
+           let version = text(value, fields.child("firmwareVersion"), length: 1...50) {
+            draft.spec.firmwareVersion = version
+        }
+        if let value = fields.value("connectors"),
+           let connectors = integer(value, fields.child("connectors"), in: 1...Self.maxConnectors) {
+            draft.spec.connectors = connectors
+        }
+        if let value = fields.value("behaviour"), let behaviour = text(value, fields.child("behaviour"), length: 1...100) {
+            draft.spec.behaviour = behaviour
+            draft.behaviourNode = value
+        }
+        if let value = fields.value("config") {
+            draft.spec.config = readConfig(value, fields.child("config"))
+        }
+        return draft
+    }
+
+    /// Parses an id or idTag pattern, reporting syntax problems and characters `allowed` rejects.
+    mutating func checkedPattern(
+        _ pattern: String, _ node: Node, _ path: String, allowed: (Character) -> Bool, rule: String
+    ) -> [IDPattern.Piece]? {
+        switch IDPattern.parse(pattern) {
+        case .failure(let problem):
+            report(node, path, problem.message)
+            return nil
+        case .success(let pieces):
+            let bad = IDPattern.disallowedCharacters(pieces, allowed: allowed)
+            guard bad.isEmpty else {
+                let list = bad.map { "'\($0)'" }.joined(separator: ", ")
+                report(node, path, "has \(list), which \(rule)")
+                return nil
+            }
+            return pieces
+        }
+    }
+
+    private static let trueWords: Set = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"]
+    private static let falseWords: Set = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"]
+
+    /// OCPP configuration overrides: key (CiString50) → scalar value (CiString500), in file order.
+    /// Plain YAML booleans become `true` / `false`, the spelling OCPP uses.
+    private mutating func readConfig(_ node: Node, _ path: String) -> [ConfigOverride] {
+        guard let fields = fields(node, path, allowed: nil) else { return [] }
+        var overrides: [ConfigOverride] = []
+        for (key, keyNode, value) in fields.entries {
+            let field = fields.child(key)
+            guard (1...50).contains(key.count) else {
+                report(keyNode, field, key.isEmpty
+                    ? "configuration keys must not be empty"
+                    : "configuration keys are at most 50 characters, got \(key.count)")
+                continue
+            }
+            guard case .scalar(let scalar) = value, !Self.isNull(value) else {
+                report(value, field, "must be a string, number or boolean, got \(Self.describe(value))")
+                continue
+            }
+            var text = scalar.string
+            if scalar.style == .plain || scalar.style == .any {
+                if Self.trueWords.contains(text) { text = "true" }
+                if Self.falseWords.contains(text) { text = "false" }
+            }
+            guard text.count <= 500 else {
+                report(value, field, "must be at most 500 characters, got \(text.count)")
+                continue
+            }
+            overrides.append(ConfigOverride(key: key, value: text))
+        }
+        return overrides
+    }
+
+    // MARK: - Cross-checks
+
+    /// Checks what spans sections: unique group names, behaviour references, charge point ids and
+    /// idTag lengths. Returns the behaviours the spec ends up with (built-in default included).
+    mutating func check(groups: [GroupDraft], behaviours: [BehaviourDraft]) -> [String: BehaviourSpec] {
+        var firstGroupNamed: [String: GroupDraft] = [:]
+        for group in groups where group.isMapping {
+            if let first = firstGroupNamed[group.spec.name] {
+                report(group.nameNode ?? group.node, "\(group.path).name",
+                       "duplicate group name '\(group.spec.name)' (also \(first.path))")
+            } else {
+                firstGroupNamed[group.spec.name] = group
+            }
+        }
+
+        var resolved: [String: BehaviourSpec] = [:]
+        for behaviour in behaviours { resolved[behaviour.name] = behaviour.spec }
+        let defined = behaviours.map(\.name)
+        for group in groups where group.isMapping && resolved[group.spec.behaviour] == nil {
+            if group.spec.behaviour == BehaviourSpec.defaultName {
+                resolved[BehaviourSpec.defaultName] = .default
+            } else if let node = group.behaviourNode {
+                report(node, "\(group.path).behaviour", unknownBehaviour(group.spec.behaviour, defined: defined))
+            }
+        }
+
+        // Ids and idTags depend on every group's count, so check them only when all counts are known.
+        guard !groups.isEmpty, groups.allSatisfy(\.countIsValid) else { return resolved }
+        let total = groups.reduce(0) { $0 + $1.spec.count }
+        for behaviour in behaviours {
+            guard let pieces = behaviour.tagPattern, let node = behaviour.tagPatternNode else { continue }
+            let longest = IDPattern.format(pieces, index: total)
+            if longest.count > Self.maxIdTagLength {
+                report(node, "\(behaviour.path).idTagPattern",
+                       "idTags reach \(longest.count) characters ('\(longest)'); the most is \(Self.maxIdTagLength)")
+            }
+        }
+        checkIDs(groups)
+        return resolved
+    }
+
+    private func unknownBehaviour(_ name: String, defined: [String]) -> String {
+        if let guess = suggestion(for: name, among: defined + [BehaviourSpec.defaultName]) {
+            return "unknown behaviour '\(name)'; did you mean '\(guess)'?"
+        }
+        if defined.isEmpty { return "unknown behaviour '\(name)'; the spec defines no behaviours" }
+        return "unknown behaviour '\(name)'; defined: \(defined.sorted().joined(separator: ", "))"
+    }
+
+    /// Every id at most 48 characters and unique across the fleet; one report per group. Only groups
+    /// whose patterns may collide (`IDPattern.mayCollide`) have their ids generated and compared.
+    private mutating func checkIDs(_ groups: [GroupDraft]) {
+        var ranges: [ClosedRange<Int>] = []
+        var last = 0
+        for group in groups {
+            ranges.append((last + 1)...(last + group.spec.count))
+            last += group.spec.count
+        }
+        for (offset, group) in groups.enumerated() {
+            guard let pieces = group.pattern else { continue }
+            let longest = IDPattern.format(pieces, index: ranges[offset].upperBound)
+            if longest.count > Self.maxIDLength {
+                report(group.patternNode, "\(group.path).idPattern",
+                       "ids reach \(longest.count) characters ('\(longest)'); the most is \(Self.maxIDLength)")
+            }
+        }
+        let patterns = groups.compactMap(\.pattern)
+        guard patterns.count == groups.count else { return }
+        let risky = groups.indices.filter { offset in
+            patterns.contains { IDPattern.mayCollide(patterns[offset], $0) }
+        }
+        var owner: [String: (index: Int, path: String)] = [:]
+        owner.reserveCapacity(risky.reduce(0) { $0 + groups[$1].spec.count })
+        for offset in risky {
+            let group = groups[offset]
+            for index in ranges[offset] {
+                let id = IDPattern.format(patterns[offset], index: index)
+                if let earlier = owner[id] {
+                    report(group.patternNode, "\(group.path).idPattern",
+                           "id '\(id)' (index \(index)) is also the id of index \(earlier.index) (\(earlier.path))")
+                    break
+                }
+                owner[id] = (index, group.path)
+            }
+        }
+    }
+}

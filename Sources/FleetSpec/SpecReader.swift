@@ -1,0 +1,357 @@
+import Foundation
+import Yams
+
+extension FleetSpec {
+    /// Reads and validates the spec at `path`; an unreadable file is reported against the path.
+    public static func load(path: String) throws(SpecErrors) -> FleetSpec {
+        func fail(_ message: String) -> SpecErrors {
+            SpecErrors(errors: [SpecError(file: path, line: 1, column: 1, field: "(file)", message: message)])
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such file") }
+        guard !isDirectory.boolValue else { throw fail("is a directory, not a fleet spec file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail("is not valid UTF-8") }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Parses and validates spec text; `file` is only used to label errors.
+    public static func parse(yaml: String, file: String) throws(SpecErrors) -> FleetSpec {
+        var reader = SpecReader(file: file)
+        let spec = reader.read(yaml: yaml)
+        guard let spec, reader.errors.isEmpty else { throw SpecErrors(errors: reader.errorsInFileOrder) }
+        return spec
+    }
+}
+
+/// Walks the composed YAML tree, collecting every problem instead of stopping at the first.
+struct SpecReader {
+    let file: String
+    private(set) var errors: [SpecError] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// Errors sorted by line, then column; errors at one place keep the order they were found in.
+    var errorsInFileOrder: [SpecError] {
+        errors.enumerated().sorted { lhs, rhs in
+            (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
+        }.map(\.element)
+    }
+
+    mutating func report(_ node: Node?, _ field: String, _ message: String) {
+        report(node?.mark, field, message)
+    }
+
+    mutating func report(_ mark: Mark?, _ field: String, _ message: String) {
+        errors.append(SpecError(
+            file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,
+            field: field.isEmpty ? "(root)" : field, message: message
+        ))
+    }
+
+    // MARK: - Document
+
+    static let topLevelKeys = ["csms", "run", "groups", "behaviours"]
+
+    mutating func read(yaml: String) -> FleetSpec? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            reportSyntax(error)
+            return nil
+        } catch {
+            report(nil as Mark?, "(yaml)", "\(error)")
+            return nil
+        }
+        guard let root, !Self.isNull(root) else {
+            report(root, "(root)", "the spec is empty; it needs at least a 'groups' list")
+            return nil
+        }
+        guard let top = fields(root, "", allowed: Self.topLevelKeys) else { return nil }
+        let csmsURL = top.value("csms").flatMap { readCSMS($0, top.child("csms")) }
+        let run = top.value("run").map { readRun($0, top.child("run")) } ?? RunSettings()
+        let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
+        let groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
+        let resolved = check(groups: groups, behaviours: behaviours)
+        guard errors.isEmpty else { return nil }
+        return FleetSpec(csmsURL: csmsURL, run: run, groups: groups.map(\.spec), behaviours: resolved)
+    }
+
+    private mutating func reportSyntax(_ error: YamlError) {
+        switch error {
+        case .scanner(let context, let problem, let mark, let yaml),
+             .parser(let context, let problem, let mark, let yaml),
+             .composer(let context, let problem, let mark, let yaml):
+            if problem == "but found another document" {
+                report(mark, "(yaml)", "a fleet spec is a single YAML document, but another one starts here")
+            } else if Self.character(at: mark, in: yaml) == "\t" {
+                report(mark, "(yaml)", "tabs cannot indent YAML; use spaces")
+            } else {
+                let origin = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+                report(mark, "(yaml)", problem + origin)
+            }
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            report(context.mark, "(yaml)", "duplicate key \(keys) in one mapping")
+        case .reader(let problem, let offset, _, let yaml):
+            let (line, column) = Self.lineAndColumn(of: offset ?? 0, in: yaml)
+            errors.append(SpecError(file: file, line: line, column: column, field: "(yaml)", message: problem))
+        default:
+            report(nil as Mark?, "(yaml)", "\(error)")
+        }
+    }
+
+    /// The Unicode scalar at a mark (line and column from 1, columns in scalars), if any.
+    static func character(at mark: Mark, in text: String) -> Unicode.Scalar? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard mark.line >= 1, mark.line <= lines.count, mark.column >= 1 else { return nil }
+        let scalars = Array(lines[mark.line - 1].unicodeScalars)
+        return mark.column <= scalars.count ? scalars[mark.column - 1] : nil
+    }
+
+    /// Line and column (from 1, columns in Unicode scalars) of a character offset.
+    static func lineAndColumn(of offset: Int, in text: String) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        for char in text.prefix(offset) {
+            if char.isNewline {
+                line += 1
+                column = 1
+            } else {
+                column += char.unicodeScalars.count
+            }
+        }
+        return (line, column)
+    }
+
+    // MARK: - csms and run
+
+    private mutating func readCSMS(_ node: Node, _ path: String) -> String? {
+        guard let csms = fields(node, path, allowed: ["url"]), let urlNode = csms.value("url") else { return nil }
+        let field = csms.child("url")
+        guard let text = string(urlNode, field) else { return nil }
+        let hint = "must be a URL like ws://127.0.0.1:9000/ocpp"
+        guard let components = URLComponents(string: text), let scheme = components.scheme else {
+            report(urlNode, field, "\(hint), got '\(text)'")
+            return nil
+        }
+        guard ["ws", "wss"].contains(scheme.lowercased()) else {
+            report(urlNode, field, "must use ws:// or wss://, got '\(scheme)://'")
+            return nil
+        }
+        guard let host = components.host, !host.isEmpty else {
+            report(urlNode, field, "has no host; \(hint)")
+            return nil
+        }
+        guard components.query == nil, components.fragment == nil else {
+            report(urlNode, field, "must not have a query or fragment: the charge point id is appended to the path")
+            return nil
+        }
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout"]
+
+    private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
+        var run = RunSettings()
+        guard let fields = fields(node, path, allowed: Self.runKeys) else { return run }
+        if let value = fields.value("duration"), let duration = positiveDuration(value, fields.child("duration")) {
+            run.duration = duration
+        }
+        if let value = fields.value("seed"), let seed = unsigned(value, fields.child("seed")) {
+            run.seed = seed
+        }
+        if let value = fields.value("rampUp"), let rampUp = duration(value, fields.child("rampUp")) {
+            run.rampUp = rampUp
+        }
+        if let value = fields.value("callTimeout"), let timeout = positiveDuration(value, fields.child("callTimeout")) {
+            run.callTimeout = timeout
+        }
+        if let value = fields.value("stopTimeout"), let timeout = duration(value, fields.child("stopTimeout")) {
+            run.stopTimeout = timeout
+        }
+        return run
+    }
+
+    // MARK: - Mappings
+
+    /// A mapping's entries, after unknown keys have been reported.
+    struct Fields {
+        let node: Node
+        let path: String
+        let entries: [(key: String, keyNode: Node, value: Node)]
+
+        /// The value at `key`, or `nil` when the key is absent or its value is null.
+        func value(_ key: String) -> Node? {
+            guard let entry = entries.first(where: { $0.key == key }), !SpecReader.isNull(entry.value) else { return nil }
+            return entry.value
+        }
+
+        func keyNode(_ key: String) -> Node? { entries.first { $0.key == key }?.keyNode }
+
+        func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    }
+
+    /// Checks that `node` is a mapping with string keys from `allowed` (any key when `nil`).
+    mutating func fields(_ node: Node, _ path: String, allowed: [String]?) -> Fields? {
+        guard case .mapping(let mapping) = node else {
+            report(node, path, "must be a mapping, got \(Self.describe(node))")
+            return nil
+        }
+        var entries: [(key: String, keyNode: Node, value: Node)] = []
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                report(keyNode, path, "keys must be plain names, got \(Self.describe(keyNode))")
+                continue
+            }
+            let key = scalar.string
+            let keyPath = path.isEmpty ? key : "\(path).\(key)"
+            if let allowed, !allowed.contains(key) {
+                if key == "<<" {
+                    report(keyNode, keyPath, "merge keys are not supported; repeat the keys instead")
+                } else if let guess = suggestion(for: key, among: allowed) {
+                    report(keyNode, keyPath, "unknown key; did you mean '\(guess)'?")
+                } else {
+                    report(keyNode, keyPath, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
+                }
+                continue
+            }
+            entries.append((key, keyNode, value))
+        }
+        return Fields(node: node, path: path, entries: entries)
+    }
+
+    /// The value at `key`, reporting it when absent or null.
+    mutating func required(_ fields: Fields, _ key: String) -> Node? {
+        if let value = fields.value(key) { return value }
+        if let keyNode = fields.keyNode(key) {
+            report(keyNode, fields.child(key), "is required but has no value")
+        } else {
+            report(fields.node, fields.child(key), "is required")
+        }
+        return nil
+    }
+
+    // MARK: - Scalars
+
+    static func isNull(_ node: Node) -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    static func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): isNull(node) ? "nothing" : "'\(scalar.string)'"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    mutating func string(_ node: Node, _ path: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            report(node, path, "must be a string, got \(Self.describe(node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// A string whose length (in characters) is in `range`.
+    mutating func text(_ node: Node, _ path: String, length range: ClosedRange<Int>) -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard range.contains(text.count) else {
+            if text.isEmpty {
+                report(node, path, "must not be empty")
+            } else {
+                report(node, path, "must be at most \(range.upperBound) characters, got \(text.count)")
+            }
+            return nil
+        }
+        return text
+    }
+
+    mutating func integer(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(node, path) else { return nil }
+        guard let value = Int(text) else {
+            report(node, path, "must be an integer, got '\(text)'")
+            return nil
+        }
+        guard range.contains(value) else {
+            let bounds = range.upperBound == .max ? ">= \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
+            report(node, path, "must be \(bounds), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func unsigned(_ node: Node, _ path: String) -> UInt64? {
+        guard let text = string(node, path) else { return nil }
+        guard let value = UInt64(text) else {
+            report(node, path, "must be an integer in 0...\(UInt64.max), got '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    /// A finite decimal number (`7`, `7.5`, `1e3`).
+    mutating func number(_ node: Node, _ path: String) -> Double? {
+        guard let text = string(node, path) else { return nil }
+        guard let value = Double(text), value.isFinite else {
+            report(node, path, "must be a number, got '\(text)'")
+            return nil
+        }
+        return value
+    }
+
+    static let durationHint = "must be a duration like 500ms, 40s, 15m, 8h, 1h30m or whole seconds"
+
+    mutating func duration(_ node: Node, _ path: String) -> Duration? {
+        guard let text = string(node, path) else { return nil }
+        guard let duration = parseDuration(text) else {
+            report(node, path, "\(Self.durationHint), got '\(text)'")
+            return nil
+        }
+        return duration
+    }
+
+    mutating func positiveDuration(_ node: Node, _ path: String) -> Duration? {
+        guard let value = duration(node, path) else { return nil }
+        guard value > .zero else {
+            report(node, path, "must be > 0, got \(formatDuration(value))")
+            return nil
+        }
+        return value
+    }
+}
+
+/// The candidate closest to `word` (case-insensitive edit distance), if it is close enough to be
+/// a plausible typo: at most a third of the word's length, and at least 1.
+func suggestion(for word: String, among candidates: [String]) -> String? {
+    let lowered = Array(word.lowercased())
+    let limit = max(1, lowered.count / 3)
+    let scored = candidates.map { ($0, editDistance(lowered, Array($0.lowercased()))) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else { return nil }
+    return best.0
+}
+
+/// Levenshtein distance.
+func editDistance(_ lhs: [Character], _ rhs: [Character]) -> Int {
+    guard !lhs.isEmpty else { return rhs.count }
+    guard !rhs.isEmpty else { return lhs.count }
+    var previous = Array(0...rhs.count)
+    var current = previous
+    for i in 1...lhs.count {
+        current[0] = i
+        for j in 1...rhs.count {
+            let substitution = previous[j - 1] + (lhs[i - 1] == rhs[j - 1] ? 0 : 1)
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+        }
+        swap(&previous, &current)
+    }
+    return previous[rhs.count]
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+extension RunReport {
+    /// Combines the reports of shards that ran side by side into one fleet report.
+    ///
+    /// Exact: counters add, histograms are decoded, added and re-encoded, and every percentile,
+    /// per-call and per-charge-point figure is recomputed from the merged totals. Approximate,
+    /// and documented as such in docs/report-schema.md:
+    /// - `chargePoints.connected` becomes the sum of the shards' peaks, an upper bound on the
+    ///   fleet's concurrent peak (shards may peak at different moments);
+    /// - `startedAt` is the earliest start and `durationSeconds` runs to the latest end;
+    /// - `client.availableCores` and `client.cpuUtilization` are dropped (shards may share
+    ///   machines), but each shard's saturation warnings are kept.
+    ///
+    /// Throws ``MergeError`` when the schema versions differ or a histogram does not decode.
+    public mutating func merge(_ other: RunReport) throws {
+        guard schemaVersion == other.schemaVersion else {
+            throw MergeError.schemaVersionMismatch(schemaVersion, other.schemaVersion)
+        }
+        mergeTiming(other)
+        var notes: [String] = []
+        if seed != other.seed {
+            notes.append("merged reports have different seeds (\(seed) and \(other.seed)); seed shows the first")
+        }
+        if csms != other.csms {
+            notes.append("merged reports ran against different CSMSs (\(csms.url) and \(other.csms.url)); csms shows the first")
+        }
+
+        chargePoints.configured += other.chargePoints.configured
+        chargePoints.connected += other.chargePoints.connected
+        chargePoints.bootAccepted += other.chargePoints.bootAccepted
+        chargePoints.connectFailures.addCounts(
+            other.chargePoints.connectFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        chargePoints.connectionsOpened += other.chargePoints.connectionsOpened
+        chargePoints.connectionsClosed += other.chargePoints.connectionsClosed
+
+        for (name, action) in other.actions {
+            if actions[name] == nil {
+                actions[name] = action
+            } else {
+                try actions[name]!.merge(action, name: name)
+            }
+        }
+        for (name, incomingAction) in other.incoming {
+            incoming[name, default: Incoming(received: 0, answered: 0, callErrors: 0, callErrorsByCode: [:])]
+                .merge(incomingAction)
+        }
+        transactions.started += other.transactions.started
+        transactions.stopped += other.transactions.stopped
+        try client.merge(other.client, connected: chargePoints.connected)
+
+        for warning in other.warnings + notes where !warnings.contains(warning) {
+            warnings.append(warning)
+        }
+    }
+
+    private mutating func mergeTiming(_ other: RunReport) {
+        guard let start = Self.parseRFC3339(startedAt), let otherStart = Self.parseRFC3339(other.startedAt) else {
+            durationSeconds = max(durationSeconds, other.durationSeconds)
+            return
+        }
+        let end = max(start.addingTimeInterval(durationSeconds), otherStart.addingTimeInterval(other.durationSeconds))
+        let first = min(start, otherStart)
+        if otherStart < start { startedAt = other.startedAt }
+        durationSeconds = end.timeIntervalSince(first)
+    }
+
+    /// Why two reports cannot be merged.
+    public enum MergeError: Error, Equatable, CustomStringConvertible {
+        case schemaVersionMismatch(Int, Int)
+        case invalidHistogram(field: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case let .schemaVersionMismatch(mine, theirs):
+                "cannot merge report schema version \(theirs) into version \(mine)"
+            case let .invalidHistogram(field, reason):
+                "cannot merge \(field): \(reason)"
+            }
+        }
+    }
+}
+
+extension RunReport.Action {
+    mutating func merge(_ other: RunReport.Action, name: String) throws {
+        sent += other.sent
+        completed += other.completed
+        callErrors += other.callErrors
+        callErrorsByCode.addCounts(other.callErrorsByCode, limit: TelemetrySnapshot.Limits.errorCodes)
+        timeouts += other.timeouts
+        (latencyMicros, histogram) = try mergedLatency(
+            histogram, other.histogram, field: "actions.\(name).histogram")
+        (callErrorLatencyMicros, callErrorHistogram) = try mergedLatency(
+            callErrorHistogram, other.callErrorHistogram, field: "actions.\(name).callErrorHistogram")
+    }
+}
+
+extension RunReport.Incoming {
+    mutating func merge(_ other: RunReport.Incoming) {
+        received += other.received
+        answered += other.answered
+        callErrors += other.callErrors
+        callErrorsByCode.addCounts(other.callErrorsByCode, limit: TelemetrySnapshot.Limits.errorCodes)
+    }
+}
+
+extension RunReport.Client {
+    mutating func merge(_ other: RunReport.Client, connected: Int) throws {
+        cpuSeconds = sum(cpuSeconds, other.cpuSeconds)
+        peakRSSBytes = sum(peakRSSBytes, other.peakRSSBytes)
+        baselineRSSBytes = sum(baselineRSSBytes, other.baselineRSSBytes)
+        callsHandled += other.callsHandled
+        availableCores = nil
+        cpuUtilization = nil
+        (eventLoopLagMicros, eventLoopLagHistogram) = try mergedLatency(
+            eventLoopLagHistogram, other.eventLoopLagHistogram, field: "client.eventLoopLagHistogram")
+        deriveRatios(connected: connected)
+    }
+}
+
+/// The sum when both sides measured it; otherwise not measured.
+private func sum<Number: AdditiveArithmetic>(_ lhs: Number?, _ rhs: Number?) -> Number? {
+    guard let lhs, let rhs else { return nil }
+    return lhs + rhs
+}
+
+/// Decodes, adds and re-encodes two optional histogram texts, with the merged summary.
+private func mergedLatency(
+    _ lhs: String?, _ rhs: String?, field: String
+) throws(RunReport.MergeError) -> (LatencySummary?, String?) {
+    var merged: LatencyHistogram?
+    for text in [lhs, rhs].compactMap(\.self) {
+        do {
+            merged.add(try LatencyHistogram(encoded: text))
+        } catch {
+            throw .invalidHistogram(field: field, reason: error.reason)
+        }
+    }
+    guard let merged, !merged.isEmpty else { return (nil, nil) }
+    return (merged.summary, merged.encoded())
+}

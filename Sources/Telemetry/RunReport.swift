@@ -1,0 +1,400 @@
+import Foundation
+
+/// The JSON report of one run (or of several shards merged): the user-facing contract,
+/// documented field by field in docs/report-schema.md.
+///
+/// A number the tool did not measure is absent (nil), never a default 0: no calls, no
+/// `cpuMicrosPerCall`; no CALLRESULT for an action, no `latencyMicros` for it.
+public struct RunReport: Sendable, Codable, Equatable {
+    /// The version of this layout; bumped on any incompatible change.
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var tool: Tool
+    /// The fleet seed every charge point's random stream derives from.
+    public var seed: UInt64
+    /// When the run started, RFC 3339 in UTC with milliseconds (`2025-06-01T12:00:00.000Z`).
+    public var startedAt: String
+    /// Measured wall-clock duration of the run, in seconds.
+    public var durationSeconds: Double
+    public var csms: CSMS
+    public var chargePoints: ChargePoints
+    /// CALLs the charge points sent, by action name.
+    public var actions: [String: Action]
+    /// CALLs the CSMS sent to the charge points, by action name.
+    public var incoming: [String: Incoming]
+    public var transactions: Transactions
+    /// What the load generator itself cost.
+    public var client: Client
+    /// Reasons to distrust the figures above (the generator saturated, …), in plain words.
+    public var warnings: [String]
+
+    public init(
+        schemaVersion: Int = RunReport.currentSchemaVersion, tool: Tool, seed: UInt64, startedAt: String,
+        durationSeconds: Double, csms: CSMS, chargePoints: ChargePoints, actions: [String: Action],
+        incoming: [String: Incoming], transactions: Transactions, client: Client, warnings: [String]
+    ) {
+        self.schemaVersion = schemaVersion
+        self.tool = tool
+        self.seed = seed
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.csms = csms
+        self.chargePoints = chargePoints
+        self.actions = actions
+        self.incoming = incoming
+        self.transactions = transactions
+        self.client = client
+        self.warnings = warnings
+    }
+
+    public struct Tool: Sendable, Codable, Equatable {
+        public var name: String
+        public var version: String
+        public init(name: String = "ocpp-fleet", version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    /// The system under test.
+    public struct CSMS: Sendable, Codable, Equatable {
+        /// The WebSocket URL charge points connected to (without their identity suffix).
+        public var url: String
+        /// Whether it was the tool's own embedded CSMS.
+        public var embedded: Bool
+        public init(url: String, embedded: Bool) {
+            self.url = url
+            self.embedded = embedded
+        }
+    }
+
+    public struct ChargePoints: Sendable, Codable, Equatable {
+        /// Charge points in the fleet spec (of this shard).
+        public var configured: Int
+        /// Peak number of charge points connected at the same time.
+        public var connected: Int
+        /// BootNotifications answered `Accepted`.
+        public var bootAccepted: Int
+        /// Failed connection attempts by reason.
+        public var connectFailures: [String: Int]
+        /// WebSocket connections opened, reconnects included.
+        public var connectionsOpened: Int
+        /// WebSocket connections closed.
+        public var connectionsClosed: Int
+
+        public init(
+            configured: Int, connected: Int, bootAccepted: Int, connectFailures: [String: Int],
+            connectionsOpened: Int, connectionsClosed: Int
+        ) {
+            self.configured = configured
+            self.connected = connected
+            self.bootAccepted = bootAccepted
+            self.connectFailures = connectFailures
+            self.connectionsOpened = connectionsOpened
+            self.connectionsClosed = connectionsClosed
+        }
+    }
+
+    /// One action the charge points send.
+    public struct Action: Sendable, Codable, Equatable {
+        public var sent: Int
+        /// CALLRESULTs received.
+        public var completed: Int
+        /// CALLERRORs received.
+        public var callErrors: Int
+        public var callErrorsByCode: [String: Int]
+        public var timeouts: Int
+        /// CALL-to-CALLRESULT latency; absent without CALLRESULTs.
+        public var latencyMicros: LatencySummary?
+        /// ``LatencyHistogram/encoded()`` of the same latencies, for exact merging; absent without CALLRESULTs.
+        public var histogram: String?
+        /// CALL-to-CALLERROR latency; absent without CALLERRORs.
+        public var callErrorLatencyMicros: LatencySummary?
+        /// ``LatencyHistogram/encoded()`` of the CALLERROR latencies; absent without CALLERRORs.
+        public var callErrorHistogram: String?
+
+        public init(
+            sent: Int, completed: Int, callErrors: Int, callErrorsByCode: [String: Int], timeouts: Int,
+            latencyMicros: LatencySummary? = nil, histogram: String? = nil,
+            callErrorLatencyMicros: LatencySummary? = nil, callErrorHistogram: String? = nil
+        ) {
+            self.sent = sent
+            self.completed = completed
+            self.callErrors = callErrors
+            self.callErrorsByCode = callErrorsByCode
+            self.timeouts = timeouts
+            self.latencyMicros = latencyMicros
+            self.histogram = histogram
+            self.callErrorLatencyMicros = callErrorLatencyMicros
+            self.callErrorHistogram = callErrorHistogram
+        }
+    }
+
+    /// One action the CSMS sends.
+    public struct Incoming: Sendable, Codable, Equatable {
+        public var received: Int
+        /// Answered with a CALLRESULT.
+        public var answered: Int
+        /// Answered with a CALLERROR.
+        public var callErrors: Int
+        public var callErrorsByCode: [String: Int]
+
+        public init(received: Int, answered: Int, callErrors: Int, callErrorsByCode: [String: Int]) {
+            self.received = received
+            self.answered = answered
+            self.callErrors = callErrors
+            self.callErrorsByCode = callErrorsByCode
+        }
+    }
+
+    public struct Transactions: Sendable, Codable, Equatable {
+        public var started: Int
+        public var stopped: Int
+
+        public init(started: Int, stopped: Int) {
+            self.started = started
+            self.stopped = stopped
+        }
+    }
+
+    /// The load generator's own cost; every optional is absent when not measured.
+    public struct Client: Sendable, Codable, Equatable {
+        /// CPU time (user + system) the fleet process spent during the run, in seconds.
+        public var cpuSeconds: Double?
+        /// Largest resident set size of the fleet process, in bytes.
+        public var peakRSSBytes: Int?
+        /// Resident set size before the first charge point connected, in bytes.
+        public var baselineRSSBytes: Int?
+        /// (peakRSSBytes − baselineRSSBytes) / chargePoints.connected.
+        public var rssBytesPerChargePoint: Int?
+        /// cpuSeconds × 10⁶ / callsHandled.
+        public var cpuMicrosPerCall: Double?
+        /// CALLs sent plus CALLs received.
+        public var callsHandled: Int
+        /// CPU cores the process could use.
+        public var availableCores: Int?
+        /// cpuSeconds / (durationSeconds × availableCores): 1 means every core was busy all run.
+        public var cpuUtilization: Double?
+        /// How late event-loop timers fired.
+        public var eventLoopLagMicros: LatencySummary?
+        /// ``LatencyHistogram/encoded()`` of the event-loop lag samples.
+        public var eventLoopLagHistogram: String?
+
+        public init(
+            cpuSeconds: Double?, peakRSSBytes: Int?, baselineRSSBytes: Int?, rssBytesPerChargePoint: Int?,
+            cpuMicrosPerCall: Double?, callsHandled: Int, availableCores: Int? = nil, cpuUtilization: Double? = nil,
+            eventLoopLagMicros: LatencySummary? = nil, eventLoopLagHistogram: String? = nil
+        ) {
+            self.cpuSeconds = cpuSeconds
+            self.peakRSSBytes = peakRSSBytes
+            self.baselineRSSBytes = baselineRSSBytes
+            self.rssBytesPerChargePoint = rssBytesPerChargePoint
+            self.cpuMicrosPerCall = cpuMicrosPerCall
+            self.callsHandled = callsHandled
+            self.availableCores = availableCores
+            self.cpuUtilization = cpuUtilization
+            self.eventLoopLagMicros = eventLoopLagMicros
+            self.eventLoopLagHistogram = eventLoopLagHistogram
+        }
+    }
+}
+
+/// What a run was, beyond what ``LoopTelemetry`` counts.
+public struct RunMetadata: Sendable, Equatable {
+    public var tool: RunReport.Tool
+    public var seed: UInt64
+    public var startedAt: Date
+    /// Measured wall-clock duration, in seconds.
+    public var durationSeconds: Double
+    public var csms: RunReport.CSMS
+    public var configuredChargePoints: Int
+
+    public init(
+        tool: RunReport.Tool, seed: UInt64, startedAt: Date, durationSeconds: Double,
+        csms: RunReport.CSMS, configuredChargePoints: Int
+    ) {
+        self.tool = tool
+        self.seed = seed
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.csms = csms
+        self.configuredChargePoints = configuredChargePoints
+    }
+}
+
+extension RunReport {
+    /// Builds the report of one run (one process).
+    ///
+    /// - Parameters:
+    ///   - snapshot: all loops' snapshots merged.
+    ///   - peakConnected: the largest sum of ``LoopTelemetry/connectedNow`` over loops, sampled
+    ///     during the run (with one loop, `snapshot.peakConnected` is exact).
+    ///   - baseline: sampled before the first charge point connected.
+    ///   - end: sampled when the run ended.
+    ///   - availableCores: cores the process could use; nil if unknown (no CPU-saturation check).
+    /// Generator warnings (``cpuSaturationWarning(cpuSeconds:durationSeconds:cores:threshold:)``,
+    /// ``eventLoopLagWarning(lag:thresholdMicros:)``) are added when they apply.
+    public static func build(
+        snapshot: TelemetrySnapshot,
+        run: RunMetadata,
+        peakConnected: Int,
+        baseline: ProcessSample,
+        end: ProcessSample,
+        availableCores: Int?
+    ) -> RunReport {
+        let cpuSeconds = max(0, end.cpuSeconds - baseline.cpuSeconds)
+        let baselineRSS = baseline.rssBytes > 0 ? baseline.rssBytes : nil
+        let callsHandled = snapshot.callsHandled
+        let lag = snapshot.eventLoopLag.flatMap { $0.isEmpty ? nil : $0 }
+        var client = Client(
+            cpuSeconds: cpuSeconds,
+            peakRSSBytes: end.peakRSSBytes,
+            baselineRSSBytes: baselineRSS,
+            rssBytesPerChargePoint: nil,
+            cpuMicrosPerCall: nil,
+            callsHandled: callsHandled,
+            availableCores: availableCores,
+            cpuUtilization: nil,
+            eventLoopLagMicros: lag?.summary,
+            eventLoopLagHistogram: lag?.encoded()
+        )
+        client.deriveRatios(connected: peakConnected)
+        if let availableCores, availableCores > 0, run.durationSeconds > 0 {
+            client.cpuUtilization = cpuSeconds / (run.durationSeconds * Double(availableCores))
+        }
+
+        var report = RunReport(
+            schemaVersion: currentSchemaVersion,
+            tool: run.tool,
+            seed: run.seed,
+            startedAt: rfc3339(run.startedAt),
+            durationSeconds: run.durationSeconds,
+            csms: run.csms,
+            chargePoints: ChargePoints(
+                configured: run.configuredChargePoints,
+                connected: peakConnected,
+                bootAccepted: snapshot.bootAccepted,
+                connectFailures: snapshot.connectFailures,
+                connectionsOpened: snapshot.connectionsOpened,
+                connectionsClosed: snapshot.connectionsClosed
+            ),
+            actions: snapshot.actions.mapValues(Action.init(stats:)),
+            incoming: snapshot.incoming.mapValues(Incoming.init(stats:)),
+            transactions: Transactions(started: snapshot.transactionsStarted, stopped: snapshot.transactionsStopped),
+            client: client,
+            warnings: []
+        )
+        if let availableCores,
+           let warning = cpuSaturationWarning(
+               cpuSeconds: cpuSeconds, durationSeconds: run.durationSeconds, cores: availableCores) {
+            report.warnings.append(warning)
+        }
+        if let summary = lag?.summary, let warning = eventLoopLagWarning(lag: summary) {
+            report.warnings.append(warning)
+        }
+        return report
+    }
+
+    /// A warning when the client used at least `threshold` of its cores over the run
+    /// (`cpuSeconds / (durationSeconds × cores)`): past that, measured latencies include the
+    /// generator's own queueing.
+    public static func cpuSaturationWarning(
+        cpuSeconds: Double, durationSeconds: Double, cores: Int, threshold: Double = 0.9
+    ) -> String? {
+        guard durationSeconds > 0, cores > 0 else { return nil }
+        let utilization = cpuSeconds / (durationSeconds * Double(cores))
+        guard utilization >= threshold else { return nil }
+        return "client CPU was \(percent(utilization)) of \(cores) core\(cores == 1 ? "" : "s") "
+            + "(\(fixed(cpuSeconds, 1)) s CPU in \(fixed(durationSeconds, 1)) s): "
+            + "the generator itself may be the bottleneck; latencies include its own queueing"
+    }
+
+    /// A warning when event-loop timers were late by `thresholdMicros` or more at p99: the
+    /// loops were too busy to read replies on time, so latencies are inflated by the client.
+    public static func eventLoopLagWarning(lag: LatencySummary, thresholdMicros: Int64 = 50_000) -> String? {
+        guard lag.p99 >= thresholdMicros else { return nil }
+        return "event-loop lag p99 was \(fixed(Double(lag.p99) / 1000, 2)) ms (max \(fixed(Double(lag.max) / 1000, 2)) ms): "
+            + "the generator itself may be the bottleneck; latencies include its own queueing"
+    }
+
+    /// The report as JSON: keys sorted, pretty-printed, slashes unescaped.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Reads a report written by ``jsonData()``.
+    public static func decode(from data: Data) throws -> RunReport {
+        try JSONDecoder().decode(RunReport.self, from: data)
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    static func parseRFC3339(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}
+
+extension RunReport.Client {
+    /// Sets the per-charge-point and per-call figures from the measured totals, or clears them
+    /// when a total is missing or the divisor is zero.
+    mutating func deriveRatios(connected: Int) {
+        if let peakRSSBytes, let baselineRSSBytes, connected > 0 {
+            rssBytesPerChargePoint = max(0, peakRSSBytes - baselineRSSBytes) / connected
+        } else {
+            rssBytesPerChargePoint = nil
+        }
+        if let cpuSeconds, callsHandled > 0 {
+            cpuMicrosPerCall = cpuSeconds * 1_000_000 / Double(callsHandled)
+        } else {
+            cpuMicrosPerCall = nil
+        }
+    }
+}
+
+extension RunReport.Action {
+    init(stats: ActionStats) {
+        let latency = stats.latency.flatMap { $0.isEmpty ? nil : $0 }
+        let errorLatency = stats.callErrorLatency.flatMap { $0.isEmpty ? nil : $0 }
+        self.init(
+            sent: stats.sent,
+            completed: stats.completed,
+            callErrors: stats.callErrors,
+            callErrorsByCode: stats.callErrorsByCode,
+            timeouts: stats.timeouts,
+            latencyMicros: latency?.summary,
+            histogram: latency?.encoded(),
+            callErrorLatencyMicros: errorLatency?.summary,
+            callErrorHistogram: errorLatency?.encoded()
+        )
+    }
+}
+
+extension RunReport.Incoming {
+    init(stats: IncomingStats) {
+        self.init(
+            received: stats.received, answered: stats.answered,
+            callErrors: stats.callErrors, callErrorsByCode: stats.callErrorsByCode)
+    }
+}
+
+/// `0.934` → `"93%"`.
+func percent(_ fraction: Double) -> String {
+    "\(Int((fraction * 100).rounded()))%"
+}
+
+/// `value` with exactly `decimals` digits after the point, locale-independent.
+func fixed(_ value: Double, _ decimals: Int) -> String {
+    String(format: "%.\(decimals)f", value)
+}

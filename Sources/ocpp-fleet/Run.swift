@@ -1,0 +1,161 @@
+import ArgumentParser
+import Fleet
+import FleetSpec
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Telemetry
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a fleet of simulated OCPP 1.6J charge points against a Central System.",
+        discussion: """
+            Without --csms and without csms.url in the spec, an embedded CSMS is started as a child \
+            process on a loopback port and ended with the run, so the client figures are the fleet's alone. \
+            At the end (duration up, or SIGINT/SIGTERM) sessions stop, running transactions are stopped \
+            with reason Local, their answers are awaited (run.stopTimeout), every WebSocket is closed \
+            normally, and a summary is printed.
+            """)
+
+    @Argument(help: "The fleet spec (YAML), e.g. fleets/smoke.yaml.")
+    var spec: String
+
+    @Option(help: "CSMS base URL (ws://host:port/path); the charge point id is appended. Overrides csms.url.")
+    var csms: String?
+
+    @Option(name: .long, help: "Total number of charge points (split over groups in proportion to their counts).")
+    var chargePoints: Int?
+
+    @Option(help: "Run duration, wall clock: 40s, 15m, 8h, 1h30m. Overrides run.duration.")
+    var duration: String?
+
+    @Option(help: "Seed of every random choice. Overrides run.seed.")
+    var seed: UInt64?
+
+    @Option(help: "Directory to write report.json into (created if missing).")
+    var report: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if let chargePoints, chargePoints < 1 { throw ValidationError("--charge-points must be at least 1, got \(chargePoints)") }
+        if let duration, parseDuration(duration) == nil {
+            throw ValidationError("--duration: '\(duration)' is not a duration (e.g. 40s, 15m, 8h)")
+        }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap()
+        let fleet: FleetSpec
+        do {
+            fleet = try FleetSpec.load(path: spec)
+        } catch {
+            for problem in error.errors { printError(problem.description) }
+            throw Exit(code: ExitStatus.badInput)
+        }
+        let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
+        let runSeed = seed ?? fleet.run.seed
+        let plans = fleet.chargePoints(overrideTotal: chargePoints)
+
+        var embedded: EmbeddedCSMSProcess?
+        let endpoint: CSMSEndpoint
+        do {
+            if let url = csms ?? fleet.csmsURL {
+                endpoint = try CSMSEndpoint(url: url)
+            } else {
+                let child = try EmbeddedCSMSProcess.start(logger: logger)
+                embedded = child
+                endpoint = try CSMSEndpoint(url: "ws://127.0.0.1:\(child.port)/ocpp")
+            }
+        } catch let invalid as CSMSEndpoint.Invalid {
+            printError("csms: \(invalid.description)")
+            throw Exit(code: ExitStatus.badInput)
+        } catch {
+            printError("cannot start the embedded CSMS: \(error)")
+            throw Exit(code: ExitStatus.failedRun)
+        }
+
+        let cores = System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
+        let configuration = FleetConfiguration(
+            plans: plans, behaviours: fleet.behaviours, endpoint: endpoint, seed: runSeed,
+            rampUp: fleet.run.rampUp, callTimeout: fleet.run.callTimeout, stopTimeout: fleet.run.stopTimeout)
+        let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
+
+        printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
+                   + "\(formatDuration(runDuration)), seed \(runSeed)")
+        let baseline = ProcessSample.now()
+        let startedAt = Date()
+        let started = ContinuousClock.now
+        try await runner.start()
+        try await waitForEnd(runDuration, logger: logger)
+        let outcome = await runner.finish()
+        let elapsed = ContinuousClock.now - started
+        let end = ProcessSample.now()
+        try? await group.shutdownGracefully()
+        let backend = embedded?.stop()
+
+        var result = RunReport.build(
+            snapshot: outcome.telemetry,
+            run: RunMetadata(
+                tool: .init(version: OCPPFleet.version), seed: runSeed, startedAt: startedAt,
+                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                csms: .init(url: endpoint.description, embedded: embedded != nil),
+                configuredChargePoints: plans.count),
+            peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores)
+        var failed: [String] = []
+        if outcome.peakConnected == 0 {
+            let reason = outcome.connectFailures.max(by: { $0.value < $1.value })?.key ?? "no reason recorded"
+            failed.append("no charge point could connect to \(endpoint): \(reason)")
+        }
+        if outcome.openTransactions > 0 || outcome.unconfirmedTransactionMessages > 0 {
+            result.warnings.append("\(outcome.openTransactions) transaction(s) still open and "
+                + "\(outcome.unconfirmedTransactionMessages) transaction message(s) unconfirmed when the stop timeout ended")
+            failed.append("the run ended with transaction messages the CSMS never confirmed")
+        }
+        if let backend, backend.openTransactions > 0 {
+            result.warnings.append("the embedded CSMS reports \(backend.openTransactions) transaction(s) left open")
+            failed.append("transactions left open on the CSMS")
+        }
+
+        print(renderText(report: result))
+        if let directory = report {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let path = (directory as NSString).appendingPathComponent("report.json")
+                try result.jsonData().write(to: URL(fileURLWithPath: path))
+                printError("report written to \(path)")
+            } catch {
+                printError("cannot write the report into \(directory): \(error)")
+                throw Exit(code: ExitStatus.failedRun)
+            }
+        }
+        if !failed.isEmpty {
+            for message in failed { printError("ocpp-fleet: run failed: \(message)") }
+            throw Exit(code: ExitStatus.failedRun)
+        }
+    }
+
+    /// Sleeps for the run's duration, ending early on SIGINT or SIGTERM.
+    private func waitForEnd(_ duration: Duration, logger: Logger) async throws {
+        let service = RunTimer(duration: duration)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigint, .sigterm],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// Ends when the run's time is up or a graceful shutdown (SIGINT/SIGTERM) begins.
+struct RunTimer: Service {
+    let duration: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await Task.sleep(for: duration)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import CentralSystem
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the embedded reference CSMS (OCPP 1.6J) on its own.",
+        discussion: """
+            Accepts charge points on any URL path that ends in the charge point id \
+            (/ocpp/<id>, /steve/websocket/CentralSystemService/<id>). Prints "listening on HOST:PORT" \
+            on stdout when ready; on SIGINT/SIGTERM it closes every connection and prints \
+            "stats {json}" with its counters.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port: Int
+
+    @Option(help: "Heartbeat interval sent in BootNotification.conf, seconds.")
+    var heartbeatInterval = 300
+
+    @Flag(help: .hidden)
+    var exitOnStdinEof = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
+        guard heartbeatInterval >= 0 else { throw ValidationError("--heartbeat-interval must be ≥ 0") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        var configuration = CentralSystemConfiguration()
+        configuration.heartbeatInterval = heartbeatInterval
+        let server = CentralSystemServer(configuration: configuration, group: group, logger: logger)
+        let bound: Int
+        do {
+            bound = try await server.start(host: host, port: port)
+        } catch {
+            printError("serve: cannot listen on \(host):\(port): \(error)")
+            throw Exit(code: ExitStatus.failedRun)
+        }
+        print("listening on \(host):\(bound)")
+        fflush(stdout)
+        if exitOnStdinEof { watchStdinForEOF() }
+
+        let service = UntilShutdown()
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigint, .sigterm],
+            logger: logger))
+        try await services.run()
+        try? await server.shutdown()
+        let stats = server.stats
+        print("stats \(stats.jsonLine)")
+        fflush(stdout)
+        try? await group.shutdownGracefully()
+    }
+
+    /// When the parent `run` dies, our stdin closes: end too, so no CSMS is left behind.
+    private func watchStdinForEOF() {
+        let thread = Thread {
+            while !FileHandle.standardInput.availableData.isEmpty {}
+            kill(getpid(), SIGTERM)
+        }
+        thread.start()
+    }
+}
+
+/// Runs until a graceful shutdown begins.
+struct UntilShutdown: Service {
+    func run() async throws {
+        try? await gracefulShutdown()
+    }
+}

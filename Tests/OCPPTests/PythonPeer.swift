@@ -1,0 +1,115 @@
+import Foundation
+import OCPP
+import Testing
+
+/// The schema oracle: `Tests/peer/validate_payloads.py` run by a Python that has the PyPI
+/// `ocpp` package. Found through `OCPP_PEER_PYTHON`, else `<package root>/.venv/bin/python`.
+/// Without one the tests that need it print a SKIPPED note and pass, unless `CI` is "true".
+struct PythonPeer {
+    let python: String
+    let script: String
+
+    /// The package root, three levels above this file (symlinks resolved, so a scratch
+    /// package that links `Tests/OCPPTests` still finds the real root).
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The peer, or nil after reporting why it is missing: a SKIPPED note on stderr
+    /// locally, a recorded issue under CI.
+    static func find(for test: String, sourceLocation: SourceLocation = #_sourceLocation) -> PythonPeer? {
+        let environment = ProcessInfo.processInfo.environment
+        let script = packageRoot.appendingPathComponent("Tests/peer/validate_payloads.py").path
+        if let configured = environment["OCPP_PEER_PYTHON"], !configured.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: configured) else {
+                Issue.record("OCPP_PEER_PYTHON=\(configured) is not an executable", sourceLocation: sourceLocation)
+                return nil
+            }
+            return PythonPeer(python: configured, script: script)
+        }
+        let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
+        if FileManager.default.isExecutableFile(atPath: venv) {
+            return PythonPeer(python: venv, script: script)
+        }
+        let note = "no Python peer (set OCPP_PEER_PYTHON to a python with the 'ocpp' package, or create \(venv))"
+        if environment["CI"] == "true" {
+            Issue.record("\(test): \(note); CI=true requires it", sourceLocation: sourceLocation)
+        } else {
+            FileHandle.standardError.write(Data("\n*** SKIPPED: \(test): \(note) ***\n\n".utf8))
+        }
+        return nil
+    }
+
+    struct Failure: Sendable {
+        /// 1-based input line.
+        var line: Int
+        /// jsonschema validator names ("required", "maxLength", ...).
+        var validators: [String]
+        var text: String
+    }
+
+    struct Result: Sendable {
+        var status: Int32
+        var failures: [Failure]
+        var stderr: String
+    }
+
+    /// Validates one payload per line; see the script for the line format.
+    func validate(lines: [String]) throws -> Result {
+        let (status, out, err) = try run(arguments: [], input: lines.joined(separator: "\n") + "\n")
+        var failures: [Failure] = []
+        for text in out.split(separator: "\n") where !text.isEmpty {
+            guard let json = try? JSONParser.parse(String(text)),
+                  case .integer(let line)? = json["line"], case .array(let errors)? = json["errors"] else {
+                failures.append(Failure(line: 0, validators: ["unparsed"], text: String(text)))
+                continue
+            }
+            let validators = errors.compactMap { error -> String? in
+                if case .string(let name)? = error["validator"] { return name }
+                return nil
+            }
+            failures.append(Failure(line: Int(line), validators: validators, text: String(text)))
+        }
+        return Result(status: status, failures: failures, stderr: err)
+    }
+
+    /// The directory of the 1.6 JSON schemas in the `ocpp` package.
+    func schemaDirectory() throws -> URL {
+        let (status, out, err) = try run(arguments: ["--schema-dir"], input: "")
+        guard status == 0 else { throw PeerError(message: "--schema-dir failed (\(status)): \(err)") }
+        return URL(fileURLWithPath: out.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    struct PeerError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// Runs the script with stdin, stdout and stderr in temporary files (no pipe can fill up).
+    private func run(arguments: [String], input: String) throws -> (Int32, String, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ocpp-peer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stdin = directory.appendingPathComponent("in.jsonl")
+        let stdout = directory.appendingPathComponent("out.jsonl")
+        let stderr = directory.appendingPathComponent("err.txt")
+        try Data(input.utf8).write(to: stdin)
+        try Data().write(to: stdout)
+        try Data().write(to: stderr)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script] + arguments
+        let input = try FileHandle(forReadingFrom: stdin)
+        let output = try FileHandle(forWritingTo: stdout)
+        let errors = try FileHandle(forWritingTo: stderr)
+        defer { try? input.close(); try? output.close(); try? errors.close() }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus,
+                String(decoding: try Data(contentsOf: stdout), as: UTF8.self),
+                String(decoding: try Data(contentsOf: stderr), as: UTF8.self))
+    }
+}
