@@ -76,15 +76,15 @@ extension UpgradeRequestHandler: Sendable {}
 
 /// The OCPP-J side of an open WebSocket: text frames to the charge point, pings
 /// answered, closes completed. All on the charge point's event loop.
-final class OCPPFrameHandler<Delegate: ConnectionDelegate>: ChannelDuplexHandler {
+final class OCPPFrameHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private let chargePoint: Delegate
+    private let chargePoint: any ConnectionDelegate
     private var closeSent = false
 
-    init(delegate: Delegate) { self.chargePoint = delegate }
+    init(delegate: any ConnectionDelegate) { self.chargePoint = delegate }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { chargePoint.webSocketOpened(channel: context.channel) }
@@ -171,10 +171,10 @@ enum WebSocketTransport {
 
     /// Opens one WebSocket on `loop` to `path`; the delegate hears back through
     /// `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
-    static func connect<Delegate: ConnectionDelegate>(_ delegate: Delegate, endpoint: CSMSEndpoint, path: String,
+    static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, path: String,
                                                       subprotocol: String, loop: any EventLoop,
                                                       connectTimeout: TimeAmount) {
-        let bound = NIOLoopBound(delegate, eventLoop: loop)
+        let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: loop)
         let hostHeader = endpoint.port == 80 ? endpoint.host : "\(endpoint.host):\(endpoint.port)"
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
@@ -198,9 +198,9 @@ enum WebSocketTransport {
 
     /// The client pipeline: HTTP/1.1 upgrade offering `subprotocol`, then (only when the
     /// server chose that subprotocol) frame aggregation and the OCPP frame handler.
-    static func configurePipeline<Delegate: ConnectionDelegate>(
+    static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
-        delegate bound: NIOLoopBound<Delegate>,
+        delegate bound: NIOLoopBound<any ConnectionDelegate>,
         requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey()
     ) throws {
         let upgrader = NIOWebSocketClientUpgrader(

@@ -74,3 +74,8 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
+
+/// Writes a line to stdout unbuffered: a parent process reads it at once.
+func writeLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

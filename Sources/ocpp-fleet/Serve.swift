@@ -48,8 +48,7 @@ struct Serve: AsyncParsableCommand {
             printError("serve: cannot listen on \(host):\(port): \(error)")
             throw Exit(code: ExitStatus.failedRun)
         }
-        print("listening on \(host):\(bound)")
-        fflush(stdout)
+        writeLine("listening on \(host):\(bound)")
         if exitOnStdinEof { watchStdinForEOF() }
 
         let service = UntilShutdown()
@@ -60,8 +59,7 @@ struct Serve: AsyncParsableCommand {
         try await services.run()
         try? await server.shutdown()
         let stats = server.stats
-        print("stats \(stats.jsonLine)")
-        fflush(stdout)
+        writeLine("stats \(stats.jsonLine)")
         try? await group.shutdownGracefully()
     }
 

@@ -7,7 +7,8 @@ struct ResilienceTests {
     @Test("A link lost mid-transaction loses no transaction message: Start, MeterValues and Stop arrive in order",
           arguments: ["StartTransaction", "MeterValues", "StopTransaction"])
     func disconnectMidTransaction(heldAtDisconnect: String) throws {
-        var csms = ScriptedCSMS.booted(configuration: [("MeterValueSampleInterval", "60")], heartbeat: 86_400)
+        var csms = ScriptedCSMS.booted(settings: EngineSettings(callTimeout: .seconds(3600)),
+                                       configuration: [("MeterValueSampleInterval", "60")], heartbeat: 86_400)
         csms.script[heldAtDisconnect] = [.hold]
         csms.plugIn(1)
         csms.present("TAG-1", on: 1)

@@ -124,11 +124,12 @@ extension ChargePointV16 {
     private mutating func remoteStart(_ request: V16.RemoteStartTransactionRequest, now: Timestamp,
                                       into out: inout [EngineOutput]) -> V16.RemoteStartTransactionResponse {
         let rejected = V16.RemoteStartTransactionResponse(status: .rejected)
-        guard !stopping, isConnected else { return rejected }
+        // Not while Pending (OCPP 1.6 §4.2.1), nor while a reset drains or the run ends.
+        guard isConnected, registration == .accepted else { return rejected }
         if let profile = request.chargingProfile, profile.chargingProfilePurpose != .txProfile { return rejected }
         func free(_ index: Int) -> Bool {
             connectors[index].transaction == nil && connectors[index].authorizingTag == nil
-                && connectors[index].authorizedTag == nil && !connectors[index].finishing && isOperative(index)
+                && connectors[index].authorizedTag == nil && !connectors[index].finishing && mayStartTransaction(index)
         }
         let connector: Int
         if let requested = request.connectorId {

@@ -12,7 +12,7 @@ extension ChargePointV16 {
         connectors[connector].finishing = false
         connectors[connector].evSuspended = false
         if let tag = connectors[connector].authorizedTag, connectors[connector].transaction == nil {
-            startTransaction(connector, idTag: tag, now: now, into: &out)
+            authorized(connector, idTag: tag, now: now, into: &out)
         }
         refreshStatus(connector, now: now, into: &out)
         pump(now: now, into: &out)
@@ -48,15 +48,17 @@ extension ChargePointV16 {
             return
         }
         guard connectors[connector].authorizingTag == nil, connectors[connector].authorizedTag == nil,
-              isOperative(connector) else {
+              mayStartTransaction(connector) else {
             out.append(.event(.authorizationFailed(connector: connector)))
             return
         }
+        // Without an accepted registration the CSMS cannot be asked: the charge point is offline.
+        let online = isConnected && registration == .accepted
         let cached = configuration.authorizationCacheEnabled
             ? authorizationCache.first(where: { $0.idTag == idTag })?.status : nil
-        if cached == .accepted, configuration.localPreAuthorize || (!isConnected && configuration.localAuthorizeOffline) {
+        if cached == .accepted, configuration.localPreAuthorize || (!online && configuration.localAuthorizeOffline) {
             authorized(connector, idTag: idTag, now: now, into: &out)
-        } else if !isConnected || registration != .accepted {
+        } else if !online {
             if configuration.allowOfflineTxForUnknownId && cached == nil {
                 authorized(connector, idTag: idTag, now: now, into: &out)
             } else {
@@ -85,7 +87,10 @@ extension ChargePointV16 {
         if code != nil, code != .noError, connector > 0, connectors[connector].transaction != nil {
             stopTransaction(connector, reason: .other, idTag: nil, now: now, into: &out)
         }
-        refreshStatus(connector, now: now, into: &out)
+        // A fault of the charge point as a whole (connector 0) changes every idle connector too.
+        for index in connector == 0 ? Array(connectors.indices) : [connector] {
+            refreshStatus(index, now: now, into: &out)
+        }
         pump(now: now, into: &out)
     }
 
@@ -133,7 +138,14 @@ extension ChargePointV16 {
     }
 
     /// The idTag may charge: start at once if the EV is plugged, else wait ConnectionTimeOut.
+    /// A connector made unavailable (or a reset begun) meanwhile refuses it.
     mutating func authorized(_ connector: Int, idTag: String, now: Timestamp, into out: inout [EngineOutput]) {
+        guard mayStartTransaction(connector) else {
+            connectors[connector].authorizedTag = nil
+            connectors[connector].waitingSince = nil
+            authorizationRefused(connector, idTag: idTag, now: now, into: &out)
+            return
+        }
         if connectors[connector].plugged {
             startTransaction(connector, idTag: idTag, now: now, into: &out)
         } else {
@@ -146,6 +158,12 @@ extension ChargePointV16 {
     func isOperative(_ connector: Int) -> Bool {
         !connectors[0].inoperative && !connectors[connector].inoperative
             && connectors[0].fault == nil && connectors[connector].fault == nil
+    }
+
+    /// Whether a new session may begin on `connector`: it is operative, no reset is
+    /// draining and the run is not ending.
+    func mayStartTransaction(_ connector: Int) -> Bool {
+        isOperative(connector) && pendingReset == nil && !stopping
     }
 
     // MARK: transactions
@@ -200,7 +218,8 @@ extension ChargePointV16 {
             ]))
         }
         if !stopSet.isEmpty {
-            data.append(meter.sample(stopSet, context: .transactionEnd, now: now, session: session(connector)))
+            data.append(meter.sample(stopSet, context: .transactionEnd, now: now, session: session(connector),
+                                     hertzAllowed: false))
         }
         enqueue(.stopTransaction(ref: ref, idTag: idTag, meterStop: meter.registerWh, timestamp: now,
                                  reason: reason, data: data.isEmpty ? nil : data), into: &out)

@@ -115,7 +115,8 @@ public struct ChargePointV16: ChargePointEngine {
         func consider(_ time: Timestamp?) {
             if let time, earliest.map({ time < $0 }) ?? true { earliest = time }
         }
-        if case .retry(let at) = registration { consider(at) }
+        // A boot retry falls due only on a live connection (`tick` ignores it offline).
+        if isConnected, case .retry(let at) = registration { consider(at) }
         if isConnected, registration == .accepted {
             consider(nextHeartbeat)
             consider(nextAlignedSample)
@@ -147,10 +148,24 @@ public struct ChargePointV16: ChargePointEngine {
     }
 
     public mutating func disconnected(now: Timestamp, into out: inout [EngineOutput]) {
+        connectionLost(now: now, into: &out)
+    }
+
+    /// The socket is gone: transaction messages stay queued, the unanswered call of any
+    /// other kind is given up, and timers that need a connection stop.
+    private mutating func connectionLost(now: Timestamp, into out: inout [EngineOutput]) {
         isConnected = false
         if let abandoned = queue.connectionLost() {
             out.append(.event(.callTimedOut(action: abandoned.call.action.rawValue)))
-            if abandoned.call == .bootNotification { registration = .unregistered }
+            switch abandoned.call {
+            case .bootNotification:
+                registration = .unregistered
+            case .authorize(let connector, let idTag):
+                // Unanswered: the card is refused, so the connector does not wait for it forever.
+                authorizationRefused(connector, idTag: idTag, now: now, into: &out)
+            case .heartbeat, .statusNotification, .startTransaction, .stopTransaction, .meterValues:
+                break
+            }
         }
         if registration == .booting { registration = .unregistered }
         nextHeartbeat = nil
@@ -212,13 +227,14 @@ public struct ChargePointV16: ChargePointEngine {
         }
         guard isConnected else { return }
         let accepted = registration == .accepted
-        while let call = queue.next(now: now, ready: { accepted || $0 == .bootNotification }) {
-            guard let (action, payload) = encode(call) else {
+        while let entry = queue.next(now: now, ready: { accepted || $0 == .bootNotification }) {
+            guard let (action, payload) = encode(entry.call) else {
                 // A transaction message whose StartTransaction never got an id: it cannot be sent.
-                out.append(.event(.transactionMessageDropped(action: call.action.rawValue)))
+                out.append(.event(.transactionMessageDropped(action: entry.call.action.rawValue)))
+                if case .stopTransaction(let ref, _, _, _, _, _) = entry.call { transactions.removeAll { $0.ref == ref } }
                 continue
             }
-            let id = queue.markSent(call, now: now, timeout: settings.callTimeout)
+            let id = queue.markSent(entry, now: now, timeout: settings.callTimeout)
             out.append(.send(Frame.encodeCall(id: id, action: action.rawValue, payload: payload)))
             out.append(.event(.callSent(action: action.rawValue)))
             return
@@ -274,8 +290,10 @@ public struct ChargePointV16: ChargePointEngine {
                                                latency: now - flight.sentAt)))
                 callFailed(now: now, into: &out)
             } else if error.wasCall || error.id == nil {
-                // OCPP-J answers a broken CALL with a CALLERROR; with no readable id we use "-1".
-                out.append(.send(Frame.encodeCallError(id: error.id ?? "-1", error: error.error)))
+                // OCPP-J answers a broken CALL with a CALLERROR; with no usable id we use "-1"
+                // (echoing an empty or over-long id would make the answer itself malformed).
+                let usable = error.id.flatMap { !$0.isEmpty && $0.utf8.count <= Frame.maximumIDLength ? $0 : nil }
+                out.append(.send(Frame.encodeCallError(id: usable ?? "-1", error: error.error)))
                 out.append(.event(.incoming(action: "", errorCode: error.error.code.rawValue)))
             }
             pump(now: now, into: &out)
@@ -392,9 +410,11 @@ public struct ChargePointV16: ChargePointEngine {
 
     /// Ends the current "power cycle": the shell closes the socket and reconnects; queued
     /// transaction messages survive (they are the persistent journal) and go out after the
-    /// next accepted boot.
+    /// next accepted boot. The engine counts itself offline from here, so a shell that
+    /// reconnects without reporting the close still gets a clean boot.
     mutating func reboot(now: Timestamp, into out: inout [EngineOutput]) {
         pendingReset = nil
+        connectionLost(now: now, into: &out)
         registration = .unregistered
         for index in connectors.indices {
             connectors[index].authorizingTag = nil

@@ -64,9 +64,14 @@ public struct Configuration: Sendable, Equatable {
         })
     }
 
-    private static func measurands(_ name: String, _ path: WritableKeyPath<Configuration, MeasurandSet> & Sendable) -> Key {
+    /// Measurands StopTransaction.req may carry: its schema's unit list has no Hertz.
+    static let stopTransactionMeasurands = Meter.simulated.filter { $0 != .frequency }
+
+    private static func measurands(_ name: String, _ path: WritableKeyPath<Configuration, MeasurandSet> & Sendable,
+                                   allowed: [V16.Measurand] = Meter.simulated) -> Key {
         Key(name: name, readonly: false, get: { $0[keyPath: path].csl }, set: { config, text in
-            guard let set = MeasurandSet(csl: text), set.count <= measurandListMaxLength else { return false }
+            guard let set = MeasurandSet(csl: text), set.count <= measurandListMaxLength,
+                  set.allSatisfy(allowed.contains) else { return false }
             config[keyPath: path] = set
             return true
         })
@@ -99,9 +104,9 @@ public struct Configuration: Sendable, Equatable {
         integer("ResetRetries", \.resetRetries),
         bool("StopTransactionOnEVSideDisconnect", \.stopTransactionOnEVSideDisconnect),
         bool("StopTransactionOnInvalidId", \.stopTransactionOnInvalidId),
-        measurands("StopTxnAlignedData", \.stopTxnAlignedData),
+        measurands("StopTxnAlignedData", \.stopTxnAlignedData, allowed: stopTransactionMeasurands),
         constant("StopTxnAlignedDataMaxLength") { _ in String(measurandListMaxLength) },
-        measurands("StopTxnSampledData", \.stopTxnSampledData),
+        measurands("StopTxnSampledData", \.stopTxnSampledData, allowed: stopTransactionMeasurands),
         constant("StopTxnSampledDataMaxLength") { _ in String(measurandListMaxLength) },
         constant("SupportedFeatureProfiles") { _ in supportedFeatureProfiles },
         integer("TransactionMessageAttempts", \.transactionMessageAttempts, range: 1...100),

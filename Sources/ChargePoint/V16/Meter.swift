@@ -13,36 +13,56 @@ struct Meter: Sendable, Equatable {
     /// The connector's rating, offered to the EV (22 kW, 3 × 32 A).
     static let offeredCurrentA = 32.0
 
-    private(set) var energyWh: Double
+    /// Energy in W·µs that makes one Wh.
+    private static let wattMicrosecondsPerWh: Int64 = 3_600_000_000
+    /// The most power a connector draws, so that integration cannot overflow.
+    static let maximumPowerW = 10_000_000.0
+
+    /// The register in whole Wh, integrated exactly in integers (1 h at 11 kW is 11000 Wh,
+    /// not 10999 after thirty Double additions).
+    private(set) var registerWh: Int
+    /// Energy beyond `registerWh`, in W·µs (less than one Wh).
+    private var fractionWµs: Int64
     /// Power the EV draws now, in W (0 when suspended or idle).
     private(set) var powerW: Double = 0
     private var lastUpdate: Timestamp?
 
-    init(energyWh: Double) { self.energyWh = energyWh }
+    init(energyWh: Double) {
+        let whole = max(0, energyWh).rounded(.down)
+        registerWh = Int(whole)
+        fractionWµs = Int64((max(0, energyWh) - whole) * Double(Self.wattMicrosecondsPerWh))
+    }
+
+    var energyWh: Double { Double(registerWh) + Double(fractionWµs) / Double(Self.wattMicrosecondsPerWh) }
 
     /// Integrates energy up to `now`. Call before every reading and every power change.
     mutating func advance(to now: Timestamp) {
         if let lastUpdate, now > lastUpdate {
-            energyWh += powerW * Double(now.microseconds - lastUpdate.microseconds) / 3_600_000_000
+            let watts = Int64(powerW.rounded())
+            let elapsed = now.microseconds - lastUpdate.microseconds
+            // Whole hours first, so that watts × µs stays far from Int64's limit.
+            registerWh += Int(watts * (elapsed / Self.wattMicrosecondsPerWh))
+            let total = fractionWµs + watts * (elapsed % Self.wattMicrosecondsPerWh)
+            registerWh += Int(total / Self.wattMicrosecondsPerWh)
+            fractionWµs = total % Self.wattMicrosecondsPerWh
         }
         lastUpdate = now
     }
 
     mutating func setPower(_ watts: Double, now: Timestamp) {
         advance(to: now)
-        powerW = max(0, watts)
+        powerW = min(max(0, watts), Self.maximumPowerW)
     }
 
-    var registerWh: Int { Int(energyWh) }
-
-    /// One MeterValue with a sampled value per measurand in `set`.
+    /// One MeterValue with a sampled value per measurand in `set`. StopTransaction's
+    /// `transactionData` schema has no unit Hertz, so Frequency goes without a unit there.
     func sample(_ set: MeasurandSet, context: V16.ReadingContext, now: Timestamp,
-                session: (ev: EVProfile, startWh: Double)?) -> V16.MeterValue {
+                session: (ev: EVProfile, startWh: Double)?, hertzAllowed: Bool = true) -> V16.MeterValue {
         var values: [V16.SampledValue] = []
         values.reserveCapacity(set.count)
         let contextField: V16.ReadingContext? = context == .samplePeriodic ? nil : context
         for measurand in set {
-            let reading: (String, V16.UnitOfMeasure)
+            let reading: (String, V16.UnitOfMeasure?)
             switch measurand {
             case .energyActiveImportRegister: reading = (String(registerWh), .wh)
             case .powerActiveImport: reading = (String(Int(powerW)), .w)
@@ -51,12 +71,15 @@ struct Meter: Sendable, Equatable {
             case .currentOffered: reading = (String(Int(Self.offeredCurrentA)), .a)
             case .powerOffered: reading = (String(Int(Self.offeredCurrentA * Self.nominalVoltage * Self.phases)), .w)
             case .temperature: reading = ("25", .celsius)
-            case .frequency: reading = ("50", .hertz)
+            case .frequency: reading = ("50", hertzAllowed ? .hertz : nil)
             case .soC:
                 guard let session else { continue }
                 reading = (String(Int(Self.stateOfCharge(session, energyWh: energyWh))), .percent)
-            default:
-                continue
+            case .energyActiveExportRegister, .energyReactiveExportRegister, .energyReactiveImportRegister,
+                 .energyActiveExportInterval, .energyActiveImportInterval, .energyReactiveExportInterval,
+                 .energyReactiveImportInterval, .powerActiveExport, .powerReactiveExport, .powerReactiveImport,
+                 .powerFactor, .currentExport, .rpm:
+                continue  // not simulated: `MeasurandSet(csl:)` refuses them
             }
             values.append(V16.SampledValue(value: reading.0, context: contextField, measurand: measurand,
                                            location: measurand == .soC ? .ev : nil, unit: reading.1))

@@ -36,19 +36,26 @@ enum PendingCall: Sendable, Equatable {
 /// The outbound side of one OCPP-J connection (OCPP-J 1.6 §4.1.1: one CALL in flight):
 /// a bounded FIFO of pending calls, the call awaiting its answer, and the retry gate.
 struct OutboundQueue: Sendable {
+    /// A queued call and the attempts already made to deliver it (after a timeout,
+    /// CALLERROR or lost connection); the count travels with the call, whatever is pushed
+    /// in front of it meanwhile.
+    struct Entry: Sendable {
+        var call: PendingCall
+        var attempts = 0
+    }
+
     struct InFlight: Sendable {
         var id: String
         var call: PendingCall
         var sentAt: Timestamp
         var deadline: Timestamp
+        /// 1 for the first try.
         var attempt: Int
     }
 
-    private var items: [PendingCall] = []
+    private var items: [Entry] = []
     private var head = 0
     private(set) var inFlight: InFlight?
-    /// Attempts already made for the call at the head (after a timeout or CALLERROR).
-    private var headAttempts = 0
     /// Nothing is sent before this time (transaction message retry back-off).
     private(set) var notBefore: Timestamp?
     private var nextMessageNumber: UInt64 = 0
@@ -56,67 +63,69 @@ struct OutboundQueue: Sendable {
     /// Most calls kept while offline; beyond it the oldest non-transaction call goes first.
     let capacity: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int) { self.capacity = max(1, capacity) }
 
     var count: Int { items.count - head }
     var isIdle: Bool { inFlight == nil }
 
     var pendingTransactionMessages: Int {
         var total = inFlight?.call.isTransactionMessage == true ? 1 : 0
-        for index in head..<items.count where items[index].isTransactionMessage { total += 1 }
+        for index in head..<items.count where items[index].call.isTransactionMessage { total += 1 }
         return total
     }
 
     /// Appends a call; when full, drops the oldest call that is not transaction-related,
-    /// or else the oldest periodic MeterValues. Returns what was dropped.
+    /// or else the oldest MeterValues. Returns what was dropped.
     mutating func enqueue(_ call: PendingCall) -> PendingCall? {
         var dropped: PendingCall?
         if count >= capacity {
-            if let victim = (head..<items.count).first(where: { !items[$0].isTransactionMessage })
-                ?? (head..<items.count).first(where: { if case .meterValues = items[$0] { true } else { false } }) {
-                dropped = items.remove(at: victim)
+            if let victim = (head..<items.count).first(where: { !items[$0].call.isTransactionMessage })
+                ?? (head..<items.count).first(where: { if case .meterValues = items[$0].call { true } else { false } }) {
+                dropped = items.remove(at: victim).call
             } else {
                 return call  // only Start/Stop left: refuse the new call rather than lose an old one
             }
         }
-        items.append(call)
+        items.append(Entry(call: call))
         return dropped
     }
 
-    mutating func pushFront(_ call: PendingCall) {
+    mutating func pushFront(_ call: PendingCall) { pushFront(Entry(call: call)) }
+
+    private mutating func pushFront(_ entry: Entry) {
         if head > 0 {
             head -= 1
-            items[head] = call
+            items[head] = entry
         } else {
-            items.insert(call, at: 0)
+            items.insert(entry, at: 0)
         }
     }
 
     /// Takes the next call to send, if the slot is free and the back-off has passed.
-    mutating func next(now: Timestamp, ready: (PendingCall) -> Bool) -> PendingCall? {
+    mutating func next(now: Timestamp, ready: (PendingCall) -> Bool) -> Entry? {
         guard inFlight == nil, count > 0 else { return nil }
         if let notBefore, now < notBefore { return nil }
-        guard ready(items[head]) else { return nil }
-        let call = items[head]
+        guard ready(items[head].call) else { return nil }
+        let entry = items[head]
         head += 1
         if head > 32, head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }
-        return call
+        return entry
     }
 
-    mutating func markSent(_ call: PendingCall, now: Timestamp, timeout: Interval) -> String {
+    mutating func markSent(_ entry: Entry, now: Timestamp, timeout: Interval) -> String {
         nextMessageNumber &+= 1
         let id = String(nextMessageNumber)
-        inFlight = InFlight(id: id, call: call, sentAt: now, deadline: now + timeout, attempt: headAttempts + 1)
+        inFlight = InFlight(id: id, call: entry.call, sentAt: now, deadline: now + timeout, attempt: entry.attempts + 1)
         notBefore = nil
         return id
     }
 
     /// The answer arrived (or the call is abandoned): free the slot.
     mutating func complete() -> InFlight? {
-        defer { inFlight = nil; headAttempts = 0 }
+        defer { inFlight = nil }
         return inFlight
     }
 
@@ -124,8 +133,7 @@ struct OutboundQueue: Sendable {
     mutating func retryInFlight(now: Timestamp, delay: Interval) {
         guard let flight = inFlight else { return }
         inFlight = nil
-        pushFront(flight.call)
-        headAttempts = flight.attempt
+        pushFront(Entry(call: flight.call, attempts: flight.attempt))
         notBefore = now + delay
     }
 
@@ -137,14 +145,13 @@ struct OutboundQueue: Sendable {
         if let flight = inFlight {
             inFlight = nil
             if flight.call.isTransactionMessage {
-                pushFront(flight.call)
-                headAttempts = flight.attempt - 1
+                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1))
             } else {
                 abandoned = flight
             }
         }
-        items = items[head...].filter { call in
-            switch call {
+        items = items[head...].filter { entry in
+            switch entry.call {
             case .startTransaction, .stopTransaction, .meterValues, .authorize: true
             case .bootNotification, .heartbeat, .statusNotification: false
             }
@@ -156,13 +163,13 @@ struct OutboundQueue: Sendable {
 
     /// Removes queued calls matching `predicate` (e.g. Authorize for a connector that gave up).
     mutating func removeAll(where predicate: (PendingCall) -> Bool) {
-        items = items[head...].filter { !predicate($0) }
+        items = items[head...].filter { !predicate($0.call) }
         head = 0
     }
 
     func contains(where predicate: (PendingCall) -> Bool) -> Bool {
         if let flight = inFlight, predicate(flight.call) { return true }
-        return items[head...].contains(where: predicate)
+        return items[head...].contains { predicate($0.call) }
     }
 
     var nextDeadline: Timestamp? {

@@ -228,7 +228,7 @@ public struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
-        guard let double = Double(text) else { throw Failure(offset: start, reason: "number out of range") }
+        guard let double = Double(text), double.isFinite else { throw Failure(offset: start, reason: "number out of range") }
         return .number(double)
     }
 

@@ -43,11 +43,11 @@ public enum Frame: Sendable, Equatable {
         guard case .array(let elements) = json else {
             throw ParseFailure(id: nil, wasCall: false, error: CallError(.formationViolation, "an OCPP-J message is a JSON array, got \(json.typeName)"))
         }
-        guard let first = elements.first, case .integer(let type) = first else {
-            throw ParseFailure(id: nil, wasCall: false, error: CallError(.formationViolation, "the first element must be the integer MessageTypeId"))
-        }
         var id: String?
         if elements.count > 1, case .string(let value) = elements[1] { id = value }
+        guard let first = elements.first, case .integer(let type) = first else {
+            throw ParseFailure(id: id, wasCall: false, error: CallError(.formationViolation, "the first element must be the integer MessageTypeId"))
+        }
         let isCall = type == 2
         func failure(_ code: CallError.Code, _ text: String) -> ParseFailure {
             ParseFailure(id: id, wasCall: isCall, error: CallError(code, text))

@@ -1,0 +1,111 @@
+import Foundation
+import NIOCore
+import OCPP
+
+/// How the embedded CSMS answers: registration, heartbeat interval, which idTags may
+/// charge, and the limits of one connection. Immutable once the server starts, shared by
+/// every connection.
+public struct CentralSystemConfiguration: Sendable {
+    /// The status of every BootNotification.conf (OCPP 1.6 §4.2). Pending and Rejected
+    /// keep charge points from sending anything else; what they still send is counted as
+    /// a violation.
+    public var bootStatus: V16.RegistrationStatus = .accepted
+    /// `interval` of an Accepted BootNotification.conf: the heartbeat interval in seconds.
+    public var heartbeatInterval: Int = 300
+    /// `interval` of a Pending or Rejected BootNotification.conf: seconds before the charge
+    /// point retries.
+    public var bootRetryInterval: Int = 60
+    /// Which idTags Authorize, StartTransaction and StopTransaction accept.
+    public var idTagPolicy: IdTagPolicy = .default
+    /// DataTransfer.req with this vendorId is Accepted; any other gets UnknownVendorId.
+    public var vendorId: String = "ocpp-fleet"
+    /// The largest WebSocket message (after reassembly of fragments), in bytes.
+    public var maxMessageSize: Int = 1 << 20
+    /// How long a WebSocket close waits for the peer's close frame before the socket is
+    /// closed anyway (on shutdown and when a connection is replaced).
+    public var closeGrace: TimeAmount = .seconds(2)
+    /// The wall clock for `currentTime`; tests pass a fixed one.
+    public var clock: WallClock = .system
+
+    public init() {}
+
+    public init(bootStatus: V16.RegistrationStatus = .accepted, heartbeatInterval: Int = 300,
+                bootRetryInterval: Int = 60, idTagPolicy: IdTagPolicy = .default) {
+        self.bootStatus = bootStatus
+        self.heartbeatInterval = heartbeatInterval
+        self.bootRetryInterval = bootRetryInterval
+        self.idTagPolicy = idTagPolicy
+    }
+}
+
+/// Where `currentTime` comes from. The system clock by default; a fixed instant in tests.
+public struct WallClock: Sendable {
+    private let read: @Sendable () -> Timestamp
+
+    public init(_ read: @escaping @Sendable () -> Timestamp) { self.read = read }
+
+    public var now: Timestamp { read() }
+
+    /// The system's real-time clock.
+    public static let system = WallClock {
+        Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    /// Always the same instant.
+    public static func fixed(_ instant: Timestamp) -> WallClock { WallClock { instant } }
+}
+
+/// Decides the `idTagInfo.status` the CSMS answers for an idTag (OCPP 1.6 §7.27), in
+/// Authorize.conf, StartTransaction.conf and StopTransaction.conf.
+///
+/// The default accepts every tag except those whose first characters say otherwise:
+/// `BLOCKED…` → Blocked, `EXPIRED…` → Expired, `INVALID…` → Invalid. IdToken is a
+/// CiString20, so prefixes match ASCII case-insensitively (`blocked-7` is Blocked too).
+/// Fleet specs use these prefixes to script refused sessions without a tag database.
+public enum IdTagPolicy: Sendable, Equatable {
+    /// Every idTag is Accepted.
+    case acceptAll
+    /// The first rule whose prefix starts the tag decides; otherwise `otherwise`.
+    case prefixes([PrefixRule], otherwise: V16.AuthorizationStatus)
+
+    /// One prefix and the status a tag starting with it gets.
+    public struct PrefixRule: Sendable, Equatable {
+        public var prefix: String
+        public var status: V16.AuthorizationStatus
+
+        public init(_ prefix: String, _ status: V16.AuthorizationStatus) {
+            self.prefix = prefix
+            self.status = status
+        }
+    }
+
+    /// Accepted, except `BLOCKED…` → Blocked, `EXPIRED…` → Expired, `INVALID…` → Invalid.
+    public static let `default` = IdTagPolicy.prefixes(
+        [PrefixRule("BLOCKED", .blocked), PrefixRule("EXPIRED", .expired), PrefixRule("INVALID", .invalid)],
+        otherwise: .accepted)
+
+    /// The status for `idTag`.
+    public func status(for idTag: String) -> V16.AuthorizationStatus {
+        switch self {
+        case .acceptAll:
+            return .accepted
+        case .prefixes(let rules, let otherwise):
+            for rule in rules where Self.hasPrefixIgnoringASCIICase(idTag, rule.prefix) {
+                return rule.status
+            }
+            return otherwise
+        }
+    }
+
+    private static func hasPrefixIgnoringASCIICase(_ text: String, _ prefix: String) -> Bool {
+        var remaining = text.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let actual = remaining.next(), lowercased(actual) == lowercased(expected) else { return false }
+        }
+        return true
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+    }
+}

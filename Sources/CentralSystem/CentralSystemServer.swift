@@ -1,0 +1,135 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import OCPP
+import Synchronization
+
+/// The embedded reference CSMS: an OCPP 1.6J central system on SwiftNIO that answers every
+/// Core request a charge point sends, fast enough to be the default target of a load test.
+///
+/// Charge points connect with a WebSocket to any path whose last segment is their id and
+/// offer the `ocpp1.6` subprotocol. Each connection is one handler confined to its event
+/// loop: no task, actor or lock per connection. Transactions, the registry of connected
+/// charge points and the counters are shared across loops (see `stats`).
+public final class CentralSystemServer: Sendable {
+    /// Why `start` failed.
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private let shared: SharedState
+    private let group: any EventLoopGroup
+    private let listener = Mutex<(any Channel)?>(nil)
+    private let upgrader: NIOWebSocketServerUpgrader
+
+    public init(configuration: CentralSystemConfiguration, group: any EventLoopGroup, logger: Logger) {
+        let shared = SharedState(configuration: configuration, loops: Array(group.makeIterator()), logger: logger)
+        self.shared = shared
+        self.group = group
+        self.upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: configuration.maxMessageSize,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                switch Handshake(head) {
+                case .upgrade(_, let subprotocol):
+                    channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]))
+                case .reject:
+                    // The request head goes on to HTTPRequestHandler, which answers why.
+                    channel.eventLoop.makeSucceededFuture(nil)
+                }
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    guard case .upgrade(let id, _) = Handshake(head) else {
+                        throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
+                    }
+                    try Self.addWebSocketHandlers(to: channel, chargePointId: id, shared: shared)
+                }
+            })
+    }
+
+    /// Starts listening; returns the bound port (the chosen one when `port` is 0).
+    public func start(host: String, port: Int) async throws -> Int {
+        let shared = self.shared
+        let upgrader = self.upgrader
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator,
+                                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configureAcceptedChannel(channel, shared: shared, upgrader: upgrader)
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        let alreadyListening = listener.withLock { current in
+            if current != nil { return true }
+            current = channel
+            return false
+        }
+        guard !alreadyListening else {
+            try? await channel.close()
+            throw StartError(description: "the server is already listening")
+        }
+        guard let bound = channel.localAddress?.port else {
+            throw StartError(description: "the listening socket has no port")
+        }
+        shared.logger.info("central system listening", metadata: ["host": "\(host)", "port": "\(bound)"])
+        return bound
+    }
+
+    /// Stops accepting, then ends every connection: WebSocket sessions with a close frame
+    /// (1000, normal closure) and the peer's answer, or after `closeGrace` without one.
+    public func shutdown() async throws {
+        if let channel = listener.withLock({ $0 }) {
+            try? await channel.close()
+        }
+        let sockets = shared.registry.beginShutdown()
+        let backstop = shared.configuration.closeGrace + .milliseconds(100)
+        for socket in sockets {
+            socket.pipeline.fireUserInboundEventTriggered(CloseRequest.shutdown)
+            let task = socket.eventLoop.scheduleTask(in: backstop) { socket.close(promise: nil) }
+            socket.closeFuture.whenComplete { _ in task.cancel() }
+        }
+        for socket in sockets {
+            try? await socket.closeFuture.get()
+        }
+        shared.logger.info("central system stopped", metadata: ["connections": "\(sockets.count)"])
+    }
+
+    /// A snapshot of the counters, open transactions included.
+    public var stats: CentralSystemStats { shared.stats }
+
+    // MARK: - pipeline
+
+    private static func configureAcceptedChannel(_ channel: any Channel, shared: SharedState,
+                                                 upgrader: NIOWebSocketServerUpgrader) throws {
+        guard shared.registry.track(channel) else {
+            throw ChannelError.ioOnClosedChannel
+        }
+        let registry = shared.registry
+        channel.closeFuture.whenComplete { _ in registry.untrack(channel) }
+        let sync = channel.pipeline.syncOperations
+        try sync.configureHTTPServerPipeline(
+            withServerUpgrade: (
+                upgraders: [upgrader],
+                completionHandler: { context in
+                    context.pipeline.syncOperations.removeHandler(name: HTTPRequestHandler.name, promise: nil)
+                }
+            ),
+            withErrorHandling: true)
+        try sync.addHandler(HTTPRequestHandler(gauge: shared.gauge), name: HTTPRequestHandler.name)
+    }
+
+    static func addWebSocketHandlers(to channel: any Channel, chargePointId: String, shared: SharedState) throws {
+        let maxSize = shared.configuration.maxMessageSize
+        try channel.pipeline.syncOperations.addHandlers(
+            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                        maxAccumulatedFrameSize: maxSize),
+            OCPPConnectionHandler(chargePointId: chargePointId, shared: shared))
+    }
+}

@@ -1,0 +1,192 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import OCPP
+
+/// Asks a connection to end with a WebSocket close; sent through the pipeline from any
+/// thread (`ChannelPipeline.fireUserInboundEventTriggered`).
+enum CloseRequest: Sendable, Equatable {
+    /// The same charge point id connected again.
+    case replaced
+    /// The server is shutting down.
+    case shutdown
+
+    var reason: String {
+        switch self {
+        case .replaced: "replaced by a newer connection of the same charge point"
+        case .shutdown: "central system shutting down"
+        }
+    }
+}
+
+/// The WebSocket side of one charge point's connection, confined to its channel's event
+/// loop: text messages go to the `ChargePointSession` and its answers go back; pings are
+/// answered, binary frames counted and dropped, close handshakes completed. Replies are
+/// written as they come and flushed once per read burst.
+final class OCPPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private enum State {
+        case open
+        /// We sent a close frame and wait for the peer's.
+        case closeSent
+        /// The peer's close was answered (or the socket failed); nothing more is sent.
+        case closed
+    }
+
+    private var session: ChargePointSession
+    private let shared: SharedState
+    private var counters: LoopCounters?
+    private var state = State.open
+    private var registered = false
+    private var flushPending = false
+
+    init(chargePointId: String, shared: SharedState) {
+        self.session = ChargePointSession(chargePointId: chargePointId, bootAccepted: false, shared: shared)
+        self.shared = shared
+    }
+
+    var chargePointId: String { session.chargePointId }
+    private var logger: Logger { shared.logger }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        counters = shared.counters(for: context.eventLoop)
+        let (replaced, booted) = shared.registry.open(chargePointId, on: context.channel)
+        registered = true
+        session.restoreBoot(booted)
+        shared.gauge.opened()
+        logger.debug("charge point connected", metadata: ["cp.id": "\(chargePointId)"])
+        if let replaced {
+            shared.gauge.replaced()
+            logger.debug("closing the older connection of a reconnected charge point", metadata: ["cp.id": "\(chargePointId)"])
+            replaced.pipeline.fireUserInboundEventTriggered(CloseRequest.replaced)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        guard registered else { return }
+        registered = false
+        shared.registry.close(chargePointId, on: context.channel)
+        shared.gauge.closed()
+        logger.debug("charge point disconnected", metadata: ["cp.id": "\(chargePointId)"])
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            guard case .open = state else { return }
+            receivedText(context: context, frame.unmaskedData)
+        case .binary:
+            // OCPP-J sends text frames only (OCPP-J 1.6 §4.1.1).
+            counters?.record { $0.binaryFrames += 1 }
+            logger.trace("binary frame ignored", metadata: ["cp.id": "\(chargePointId)"])
+        case .ping:
+            guard case .open = state else { return }
+            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
+                          promise: nil)
+            flushPending = true
+        case .connectionClose:
+            receivedClose(context: context, frame)
+        default:
+            // Pongs, and continuations (the aggregator in front of us joins fragments).
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let request = event as? CloseRequest {
+            startClose(context: context, code: .normalClosure, reason: request.reason)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["cp.id": "\(chargePointId)", "error": "\(error)"])
+        switch error {
+        case is NIOWebSocketError:
+            // WebSocketProtocolErrorHandler already sent the close frame and closes.
+            state = .closed
+        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
+             NIOWebSocketFrameAggregator.Error.tooManyFragments:
+            startClose(context: context, code: .messageTooLarge, reason: "message too large", grace: .zero)
+        case is NIOWebSocketFrameAggregator.Error:
+            startClose(context: context, code: .protocolError, reason: "bad fragmentation", grace: .zero)
+        default:
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: -
+
+    private func receivedText(context: ChannelHandlerContext, _ payload: ByteBuffer) {
+        let message = payload.withUnsafeReadableBytes { raw in
+            Result { () throws(JSONParser.Failure) -> JSONValue in
+                try JSONParser.parse(raw.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        let outcome = session.received(message, now: shared.configuration.clock.now)
+        counters?.record { $0.add(outcome.tally) }
+        logger.trace("message", metadata: [
+            "cp.id": "\(chargePointId)",
+            "in": "\(String(buffer: payload))",
+            "out": "\(outcome.reply.map { String(decoding: $0, as: UTF8.self) } ?? "-")",
+        ])
+        guard let reply = outcome.reply else { return }
+        let buffer = context.channel.allocator.buffer(bytes: reply)
+        context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+        flushPending = true
+    }
+
+    private func receivedClose(context: ChannelHandlerContext, _ frame: WebSocketFrame) {
+        switch state {
+        case .closeSent, .closed:
+            // The peer answered our close (RFC 6455 §5.5.1): the server closes TCP first.
+            state = .closed
+            context.close(promise: nil)
+        case .open:
+            // Echo the peer's status code, then close (RFC 6455 §5.5.1).
+            state = .closed
+            var data = frame.unmaskedData
+            let code = data.readSlice(length: 2) ?? ByteBuffer()
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
+                .whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Sends a close frame; the socket closes when the peer answers or after `grace`.
+    private func startClose(context: ChannelHandlerContext, code: WebSocketErrorCode, reason: String,
+                            grace: TimeAmount? = nil) {
+        guard case .open = state else { return }
+        state = .closeSent
+        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: code)
+        data.writeString(reason)
+        let channel = context.channel
+        let wait = grace ?? shared.configuration.closeGrace
+        context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            .whenComplete { result in
+                guard case .success = result, wait > .zero else {
+                    channel.close(promise: nil)
+                    return
+                }
+                let backstop = channel.eventLoop.scheduleTask(in: wait) { channel.close(promise: nil) }
+                channel.closeFuture.whenComplete { _ in backstop.cancel() }
+            }
+    }
+}
+
+@available(*, unavailable)
+extension OCPPConnectionHandler: Sendable {}

@@ -1,0 +1,216 @@
+import Logging
+import NIOCore
+import OCPP
+import Synchronization
+
+/// Counters of the messages handled on one event loop. Only that loop's connections write
+/// them, so their lock is uncontended except while `stats` reads it.
+final class LoopCounters: Sendable {
+    struct Counts {
+        var calls: [V16.Action: Int] = [:]
+        var unknownActions = 0
+        var callErrors: [CallError.Code: Int] = [:]
+        var bootsAccepted = 0
+        var unknownTransactionStops = 0
+        var messagesBeforeBoot = 0
+        var binaryFrames = 0
+        var responsesIgnored = 0
+
+        func add(to stats: inout CentralSystemStats) {
+            stats.callsReceived.merge(calls, uniquingKeysWith: +)
+            stats.unknownActionsReceived += unknownActions
+            stats.callErrorsSent.merge(callErrors, uniquingKeysWith: +)
+            stats.bootsAccepted += bootsAccepted
+            stats.violations.unknownTransactionStops += unknownTransactionStops
+            stats.violations.messagesBeforeBoot += messagesBeforeBoot
+            stats.binaryFramesIgnored += binaryFrames
+            stats.responsesIgnored += responsesIgnored
+        }
+    }
+
+    private let counts = Mutex(Counts())
+
+    func record(_ update: (inout Counts) -> Void) {
+        counts.withLock { update(&$0) }
+    }
+
+    var snapshot: Counts { counts.withLock { $0 } }
+}
+
+/// WebSocket connections across all loops: exact, since connects and disconnects are rare
+/// next to messages.
+final class ConnectionGauge: Sendable {
+    private let acceptedCount = Atomic<Int>(0)
+    private let currentCount = Atomic<Int>(0)
+    private let peakCount = Atomic<Int>(0)
+    private let rejectedCount = Atomic<Int>(0)
+    private let replacedCount = Atomic<Int>(0)
+
+    func opened() {
+        acceptedCount.add(1, ordering: .relaxed)
+        let now = currentCount.add(1, ordering: .relaxed).newValue
+        peakCount.max(now, ordering: .relaxed)
+    }
+
+    func closed() { currentCount.subtract(1, ordering: .relaxed) }
+    func rejected() { rejectedCount.add(1, ordering: .relaxed) }
+    func replaced() { replacedCount.add(1, ordering: .relaxed) }
+
+    func add(to stats: inout CentralSystemStats) {
+        stats.connectionsAccepted = acceptedCount.load(ordering: .relaxed)
+        stats.connectionsCurrent = currentCount.load(ordering: .relaxed)
+        stats.connectionsPeak = peakCount.load(ordering: .relaxed)
+        stats.handshakesRejected = rejectedCount.load(ordering: .relaxed)
+        stats.connectionsReplaced = replacedCount.load(ordering: .relaxed)
+    }
+}
+
+/// Which charge point is connected on which channel, which ones ever had a boot accepted,
+/// and every accepted socket (for shutdown). Shared across loops; touched on connect,
+/// disconnect and accepted boot only, never per message.
+final class ChargePointRegistry: Sendable {
+    private struct State {
+        var sessions: [String: any Channel] = [:]
+        var booted: Set<String> = []
+        var sockets: [ObjectIdentifier: any Channel] = [:]
+        var shuttingDown = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Remembers an accepted socket; false once shutdown began (the caller closes it).
+    func track(_ channel: any Channel) -> Bool {
+        state.withLock { state in
+            guard !state.shuttingDown else { return false }
+            state.sockets[ObjectIdentifier(channel)] = channel
+            return true
+        }
+    }
+
+    func untrack(_ channel: any Channel) {
+        state.withLock { _ = $0.sockets.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// Registers the WebSocket session of `id`; returns the session it replaces, if any, and
+    /// whether `id` had a boot accepted before.
+    func open(_ id: String, on channel: any Channel) -> (replaced: (any Channel)?, booted: Bool) {
+        state.withLock { state in
+            let previous = state.sessions.updateValue(channel, forKey: id)
+            let replaced = previous.flatMap { $0 === channel ? nil : $0 }
+            return (replaced, state.booted.contains(id))
+        }
+    }
+
+    /// Forgets the session of `id` if it is still the one on `channel`.
+    func close(_ id: String, on channel: any Channel) {
+        state.withLock { state in
+            if let current = state.sessions[id], current === channel {
+                state.sessions.removeValue(forKey: id)
+            }
+        }
+    }
+
+    func markBooted(_ id: String) {
+        state.withLock { _ = $0.booted.insert(id) }
+    }
+
+    var bootedCount: Int { state.withLock { $0.booted.count } }
+
+    /// Refuses new sockets from now on and returns the open ones.
+    func beginShutdown() -> [any Channel] {
+        state.withLock { state in
+            state.shuttingDown = true
+            return Array(state.sockets.values)
+        }
+    }
+}
+
+/// Open transactions of all charge points, keyed by transaction id, so a charge point may
+/// stop a transaction on a later connection served by another loop.
+final class TransactionLedger: Sendable {
+    struct OpenTransaction: Equatable {
+        var chargePointId: String
+        var connectorId: Int
+        var meterStart: Int
+    }
+
+    private struct State {
+        var open: [Int: OpenTransaction] = [:]
+        var started = 0
+        var stopped = 0
+    }
+
+    /// Transaction ids increase across the whole process, so two servers in one process
+    /// (or a restarted one) never hand out the same id twice.
+    private static let nextId = Atomic<Int>(1)
+
+    private let state = Mutex(State())
+
+    /// Opens a transaction and returns its new id.
+    func start(_ transaction: OpenTransaction) -> Int {
+        let id = Self.nextId.add(1, ordering: .relaxed).oldValue
+        state.withLock { state in
+            state.open[id] = transaction
+            state.started += 1
+        }
+        return id
+    }
+
+    /// Closes transaction `id`; nil when it was not open.
+    func stop(_ id: Int) -> OpenTransaction? {
+        state.withLock { state in
+            guard let transaction = state.open.removeValue(forKey: id) else { return nil }
+            state.stopped += 1
+            return transaction
+        }
+    }
+
+    func transaction(_ id: Int) -> OpenTransaction? {
+        state.withLock { $0.open[id] }
+    }
+
+    func add(to stats: inout CentralSystemStats, listing limit: Int = 100) {
+        state.withLock { state in
+            stats.transactionsStarted = state.started
+            stats.transactionsStopped = state.stopped
+            stats.openTransactions = state.open.count
+            stats.openTransactionIds = Array(state.open.keys.sorted().prefix(limit))
+        }
+    }
+}
+
+/// Everything the connections of one server share: configuration, registry, ledger,
+/// gauges, and one counter set per event loop.
+final class SharedState: Sendable {
+    let configuration: CentralSystemConfiguration
+    /// Per-connection context (`cp.id`) goes in metadata, evaluated only when the level logs.
+    let logger: Logger
+    let registry = ChargePointRegistry()
+    let ledger = TransactionLedger()
+    let gauge = ConnectionGauge()
+    private let loopCounters: [ObjectIdentifier: LoopCounters]
+    /// For loops outside the server's group (an `EmbeddedEventLoop` in tests).
+    private let otherCounters = LoopCounters()
+
+    init(configuration: CentralSystemConfiguration, loops: [any EventLoop], logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var counters: [ObjectIdentifier: LoopCounters] = [:]
+        for loop in loops { counters[ObjectIdentifier(loop)] = LoopCounters() }
+        self.loopCounters = counters
+    }
+
+    func counters(for loop: any EventLoop) -> LoopCounters {
+        loopCounters[ObjectIdentifier(loop)] ?? otherCounters
+    }
+
+    var stats: CentralSystemStats {
+        var stats = CentralSystemStats()
+        gauge.add(to: &stats)
+        for counters in loopCounters.values { counters.snapshot.add(to: &stats) }
+        otherCounters.snapshot.add(to: &stats)
+        stats.chargePointsBooted = registry.bootedCount
+        ledger.add(to: &stats)
+        return stats
+    }
+}

@@ -1,0 +1,147 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOWebSocket
+import Testing
+
+@testable import Fleet
+
+/// Records what the transport reports, in order.
+final class RecordingDelegate: ConnectionDelegate {
+    enum Event: Equatable {
+        case tcpConnected, opened, closed, binary
+        case failed(ConnectFailure)
+        case text(String)
+    }
+    var events: [Event] = []
+
+    func tcpConnected(channel: any Channel) { events.append(.tcpConnected) }
+    func connectFailed(_ failure: ConnectFailure) { events.append(.failed(failure)) }
+    func webSocketOpened(channel: any Channel) { events.append(.opened) }
+    func received(_ text: [UInt8]) { events.append(.text(String(decoding: text, as: UTF8.self))) }
+    func receivedBinaryFrame() { events.append(.binary) }
+    func webSocketClosed() { events.append(.closed) }
+    func transportError(_ error: any Error) {}
+}
+
+@Suite("WebSocket client pipeline")
+struct WebSocketClientPipelineTests {
+    /// RFC 6455 §1.3's sample key and its accept value.
+    static let key = "dGhlIHNhbXBsZSBub25jZQ=="
+    static let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+    func makeChannel() throws -> (EmbeddedChannel, RecordingDelegate) {
+        let channel = EmbeddedChannel()
+        let delegate = RecordingDelegate()
+        let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: channel.eventLoop)
+        try WebSocketTransport.configurePipeline(channel, hostHeader: "127.0.0.1:9000", path: "/ocpp/CP-00001",
+                                                 subprotocol: "ocpp1.6", delegate: bound, requestKey: Self.key)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
+        return (channel, delegate)
+    }
+
+    func readRequest(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            text += String(buffer: buffer)
+        }
+        return text
+    }
+
+    func respond(_ channel: EmbeddedChannel, _ lines: [String]) throws {
+        let text = lines.joined(separator: "\r\n") + "\r\n\r\n"
+        try channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    func upgrade(_ channel: EmbeddedChannel, subprotocol: String?) throws {
+        var lines = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+                     "Sec-WebSocket-Accept: \(Self.accept)"]
+        if let subprotocol { lines.append("Sec-WebSocket-Protocol: \(subprotocol)") }
+        try respond(channel, lines)
+    }
+
+    @Test("The upgrade request asks for the charge point's path and offers subprotocol ocpp1.6")
+    func upgradeRequest() throws {
+        let (channel, _) = try makeChannel()
+        let request = try readRequest(channel)
+        #expect(request.hasPrefix("GET /ocpp/CP-00001 HTTP/1.1\r\n"))
+        #expect(request.contains("Sec-WebSocket-Protocol: ocpp1.6\r\n"))
+        #expect(request.contains("Host: 127.0.0.1:9000\r\n"))
+        #expect(request.lowercased().contains("upgrade: websocket"))
+        #expect(request.contains("Sec-WebSocket-Key: \(Self.key)"))
+        _ = try? channel.finish()
+    }
+
+    @Test("A server that accepts ocpp1.6 opens the connection and text frames reach the charge point")
+    func acceptedUpgrade() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        try upgrade(channel, subprotocol: "ocpp1.6")
+        #expect(delegate.events == [.opened])
+
+        var payload = channel.allocator.buffer(string: #"[2,"1","Reset",{"type":"Soft"}]"#)
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: payload)
+        try channel.writeInbound(encode(frame, channel))
+        #expect(delegate.events.last == .text(#"[2,"1","Reset",{"type":"Soft"}]"#))
+
+        payload = channel.allocator.buffer(string: "hi")
+        try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .ping, data: payload), channel))
+        let pong = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(pong.getInteger(at: pong.readerIndex, as: UInt8.self) == 0x8A)  // FIN + pong
+        _ = try? channel.finish()
+    }
+
+    @Test("A server that answers without subprotocol ocpp1.6 fails the connection, naming what it chose",
+          arguments: [nil, "ocpp2.0.1"] as [String?])
+    func rejectedSubprotocol(chosen: String?) throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        try upgrade(channel, subprotocol: chosen)
+        #expect(delegate.events.first == .failed(.subprotocolRejected(offered: "ocpp1.6", got: chosen)))
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test("An HTTP error instead of an upgrade fails the connection with the status")
+    func httpError() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        try respond(channel, ["HTTP/1.1 404 Not Found", "Content-Length: 0"])
+        #expect(delegate.events.contains(where: {
+            if case .failed = $0 { return true } else { return false }
+        }))
+        _ = try? channel.finish()
+    }
+
+    @Test("A close from the server is answered with a close and ends the connection")
+    func closeHandshake() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        try upgrade(channel, subprotocol: "ocpp1.6")
+        var body = channel.allocator.buffer(capacity: 2)
+        body.write(webSocketErrorCode: .normalClosure)
+        try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .connectionClose, data: body), channel))
+        let reply = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(reply.getInteger(at: reply.readerIndex, as: UInt8.self) == 0x88)  // FIN + close
+        channel.embeddedEventLoop.run()
+        #expect(delegate.events.last == .closed)
+        #expect(!channel.isActive)
+    }
+
+    /// Encodes a server frame (unmasked) the way it arrives on the wire.
+    func encode(_ frame: WebSocketFrame, _ channel: EmbeddedChannel) -> ByteBuffer {
+        var buffer = channel.allocator.buffer(capacity: frame.data.readableBytes + 10)
+        let opcodeByte = UInt8(frame.fin ? 0x80 : 0) | UInt8(webSocketOpcode: frame.opcode)
+        buffer.writeInteger(opcodeByte)
+        let length = frame.data.readableBytes
+        if length < 126 {
+            buffer.writeInteger(UInt8(length))
+        } else {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+        }
+        var data = frame.data
+        buffer.writeBuffer(&data)
+        return buffer
+    }
+}
