@@ -79,7 +79,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "OCPPTests", dependencies: ["OCPP"], swiftSettings: strict),
+        // Finds the independent Python test peer for the tests that need it.
+        .target(name: "PeerSupport", path: "Tests/PeerSupport", swiftSettings: strict),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
         .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
@@ -101,7 +103,11 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP"],
+            dependencies: [
+                "Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP", "PeerSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -19,9 +19,15 @@ public final class CentralSystemServer: Sendable {
         public var description: String
     }
 
-    private let shared: SharedState
+    let shared: SharedState
     private let group: any EventLoopGroup
-    private let listener = Mutex<(any Channel)?>(nil)
+    private enum Listener {
+        case idle
+        case listening(any Channel)
+        case stopped
+    }
+
+    private let listener = Mutex(Listener.idle)
     private let upgrader: NIOWebSocketServerUpgrader
 
     public init(configuration: CentralSystemConfiguration, group: any EventLoopGroup, logger: Logger) {
@@ -66,14 +72,18 @@ public final class CentralSystemServer: Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
-        let alreadyListening = listener.withLock { current in
-            if current != nil { return true }
-            current = channel
-            return false
+        let refusal: String? = listener.withLock { listener in
+            switch listener {
+            case .idle:
+                listener = .listening(channel)
+                return nil
+            case .listening: return "the server is already listening"
+            case .stopped: return "the server was shut down"
+            }
         }
-        guard !alreadyListening else {
+        if let refusal {
             try? await channel.close()
-            throw StartError(description: "the server is already listening")
+            throw StartError(description: refusal)
         }
         guard let bound = channel.localAddress?.port else {
             throw StartError(description: "the listening socket has no port")
@@ -85,9 +95,12 @@ public final class CentralSystemServer: Sendable {
     /// Stops accepting, then ends every connection: WebSocket sessions with a close frame
     /// (1000, normal closure) and the peer's answer, or after `closeGrace` without one.
     public func shutdown() async throws {
-        if let channel = listener.withLock({ $0 }) {
-            try? await channel.close()
+        let listening: (any Channel)? = listener.withLock { listener in
+            defer { listener = .stopped }
+            guard case .listening(let channel) = listener else { return nil }
+            return channel
         }
+        try? await listening?.close()
         let sockets = shared.registry.beginShutdown()
         let backstop = shared.configuration.closeGrace + .milliseconds(100)
         for socket in sockets {

@@ -64,9 +64,19 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        unregister(context: context)
+        context.fireChannelInactive()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
+        unregister(context: context)
+    }
+
+    private func unregister(context: ChannelHandlerContext) {
         guard registered else { return }
         registered = false
+        state = .closed
         shared.registry.close(chargePointId, on: context.channel)
         shared.gauge.closed()
         logger.debug("charge point disconnected", metadata: ["cp.id": "\(chargePointId)"])

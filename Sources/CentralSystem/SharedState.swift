@@ -116,6 +116,8 @@ final class ChargePointRegistry: Sendable {
 
     var bootedCount: Int { state.withLock { $0.booted.count } }
 
+    var openSockets: [any Channel] { state.withLock { Array($0.sockets.values) } }
+
     /// Refuses new sockets from now on and returns the open ones.
     func beginShutdown() -> [any Channel] {
         state.withLock { state in
@@ -170,12 +172,14 @@ final class TransactionLedger: Sendable {
     }
 
     func add(to stats: inout CentralSystemStats, listing limit: Int = 100) {
-        state.withLock { state in
+        let ids = state.withLock { state in
             stats.transactionsStarted = state.started
             stats.transactionsStopped = state.stopped
             stats.openTransactions = state.open.count
-            stats.openTransactionIds = Array(state.open.keys.sorted().prefix(limit))
+            return Array(state.open.keys)
         }
+        // Sorted outside the lock: there can be thousands.
+        stats.openTransactionIds = Array(ids.sorted().prefix(limit))
     }
 }
 

@@ -49,12 +49,17 @@ struct Serve: AsyncParsableCommand {
             throw Exit(code: ExitStatus.failedRun)
         }
         writeLine("listening on \(host):\(bound)")
-        if exitOnStdinEof { watchStdinForEOF() }
+        if exitOnStdinEof {
+            signal(SIGINT, SIG_IGN)
+            watchStdinForEOF()
+        }
 
         let service = UntilShutdown()
         let services = ServiceGroup(configuration: .init(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigint, .sigterm],
+            // As `run`'s child, Ctrl-C reaches us too (same process group): ignore it, so the
+            // fleet can still stop its transactions; the parent ends us with SIGTERM.
+            gracefulShutdownSignals: exitOnStdinEof ? [.sigterm] : [.sigint, .sigterm],
             logger: logger))
         try await services.run()
         try? await server.shutdown()

@@ -42,6 +42,34 @@ struct IncomingCallTests {
         #expect(csms.engine.status(ofConnector: 1) == .unavailable)
     }
 
+    @Test("A connector made Inoperative while a card waits for the cable does not start when the EV plugs in")
+    func changeAvailabilityAfterAuthorization() throws {
+        var csms = ScriptedCSMS.booted()
+        csms.present("TAG-1", on: 1)
+        #expect(csms.engine.status(ofConnector: 1) == .preparing)
+        #expect(try csms.call(V16.ChangeAvailabilityRequest(connectorId: 1, type: .inoperative)).status == .accepted)
+        csms.plugIn(1)
+        #expect(csms.calls(.startTransaction).isEmpty)
+        #expect(csms.events.contains(.authorizationFailed(connector: 1)))
+        #expect(csms.engine.status(ofConnector: 1) == .unavailable)
+        #expect(try csms.call(V16.ChangeAvailabilityRequest(connectorId: 1, type: .operative)).status == .accepted)
+        #expect(csms.engine.status(ofConnector: 1) == .preparing)
+        #expect(csms.calls(.startTransaction).isEmpty)
+    }
+
+    @Test("An Authorize answered after the connector became Inoperative starts nothing")
+    func authorizeAnsweredAfterInoperative() throws {
+        var csms = ScriptedCSMS.booted()
+        csms.script["Authorize"] = [.hold]
+        csms.plugIn(1)
+        csms.present("TAG-1", on: 1)
+        let authorize = try #require(csms.held.first)
+        #expect(try csms.call(V16.ChangeAvailabilityRequest(connectorId: 1, type: .inoperative)).status == .accepted)
+        csms.answer(authorize, with: .conf(V16.AuthorizeResponse(idTagInfo: V16.IdTagInfo(status: .accepted))))
+        #expect(csms.calls(.startTransaction).isEmpty)
+        #expect(csms.engine.status(ofConnector: 1) == .unavailable)
+    }
+
     @Test("ChangeAvailability for connector 0 affects the whole charge point")
     func changeAvailabilityWholeChargePoint() throws {
         var csms = ScriptedCSMS.booted()
@@ -208,6 +236,18 @@ struct IncomingCallTests {
         #expect(csms.calls(.authorize).isEmpty && csms.calls(.startTransaction).isEmpty)
     }
 
+    @Test("RemoteStartTransaction is Rejected while the registration is Pending (OCPP 1.6 §4.2.1)")
+    func remoteStartWhilePending() throws {
+        var csms = ScriptedCSMS()
+        csms.bootStatus = .pending
+        csms.connect()
+        csms.plugIn(1)
+        #expect(try csms.call(V16.RemoteStartTransactionRequest(connectorId: 1, idTag: "REMOTE")).status == .rejected)
+        #expect(!csms.engine.hasTransaction(connector: 1))
+        // Configuration may be read and changed while Pending.
+        #expect(try csms.call(V16.ChangeConfigurationRequest(key: "HeartbeatInterval", value: "60")).status == .accepted)
+    }
+
     @Test("With AuthorizeRemoteTxRequests a remote start authorizes the idTag first")
     func remoteStartAuthorizes() throws {
         var csms = ScriptedCSMS.booted(configuration: [("AuthorizeRemoteTxRequests", "true")])
@@ -247,7 +287,7 @@ struct IncomingCallTests {
         #expect(try csms.call(V16.UnlockConnectorRequest(connectorId: 2)).status == .unlocked)
         let stop = try #require(try csms.decoded(V16.StopTransactionRequest.self).first)
         #expect(stop.reason == .unlockCommand)
-        #expect(stop.idTag == "TAG-1")
+        #expect(stop.idTag == nil, "no card stopped it")
         #expect(csms.events.contains(.sessionEndedByCSMS(connector: 2)))
         #expect(try csms.call(V16.UnlockConnectorRequest(connectorId: 1)).status == .unlocked)
         #expect(csms.calls(.stopTransaction).count == 1)

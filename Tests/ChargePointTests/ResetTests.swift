@@ -21,7 +21,7 @@ struct ResetTests {
         #expect(try V16.ResetResponse(json: payload).status == .accepted)
         let stop = try #require(try csms.decoded(V16.StopTransactionRequest.self).first)
         #expect(stop.reason == .softReset)
-        #expect(stop.idTag == "TAG-1")
+        #expect(stop.idTag == nil, "no card stopped it")
         #expect(stop.transactionId == 1000)
         #expect(csms.reboots.isEmpty)  // still waiting for StopTransaction.conf
 
@@ -114,5 +114,58 @@ struct ResetTests {
         let stop = try #require(try csms.decoded(V16.StopTransactionRequest.self).first)
         #expect(stop.transactionId == 1000)
         #expect(stop.reason == .hardReset)
+    }
+
+    @Test("While a soft reset drains, no new session starts")
+    func softResetRefusesNewSessions() throws {
+        var csms = ScriptedCSMS.booted(settings: EngineSettings(callTimeout: .seconds(300)))
+        csms.plugIn(1)
+        csms.present("TAG-1", on: 1)
+        csms.script["StopTransaction"] = [.hold]
+        #expect(try csms.call(V16.ResetRequest(type: .soft)).status == .accepted)
+        csms.plugIn(2)
+        csms.present("TAG-2", on: 2)
+        #expect(csms.events.contains(.authorizationFailed(connector: 2)))
+        #expect(try csms.call(V16.RemoteStartTransactionRequest(connectorId: 2, idTag: "REMOTE")).status == .rejected)
+        #expect(csms.calls(.authorize).count == 1)
+        #expect(csms.calls(.startTransaction).count == 1)
+        csms.advance(by: .seconds(60))
+        #expect(csms.reboots.count == 1)
+        #expect(csms.engine.isAccepted)
+        // After the reboot the EV still plugged into connector 2 can start.
+        csms.present("TAG-2", on: 2)
+        #expect(csms.engine.status(ofConnector: 2) == .charging)
+    }
+
+    @Test("A shell that reconnects after a reboot without reporting the close still gets a clean boot")
+    func rebootWithoutCloseReport() throws {
+        var csms = ScriptedCSMS.booted(settings: EngineSettings(callTimeout: .seconds(300)))
+        csms.reportCloseOnReboot = false
+        csms.script["StartTransaction"] = [.hold]
+        csms.plugIn(1)
+        csms.present("TAG-1", on: 1)
+        #expect(try csms.call(V16.ResetRequest(type: .hard)).status == .accepted)
+        let reboot = csms.now
+        csms.advance(by: .seconds(5))
+        let boot = try #require(csms.calls(.bootNotification).last)
+        #expect(boot.sentAt == reboot + .seconds(1))
+        #expect(csms.actions.suffix(6) == ["BootNotification", "StartTransaction", "StopTransaction",
+                                           "StatusNotification", "StatusNotification", "StatusNotification"])
+    }
+
+    @Test("Delivery attempts of a transaction message count across a reboot")
+    func attemptsSurviveReboot() throws {
+        var csms = ScriptedCSMS.booted(configuration: [("TransactionMessageAttempts", "2"),
+                                                       ("TransactionMessageRetryInterval", "60"),
+                                                       ("MeterValueSampleInterval", "0")])
+        csms.script["StartTransaction"] = [.error(.internalError), .error(.internalError), .error(.internalError)]
+        csms.plugIn(1)
+        csms.present("TAG-1", on: 1)
+        #expect(csms.calls(.startTransaction).count == 1)
+        #expect(try csms.call(V16.ResetRequest(type: .hard)).status == .accepted)
+        csms.advance(by: .seconds(300))
+        #expect(csms.calls(.startTransaction).count == 2)
+        #expect(csms.events.contains(.transactionMessageDropped(action: "StartTransaction")))
+        #expect(csms.engine.pendingTransactionMessages == 0)
     }
 }

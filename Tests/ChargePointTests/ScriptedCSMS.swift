@@ -64,6 +64,8 @@ struct ScriptedCSMS {
     var script: [String: [Reply]] = [:]
     /// Reconnect by itself `after` a `.reboot`, as the fleet runtime does.
     var reconnectAfterReboot = true
+    /// Report the close that follows a `.reboot` with `disconnected`; a shell may skip it.
+    var reportCloseOnReboot = true
 
     // MARK: what happened
 
@@ -144,6 +146,10 @@ struct ScriptedCSMS {
 
     mutating func present(_ idTag: String, on connector: Int) {
         input { $0.presentIdTag(idTag, connector: connector, now: $1, into: &$2) }
+    }
+
+    mutating func fault(_ code: V16.ChargePointErrorCode?, on connector: Int) {
+        input { $0.setFault(code, connector: connector, now: $1, into: &$2) }
     }
 
     mutating func suspendEV(_ suspended: Bool, on connector: Int) {
@@ -286,9 +292,11 @@ struct ScriptedCSMS {
                 reboots.append(now)
                 accepted = false
                 dropConnection()
-                var out: [EngineOutput] = []
-                engine.disconnected(now: now, into: &out)
-                pendingOutputs.append(contentsOf: out)
+                if reportCloseOnReboot {
+                    var out: [EngineOutput] = []
+                    engine.disconnected(now: now, into: &out)
+                    pendingOutputs.append(contentsOf: out)
+                }
                 if reconnectAfterReboot { reconnectAt = now + after }
             case .event(let event):
                 events.append(event)

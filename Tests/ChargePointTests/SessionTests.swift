@@ -207,22 +207,29 @@ struct SessionTests {
         }
     }
 
-    @Test("Every measurand the meter simulates can be sampled, in MeterValues and in StopTransaction")
+    @Test("Every measurand the meter simulates can be sampled; StopTransaction data refuses Frequency (no Hertz in its schema)")
     func everyMeasurand() throws {
         let all = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Current.Offered,Power.Offered,Temperature"
         var csms = ScriptedCSMS.booted(configuration: [("MeterValuesSampledData", all),
-                                                       ("StopTxnSampledData", "Energy.Active.Import.Register,Frequency,Voltage")])
+                                                       ("StopTxnSampledData", "Energy.Active.Import.Register,Voltage,SoC")])
         #expect(try csms.call(V16.ChangeConfigurationRequest(key: "MeterValuesAlignedData", value: "Frequency")).status == .accepted)
         #expect(try csms.call(V16.ChangeConfigurationRequest(key: "ClockAlignedDataInterval", value: "60")).status == .accepted)
+        for key in ["StopTxnSampledData", "StopTxnAlignedData"] {
+            let answer = try csms.call(V16.ChangeConfigurationRequest(key: key, value: "Energy.Active.Import.Register,Frequency"))
+            #expect(answer.status == .rejected)
+        }
         csms.plugIn(1)
         csms.present("TAG-1", on: 1)
         csms.advance(by: .seconds(120))
         csms.present("TAG-1", on: 1)
-        // The harness decoded every frame with its schema, Frequency in StopTransaction included.
-        let periodic = try csms.decoded(V16.MeterValuesRequest.self).filter { $0.meterValue[0].sampledValue.count > 1 }
+        // The harness decoded every frame with its schema.
+        let samples = try csms.decoded(V16.MeterValuesRequest.self)
+        let periodic = samples.filter { $0.meterValue[0].sampledValue.count > 1 }
         #expect(periodic.first?.meterValue[0].sampledValue.count == 8)
+        #expect(samples.contains { $0.meterValue[0].sampledValue[0] == V16.SampledValue(
+            value: "50", context: .sampleClock, measurand: .frequency, unit: .hertz) })
         let stop = try #require(try csms.decoded(V16.StopTransactionRequest.self).first)
-        #expect(stop.transactionData?.last?.sampledValue.map(\.measurand) == [.energyActiveImportRegister, .voltage, .frequency])
+        #expect(stop.transactionData?.last?.sampledValue.map(\.measurand) == [.energyActiveImportRegister, .voltage, .soC])
     }
 
     @Test("A full battery stops drawing power and reports SuspendedEV")
@@ -235,5 +242,33 @@ struct SessionTests {
         let full = csms.engine.meterWh(connector: 1)
         csms.advance(by: .seconds(600))
         #expect(csms.engine.meterWh(connector: 1) == full)
+    }
+
+    @Test("An Authorize that times out refuses the card and frees the connector")
+    func authorizeTimeout() throws {
+        var csms = ScriptedCSMS.booted(settings: EngineSettings(callTimeout: .seconds(10)))
+        csms.script["Authorize"] = [.hold]
+        csms.plugIn(1)
+        csms.present("TAG-1", on: 1)
+        csms.advance(by: .seconds(10))
+        #expect(csms.events.contains(.callTimedOut(action: "Authorize")))
+        #expect(csms.events.contains(.authorizationFailed(connector: 1)))
+        csms.present("TAG-1", on: 1)
+        #expect(csms.engine.status(ofConnector: 1) == .charging)
+    }
+
+    @Test("Changing MeterValueSampleInterval mid-transaction re-arms sampling from the change")
+    func sampleIntervalChanged() throws {
+        var csms = ScriptedCSMS.booted(configuration: [("MeterValueSampleInterval", "60")], heartbeat: 86_400)
+        csms.plugIn(1)
+        csms.present("TAG-1", on: 1)
+        let t0 = csms.now
+        csms.advance(by: .seconds(90))
+        #expect(try csms.call(V16.ChangeConfigurationRequest(key: "MeterValueSampleInterval", value: "10")).status == .accepted)
+        csms.advance(by: .seconds(30))
+        #expect(csms.calls(.meterValues).map(\.sentAt) == [60, 100, 110, 120].map { t0 + .seconds($0) })
+        _ = try csms.call(V16.ChangeConfigurationRequest(key: "MeterValueSampleInterval", value: "0"))
+        csms.advance(by: .seconds(600))
+        #expect(csms.calls(.meterValues).count == 4)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OCPP
+import PeerSupport
 import Testing
 
 /// The schema oracle: `Tests/peer/validate_payloads.py` run by a Python that has the PyPI
@@ -9,34 +10,21 @@ struct PythonPeer {
     let python: String
     let script: String
 
-    /// The package root, three levels above this file (symlinks resolved, so a scratch
-    /// package that links `Tests/OCPPTests` still finds the real root).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The peer, or nil after reporting why it is missing: a SKIPPED note on stderr
     /// locally, a recorded issue under CI.
     static func find(for test: String, sourceLocation: SourceLocation = #_sourceLocation) -> PythonPeer? {
-        let environment = ProcessInfo.processInfo.environment
-        let script = packageRoot.appendingPathComponent("Tests/peer/validate_payloads.py").path
-        if let configured = environment["OCPP_PEER_PYTHON"], !configured.isEmpty {
-            guard FileManager.default.isExecutableFile(atPath: configured) else {
-                Issue.record("OCPP_PEER_PYTHON=\(configured) is not an executable", sourceLocation: sourceLocation)
-                return nil
+        let script = PeerPython.path("Tests/peer/validate_payloads.py")
+        switch PeerPython.locate() {
+        case .found(let python):
+            return PythonPeer(python: python, script: script)
+        case .missing(let note, let isFailure):
+            if isFailure {
+                Issue.record("\(test): \(note)", sourceLocation: sourceLocation)
+            } else {
+                PeerPython.announceSkip(test, note)
             }
-            return PythonPeer(python: configured, script: script)
+            return nil
         }
-        let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
-        if FileManager.default.isExecutableFile(atPath: venv) {
-            return PythonPeer(python: venv, script: script)
-        }
-        let note = "no Python peer (set OCPP_PEER_PYTHON to a python with the 'ocpp' package, or create \(venv))"
-        if environment["CI"] == "true" {
-            Issue.record("\(test): \(note); CI=true requires it", sourceLocation: sourceLocation)
-        } else {
-            FileHandle.standardError.write(Data("\n*** SKIPPED: \(test): \(note) ***\n\n".utf8))
-        }
-        return nil
     }
 
     struct Failure: Sendable {

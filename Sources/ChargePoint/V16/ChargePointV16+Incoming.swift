@@ -39,6 +39,7 @@ extension ChargePointV16 {
             return changeConfiguration(try V16.ChangeConfigurationRequest(json: payload), now: now, into: &out).encoded
         case .clearCache:
             _ = try V16.ClearCacheRequest(json: payload)
+            guard configuration.authorizationCacheEnabled else { return V16.ClearCacheResponse(status: .rejected).encoded }
             authorizationCache.removeAll()
             return V16.ClearCacheResponse(status: .accepted).encoded
         case .dataTransfer:
@@ -159,7 +160,7 @@ extension ChargePointV16 {
               connectors[record.connector].transaction == record.ref else {
             return V16.RemoteStopTransactionResponse(status: .rejected)
         }
-        stopTransaction(record.connector, reason: .remote, idTag: record.idTag, now: now, into: &out)
+        stopTransaction(record.connector, reason: .remote, idTag: nil, now: now, into: &out)
         refreshStatus(record.connector, now: now, into: &out)
         out.append(.event(.sessionEndedByCSMS(connector: record.connector)))
         return V16.RemoteStopTransactionResponse(status: .accepted)
@@ -169,8 +170,8 @@ extension ChargePointV16 {
                                 into out: inout [EngineOutput]) -> V16.ResetResponse {
         let reason: V16.StopReason = request.type == .hard ? .hardReset : .softReset
         for index in 1..<connectors.count where connectors[index].transaction != nil {
-            let tag = connectors[index].transaction.flatMap { ref in transactions.first(where: { $0.ref == ref })?.idTag }
-            stopTransaction(index, reason: reason, idTag: tag, now: now, into: &out)
+            // No card stopped it: StopTransaction.req's idTag stays empty (OCPP 1.6 §6.50).
+            stopTransaction(index, reason: reason, idTag: nil, now: now, into: &out)
             out.append(.event(.sessionEndedByCSMS(connector: index)))
         }
         switch request.type {
@@ -189,9 +190,7 @@ extension ChargePointV16 {
                                  into out: inout [EngineOutput]) -> V16.UnlockConnectorResponse {
         guard validConnector(request.connectorId) else { return V16.UnlockConnectorResponse(status: .unlockFailed) }
         if connectors[request.connectorId].transaction != nil {
-            let ref = connectors[request.connectorId].transaction
-            let tag = transactions.first(where: { $0.ref == ref })?.idTag
-            stopTransaction(request.connectorId, reason: .unlockCommand, idTag: tag, now: now, into: &out)
+            stopTransaction(request.connectorId, reason: .unlockCommand, idTag: nil, now: now, into: &out)
             refreshStatus(request.connectorId, now: now, into: &out)
         }
         if connectors[request.connectorId].plugged {

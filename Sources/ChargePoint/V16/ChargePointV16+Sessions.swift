@@ -218,8 +218,7 @@ extension ChargePointV16 {
             ]))
         }
         if !stopSet.isEmpty {
-            data.append(meter.sample(stopSet, context: .transactionEnd, now: now, session: session(connector),
-                                     hertzAllowed: false))
+            data.append(meter.sample(stopSet, context: .transactionEnd, now: now, session: session(connector)))
         }
         enqueue(.stopTransaction(ref: ref, idTag: idTag, meterStop: meter.registerWh, timestamp: now,
                                  reason: reason, data: data.isEmpty ? nil : data), into: &out)
@@ -307,9 +306,11 @@ extension ChargePointV16 {
         if isConnected, registration == .accepted { enqueueStatus(index, now: now, into: &out) }
     }
 
-    mutating func enqueueStatus(_ index: Int, now: Timestamp, into out: inout [EngineOutput]) {
+    /// Queues a StatusNotification; `burst` marks the full report after a (re)connect or
+    /// boot, which may exceed the queue's bound rather than be lost.
+    mutating func enqueueStatus(_ index: Int, burst: Bool = false, now: Timestamp, into out: inout [EngineOutput]) {
         let errorCode = connectors[index].fault ?? .noError
         enqueue(.statusNotification(connector: index, status: connectors[index].status, errorCode: errorCode, timestamp: now),
-                into: &out)
+                beyondCapacity: burst, into: &out)
     }
 }

@@ -142,7 +142,7 @@ public struct ChargePointV16: ChargePointEngine {
         case .accepted:
             armHeartbeat(now: now)
             armAlignedSampling(now: now)
-            for index in connectors.indices { enqueueStatus(index, now: now, into: &out) }
+            for index in connectors.indices { enqueueStatus(index, burst: true, now: now, into: &out) }
         }
         pump(now: now, into: &out)
     }
@@ -156,7 +156,7 @@ public struct ChargePointV16: ChargePointEngine {
     private mutating func connectionLost(now: Timestamp, into out: inout [EngineOutput]) {
         isConnected = false
         if let abandoned = queue.connectionLost() {
-            out.append(.event(.callTimedOut(action: abandoned.call.action.rawValue)))
+            // Not a timeout: the call simply has no answer; reports count it as sent only.
             switch abandoned.call {
             case .bootNotification:
                 registration = .unregistered
@@ -211,8 +211,8 @@ public struct ChargePointV16: ChargePointEngine {
 
     // MARK: sending
 
-    mutating func enqueue(_ call: PendingCall, into out: inout [EngineOutput]) {
-        if let dropped = queue.enqueue(call), dropped.isTransactionMessage {
+    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, into out: inout [EngineOutput]) {
+        if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity), dropped.isTransactionMessage {
             out.append(.event(.transactionMessageDropped(action: dropped.action.rawValue)))
         }
     }
@@ -384,7 +384,7 @@ public struct ChargePointV16: ChargePointEngine {
             out.append(.event(.bootAccepted))
             armHeartbeat(now: now)
             armAlignedSampling(now: now)
-            for index in connectors.indices { enqueueStatus(index, now: now, into: &out) }
+            for index in connectors.indices { enqueueStatus(index, burst: true, now: now, into: &out) }
         case .pending, .rejected:
             // OCPP 1.6 §4.2: wait `interval` before the next BootNotification; 0 means our choice.
             let wait = response.interval > 0 ? Interval.seconds(response.interval) : settings.bootRetry

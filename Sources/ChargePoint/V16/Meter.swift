@@ -54,15 +54,14 @@ struct Meter: Sendable, Equatable {
         powerW = min(max(0, watts), Self.maximumPowerW)
     }
 
-    /// One MeterValue with a sampled value per measurand in `set`. StopTransaction's
-    /// `transactionData` schema has no unit Hertz, so Frequency goes without a unit there.
+    /// One MeterValue with a sampled value per measurand in `set`.
     func sample(_ set: MeasurandSet, context: V16.ReadingContext, now: Timestamp,
-                session: (ev: EVProfile, startWh: Double)?, hertzAllowed: Bool = true) -> V16.MeterValue {
+                session: (ev: EVProfile, startWh: Double)?) -> V16.MeterValue {
         var values: [V16.SampledValue] = []
         values.reserveCapacity(set.count)
         let contextField: V16.ReadingContext? = context == .samplePeriodic ? nil : context
         for measurand in set {
-            let reading: (String, V16.UnitOfMeasure?)
+            let reading: (String, V16.UnitOfMeasure)
             switch measurand {
             case .energyActiveImportRegister: reading = (String(registerWh), .wh)
             case .powerActiveImport: reading = (String(Int(powerW)), .w)
@@ -71,7 +70,7 @@ struct Meter: Sendable, Equatable {
             case .currentOffered: reading = (String(Int(Self.offeredCurrentA)), .a)
             case .powerOffered: reading = (String(Int(Self.offeredCurrentA * Self.nominalVoltage * Self.phases)), .w)
             case .temperature: reading = ("25", .celsius)
-            case .frequency: reading = ("50", hertzAllowed ? .hertz : nil)
+            case .frequency: reading = ("50", .hertz)
             case .soC:
                 guard let session else { continue }
                 reading = (String(Int(Self.stateOfCharge(session, energyWh: energyWh))), .percent)

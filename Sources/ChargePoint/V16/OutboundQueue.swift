@@ -75,15 +75,19 @@ struct OutboundQueue: Sendable {
     }
 
     /// Appends a call; when full, drops the oldest call that is not transaction-related,
-    /// or else the oldest MeterValues. Returns what was dropped.
-    mutating func enqueue(_ call: PendingCall) -> PendingCall? {
+    /// or else, for a new transaction message only, the oldest MeterValues; a call that
+    /// finds no victim is refused. `beyondCapacity` skips the bound (the status burst of a
+    /// (re)connect, one per connector). Returns what was dropped or refused.
+    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false) -> PendingCall? {
         var dropped: PendingCall?
-        if count >= capacity {
+        if count >= capacity, !beyondCapacity {
             if let victim = (head..<items.count).first(where: { !items[$0].call.isTransactionMessage })
-                ?? (head..<items.count).first(where: { if case .meterValues = items[$0].call { true } else { false } }) {
+                ?? (call.isTransactionMessage
+                    ? (head..<items.count).first(where: { if case .meterValues = items[$0].call { true } else { false } })
+                    : nil) {
                 dropped = items.remove(at: victim).call
             } else {
-                return call  // only Start/Stop left: refuse the new call rather than lose an old one
+                return call  // never lose a transaction message for a newer call
             }
         }
         items.append(Entry(call: call))

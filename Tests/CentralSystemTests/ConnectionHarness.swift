@@ -1,0 +1,93 @@
+@testable import CentralSystem
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import OCPP
+import Testing
+
+/// One charge point connection on an `EmbeddedChannel`: the real WebSocket handlers
+/// (fragment aggregator and OCPP handler) with text frames in and out.
+struct ConnectionHarness {
+    static let now = Timestamp(seconds: 1_764_120_000)
+    static let logger = Logger(label: "csms-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func shared(_ configuration: CentralSystemConfiguration = .init()) -> SharedState {
+        var configuration = configuration
+        configuration.clock = .fixed(now)
+        return SharedState(configuration: configuration, loops: [], logger: logger)
+    }
+
+    let shared: SharedState
+    let channel: EmbeddedChannel
+    private var nextId = 0
+
+    init(id: String = "CP-1", shared: SharedState = ConnectionHarness.shared()) throws {
+        self.shared = shared
+        self.channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
+        try CentralSystemServer.addWebSocketHandlers(to: channel, chargePointId: id, shared: shared)
+    }
+
+    var stats: CentralSystemStats { shared.stats }
+
+    /// Feeds one text frame; returns the text frames written back.
+    func send(_ text: String) throws -> [String] {
+        try channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+        return try written()
+    }
+
+    /// Every frame written so far, which must all be text.
+    func written() throws -> [String] {
+        var texts: [String] = []
+        while let frame = try channel.readOutbound(as: WebSocketFrame.self) {
+            #expect(frame.opcode == .text)
+            texts.append(String(buffer: frame.unmaskedData))
+        }
+        return texts
+    }
+
+    /// Sends one text frame that must be answered with exactly one frame, and parses it.
+    func exchange(_ text: String) throws -> Frame {
+        let replies = try send(text)
+        try #require(replies.count == 1, "expected one reply to \(text), got \(replies)")
+        return try Frame.parse(replies[0])
+    }
+
+    /// Sends a typed CALL and decodes its CALLRESULT as the request's response type.
+    mutating func call<Request: OCPPRequest>(_ request: Request) throws -> Request.Response {
+        nextId += 1
+        let id = "m\(nextId)"
+        let bytes = Frame.encodeCall(id: id, action: Request.action, payload: request.encoded)
+        let reply = try exchange(String(decoding: bytes, as: UTF8.self))
+        guard case .callResult(let replyId, let payload) = reply else {
+            Issue.record("\(Request.action) was answered with \(reply)")
+            throw HarnessError.notACallResult
+        }
+        #expect(replyId == id)
+        return try Request.Response(json: payload)
+    }
+
+    /// Sends a raw CALLERROR-expecting text and returns the (id, code) of the CALLERROR.
+    func callError(_ text: String) throws -> (id: String, code: String) {
+        let reply = try exchange(text)
+        guard case .callError(let id, let code, _, let details) = reply else {
+            Issue.record("\(text) was answered with \(reply)")
+            throw HarnessError.notACallError
+        }
+        #expect(details == .object([]))
+        return (id, code)
+    }
+
+    @discardableResult
+    mutating func boot() throws -> V16.BootNotificationResponse {
+        try call(V16.BootNotificationRequest(chargePointVendor: "ocpp-fleet", chargePointModel: "Sim"))
+    }
+
+    mutating func start(idTag: String = "TAG-1", connector: Int = 1) throws -> V16.StartTransactionResponse {
+        try call(V16.StartTransactionRequest(connectorId: connector, idTag: idTag, meterStart: 100,
+                                             timestamp: Self.now))
+    }
+
+    enum HarnessError: Error { case notACallResult, notACallError }
+}

@@ -1,0 +1,53 @@
+@testable import CentralSystem
+import NIOHTTP1
+import Testing
+
+@Suite("Handshake: charge point id from the path, ocpp1.6 subprotocol")
+struct HandshakeTests {
+    @Test("The charge point id is the percent-decoded last path segment",
+          arguments: [("/steve/websocket/CentralSystemService/CP-1", "CP-1"), ("/ocpp/CP-1", "CP-1"),
+                      ("/CP-1", "CP-1"), ("/ocpp/CP%201%2Fa", "CP 1/a"), ("/ocpp/CP-1?token=x", "CP-1"),
+                      ("ws://host:9000/ocpp/CP-2", "CP-2"), ("/ocpp/%C3%A9", "é"), ("/ocpp/", ""), ("/", "")])
+    func chargePointId(uri: String, id: String) {
+        #expect(Handshake.chargePointId(uri: uri) == id)
+    }
+
+    @Test("Broken percent-encoding is not an id", arguments: ["/ocpp/%ZZ", "/ocpp/CP%2", "/ocpp/%FF"])
+    func brokenEncoding(uri: String) {
+        #expect(Handshake.chargePointId(uri: uri) == nil)
+    }
+
+    private func head(_ uri: String, protocols: [String]) -> HTTPRequestHead {
+        var headers = HTTPHeaders([("Upgrade", "websocket"), ("Connection", "Upgrade")])
+        for value in protocols { headers.add(name: "Sec-WebSocket-Protocol", value: value) }
+        return HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+    }
+
+    @Test("ocpp1.6 is accepted when offered alone, in a list, or in any case")
+    func subprotocolOffered() {
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp1.6"])) == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1, ocpp1.6"]))
+                == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1", "OCPP1.6"]))
+                == .upgrade(chargePointId: "CP-1", subprotocol: "OCPP1.6"))
+    }
+
+    @Test("Without ocpp1.6 the upgrade is refused with 400; without an id with 404")
+    func refused() {
+        guard case .reject(let status, _) = Handshake(head("/ocpp/CP-1", protocols: [])) else {
+            Issue.record("accepted without a subprotocol")
+            return
+        }
+        #expect(status == .badRequest)
+        guard case .reject(let other, _) = Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1"])) else {
+            Issue.record("accepted ocpp2.0.1")
+            return
+        }
+        #expect(other == .badRequest)
+        guard case .reject(let missing, _) = Handshake(head("/ocpp/", protocols: ["ocpp1.6"])) else {
+            Issue.record("accepted an empty id")
+            return
+        }
+        #expect(missing == .notFound)
+    }
+}
