@@ -89,7 +89,12 @@ let package = Package(
             name: "CentralSystemTests",
             dependencies: [
                 "CentralSystem", "OCPP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -97,7 +102,10 @@ let package = Package(
             name: "FleetTests",
             dependencies: [
                 "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -27,8 +27,6 @@ public struct CentralSystemConfiguration: Sendable {
     /// The wall clock for `currentTime`; tests pass a fixed one.
     public var clock: WallClock = .system
 
-    public init() {}
-
     public init(bootStatus: V16.RegistrationStatus = .accepted, heartbeatInterval: Int = 300,
                 bootRetryInterval: Int = 60, idTagPolicy: IdTagPolicy = .default) {
         self.bootStatus = bootStatus

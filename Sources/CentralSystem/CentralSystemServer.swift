@@ -19,14 +19,15 @@ public final class CentralSystemServer: Sendable {
         public var description: String
     }
 
-    let shared: SharedState
-    private let group: any EventLoopGroup
     private enum Listener {
         case idle
         case listening(any Channel)
         case stopped
     }
 
+    /// Internal so tests can look at the registry and the open sockets.
+    let shared: SharedState
+    private let group: any EventLoopGroup
     private let listener = Mutex(Listener.idle)
     private let upgrader: NIOWebSocketServerUpgrader
 

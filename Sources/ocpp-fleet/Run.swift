@@ -37,6 +37,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Directory to write report.json into (created if missing).")
     var report: String?
 
+    @Option(help: "Summary on stdout: text (a table) or json (the report, as in report.json).")
+    var format: OutputFormat = .text
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -120,7 +123,12 @@ struct Run: AsyncParsableCommand {
             failed.append("transactions left open on the CSMS")
         }
 
-        print(renderText(report: result))
+        switch format {
+        case .text:
+            print(renderText(report: result))
+        case .json:
+            print(String(decoding: try result.jsonData(), as: UTF8.self))
+        }
         if let directory = report {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -147,6 +155,10 @@ struct Run: AsyncParsableCommand {
             logger: logger))
         try await group.run()
     }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
 
 /// Ends when the run's time is up or a graceful shutdown (SIGINT/SIGTERM) begins.
