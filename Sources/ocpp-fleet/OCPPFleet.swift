@@ -79,3 +79,13 @@ func printError(_ message: String) {
 func writeLine(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
+
+/// A parent that started us from a thread with SIGTERM/SIGINT blocked (Foundation's
+/// `Process` inherits the spawning thread's mask) would leave them pending forever.
+func unblockTerminationSignals() {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGINT)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
+}

@@ -50,6 +50,7 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        unblockTerminationSignals()
         let logger = logging.bootstrap()
         let fleet: FleetSpec
         do {

@@ -36,6 +36,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        unblockTerminationSignals()
         let logger = logging.bootstrap()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var configuration = CentralSystemConfiguration()

@@ -51,6 +51,7 @@ struct WebSocketClientPipelineTests {
     func respond(_ channel: EmbeddedChannel, _ lines: [String]) throws {
         let text = lines.joined(separator: "\r\n") + "\r\n\r\n"
         try channel.writeInbound(ByteBuffer(string: text))
+        channel.embeddedEventLoop.run()
     }
 
     func upgrade(_ channel: EmbeddedChannel, subprotocol: String?) throws {
@@ -82,6 +83,7 @@ struct WebSocketClientPipelineTests {
         var payload = channel.allocator.buffer(string: #"[2,"1","Reset",{"type":"Soft"}]"#)
         let frame = WebSocketFrame(fin: true, opcode: .text, data: payload)
         try channel.writeInbound(encode(frame, channel))
+        channel.embeddedEventLoop.run()
         #expect(delegate.events.last == .text(#"[2,"1","Reset",{"type":"Soft"}]"#))
 
         payload = channel.allocator.buffer(string: "hi")

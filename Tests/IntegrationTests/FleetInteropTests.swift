@@ -163,7 +163,12 @@ struct PythonCSMS {
     /// SIGTERM: the peer writes its summary and exits.
     func stop() throws -> [String: Any] {
         process.terminate()
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            throw PeerError(message: "the Python CSMS did not exit within 15 s of SIGTERM")
+        }
         let data = try Data(contentsOf: URL(fileURLWithPath: summaryPath))
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw PeerError(message: "the peer's summary is not a JSON object")

@@ -100,6 +100,17 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def parse_timestamp(value):
+    """An RFC 3339 timestamp as an aware datetime, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
 def valid_timestamp(value) -> bool:
     if not isinstance(value, str):
         return False
@@ -711,11 +722,19 @@ class PeerChargePoint(V16ChargePoint):
                 self.v(action, "InvalidMeterValue", f"Energy.Active.Import.Register with unit {unit!r}")
                 continue
             key = (sv.get("phase"), sv.get("location", "Outlet"))
-            last = tx.registers.get(key)
-            if last is not None and value + 1e-6 < last:
-                self.v(action, "MeterDecreasing",
-                       f"transaction {tx.id}: Energy.Active.Import.Register went from {last:g} Wh to {value:g} Wh")
-            tx.registers[key] = value if last is None else max(last, value)
+            # Monotone in time, not in arrival order: a StopTransaction's Transaction.Begin
+            # sample is older (and lower) than the MeterValues sent during the transaction.
+            when = parse_timestamp(mv.get("timestamp"))
+            readings = tx.registers.setdefault(key, [])
+            for (t, v) in readings:
+                if when is None or t is None:
+                    continue
+                if (t < when and v > value + 1e-6) or (t > when and v + 1e-6 < value):
+                    self.v(action, "MeterDecreasing",
+                           f"transaction {tx.id}: Energy.Active.Import.Register {v:g} Wh at {t.isoformat()} "
+                           f"vs {value:g} Wh at {when.isoformat()}")
+                    break
+            readings.append((when, value))
             if unit == "Wh" and key == (None, "Outlet"):
                 tx.max_wh_register = value if tx.max_wh_register is None else max(tx.max_wh_register, value)
 
@@ -998,6 +1017,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    # A parent that spawned us from a thread with signals blocked (Swift's Foundation.Process
+    # from a test or a service group does) hands that mask down: SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGUSR1})
     opts = parse_args(argv)
     level = getattr(logging, opts.log_level.upper())
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
