@@ -836,7 +836,10 @@ class PeerChargePoint(V16ChargePoint):
             await self._step(call.UnlockConnector(connector_id=1))
 
         # RemoteStart, then RemoteStop of the transaction it produced.
-        busy = 1 in st.open_by_connector
+        # OCPP 1.6 §5.11: a charge point may reject a remote start on a connector in use. Only
+        # an Available connector 1 (per its last StatusNotification) must accept; a driver may
+        # be plugging in or presenting a card at the same moment otherwise.
+        busy = 1 in st.open_by_connector or st.status.get(1) != "Available"
         loop = asyncio.get_running_loop()
         st.remote_start_waiter = loop.create_future()
         res = await self._step(call.RemoteStartTransaction(connector_id=1, id_tag="REMOTE-1"))
