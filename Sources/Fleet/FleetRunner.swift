@@ -33,6 +33,8 @@ final class LoopShared {
     let telemetry = LoopTelemetry()
     let clock: FleetClock
     let endpoint: CSMSEndpoint
+    /// The CSMS host resolved once at start; nil if that failed (each connect then resolves).
+    var address: SocketAddress?
     let gauge: ConnectionGauge
     let logger: Logger
     var chargePoints: [SimulatedChargePoint] = []
@@ -124,6 +126,8 @@ public final class FleetRunner: Sendable {
         let count = plans.count
         let rampMicros = Self.micros(configuration.rampUp)
         let settings = engineSettings
+        let endpoint = configuration.endpoint
+        let address = try? SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
         var starts: [EventLoopFuture<Void>] = []
         for (loopIndex, slot) in loops.enumerated() {
             let box = slot.box
@@ -133,6 +137,7 @@ public final class FleetRunner: Sendable {
             let loopCount = loops.count
             starts.append(slot.loop.submit {
                 let shared = box.value
+                shared.address = address
                 let isolated = slot.loop.assumeIsolated()
                 for (position, plan) in mine.enumerated() {
                     let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default

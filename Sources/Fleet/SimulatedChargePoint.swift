@@ -68,8 +68,9 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private func connect() {
         guard !finishing || engine.pendingTransactionMessages > 0 else { connection = .idle; return }
         connection = .connecting(nil)
-        WebSocketTransport.connect(self, endpoint: shared.endpoint, path: shared.endpoint.path(for: id),
-                                   subprotocol: ChargePointV16.subprotocol, loop: loop, connectTimeout: .seconds(10))
+        WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
+                                   path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
+                                   loop: loop, connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {
@@ -204,7 +205,18 @@ final class SimulatedChargePoint: ConnectionDelegate {
             for output in spare { perform(output, now: now) }
             spare.removeAll(keepingCapacity: true)
         }
-        rearm()
+        rearm(Self.earliestWakeup(&engine, &driver))
+    }
+
+    /// Read through `inout`: a getter on the engine stored in this class would otherwise copy
+    /// the whole engine (retaining every array in it) on each call across the module boundary.
+    private static func earliestWakeup(_ engine: inout ChargePointV16, _ driver: inout SessionDriver) -> Timestamp? {
+        switch (engine.nextWakeup, driver.nextWakeup) {
+        case let (a?, b?): min(a, b)
+        case let (a?, nil): a
+        case let (nil, b?): b
+        case (nil, nil): nil
+        }
     }
 
     private func perform(_ output: EngineOutput, now: Timestamp) {
@@ -213,7 +225,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             guard case .open(let channel) = connection else { return }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
-            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer), promise: nil)
+            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMaskKey(), data: buffer), promise: nil)
         case .reboot(let after):
             if case .open(let channel) = connection {
                 connection = .closing(channel)
@@ -226,6 +238,14 @@ final class SimulatedChargePoint: ConnectionDelegate {
             record(event)
             driver.handle(event, now: now)
         }
+    }
+
+    /// Client frames must be masked (RFC 6455 §5.3). The key comes from this charge point's
+    /// own stream: no `getrandom` system call per frame.
+    private func nextMaskKey() -> WebSocketMaskingKey {
+        let bits = UInt32(truncatingIfNeeded: random.next())
+        // Four bytes always make a key; the initializer only fails on another length.
+        return withUnsafeBytes(of: bits) { WebSocketMaskingKey($0) } ?? [0x5A, 0x17, 0xC3, 0x9E]
     }
 
     private func record(_ event: EngineEvent) {
@@ -254,9 +274,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         }
     }
 
-    private func rearm() {
+    private func rearm(_ next: Timestamp?) {
         guard !(finishing && !isOpen) else { return }
-        let next = [engine.nextWakeup, driver.nextWakeup].compactMap { $0 }.min()
         guard let next else { return }
         if let current = timerDeadline, timer != nil, current <= next { return }
         timer?.cancel()

@@ -171,9 +171,8 @@ enum WebSocketTransport {
 
     /// Opens one WebSocket on `loop` to `path`; the delegate hears back through
     /// `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
-    static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, path: String,
-                                                      subprotocol: String, loop: any EventLoop,
-                                                      connectTimeout: TimeAmount) {
+    static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, address: SocketAddress?,
+                        path: String, subprotocol: String, loop: any EventLoop, connectTimeout: TimeAmount) {
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: loop)
         let hostHeader = endpoint.port == 80 ? endpoint.host : "\(endpoint.host):\(endpoint.port)"
         let bootstrap = ClientBootstrap(group: loop)
@@ -186,7 +185,9 @@ enum WebSocketTransport {
                                           delegate: bound)
                 }
             }
-        bootstrap.connect(host: endpoint.host, port: endpoint.port).whenComplete { result in
+        // The address is resolved once per run; without it NIO would call getaddrinfo per connection.
+        let connecting = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: endpoint.host, port: endpoint.port)
+        connecting.whenComplete { result in
             switch result {
             case .success(let channel):
                 bound.value.tcpConnected(channel: channel)
