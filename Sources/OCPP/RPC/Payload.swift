@@ -44,3 +44,20 @@ extension EmptyPayload {
         writer.endObject()
     }
 }
+
+/// A payload whose only member is `status`: the `.conf` of most calls a Central System
+/// makes (Reset, UnlockConnector, ChangeAvailability, ...), one type for all of them.
+public struct StatusPayload<Status: OCPPEnum>: OCPPPayload {
+    public var status: Status
+
+    public init(status: Status) { self.status = status }
+
+    public init(json: JSONValue) throws(CallError) {
+        let r = try PayloadReader(json, known: ["status"])
+        status = try r.enumeration("status")
+    }
+
+    public func encode(to w: inout JSONWriter) {
+        w.object { w in w.field("status", status) }
+    }
+}

@@ -41,22 +41,5 @@ extension V16 {
     }
 
     /// ChangeAvailability.conf (OCPP 1.6 §6.8).
-    public struct ChangeAvailabilityResponse: OCPPPayload {
-        public var status: AvailabilityStatus
-
-        public init(status: AvailabilityStatus) {
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(CallError) {
-            let r = try PayloadReader(json, known: ["status"])
-            status = try r.enumeration("status")
-        }
-
-        public func encode(to w: inout JSONWriter) {
-            w.object { w in
-                w.field("status", status)
-            }
-        }
-    }
+    public typealias ChangeAvailabilityResponse = StatusPayload<AvailabilityStatus>
 }

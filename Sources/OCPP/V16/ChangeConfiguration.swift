@@ -35,22 +35,5 @@ extension V16 {
     }
 
     /// ChangeConfiguration.conf (OCPP 1.6 §6.10).
-    public struct ChangeConfigurationResponse: OCPPPayload {
-        public var status: ConfigurationStatus
-
-        public init(status: ConfigurationStatus) {
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(CallError) {
-            let r = try PayloadReader(json, known: ["status"])
-            status = try r.enumeration("status")
-        }
-
-        public func encode(to w: inout JSONWriter) {
-            w.object { w in
-                w.field("status", status)
-            }
-        }
-    }
+    public typealias ChangeConfigurationResponse = StatusPayload<ConfigurationStatus>
 }

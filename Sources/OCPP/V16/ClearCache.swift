@@ -14,22 +14,5 @@ extension V16 {
     }
 
     /// ClearCache.conf (OCPP 1.6 §6.12).
-    public struct ClearCacheResponse: OCPPPayload {
-        public var status: ClearCacheStatus
-
-        public init(status: ClearCacheStatus) {
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(CallError) {
-            let r = try PayloadReader(json, known: ["status"])
-            status = try r.enumeration("status")
-        }
-
-        public func encode(to w: inout JSONWriter) {
-            w.object { w in
-                w.field("status", status)
-            }
-        }
-    }
+    public typealias ClearCacheResponse = StatusPayload<ClearCacheStatus>
 }

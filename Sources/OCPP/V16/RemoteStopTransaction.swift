@@ -23,22 +23,5 @@ extension V16 {
     }
 
     /// RemoteStopTransaction.conf (OCPP 1.6 §6.36).
-    public struct RemoteStopTransactionResponse: OCPPPayload {
-        public var status: RemoteStartStopStatus
-
-        public init(status: RemoteStartStopStatus) {
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(CallError) {
-            let r = try PayloadReader(json, known: ["status"])
-            status = try r.enumeration("status")
-        }
-
-        public func encode(to w: inout JSONWriter) {
-            w.object { w in
-                w.field("status", status)
-            }
-        }
-    }
+    public typealias RemoteStopTransactionResponse = StatusPayload<RemoteStartStopStatus>
 }

@@ -35,22 +35,5 @@ extension V16 {
     }
 
     /// Reset.conf (OCPP 1.6 §6.40).
-    public struct ResetResponse: OCPPPayload {
-        public var status: ResetStatus
-
-        public init(status: ResetStatus) {
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(CallError) {
-            let r = try PayloadReader(json, known: ["status"])
-            status = try r.enumeration("status")
-        }
-
-        public func encode(to w: inout JSONWriter) {
-            w.object { w in
-                w.field("status", status)
-            }
-        }
-    }
+    public typealias ResetResponse = StatusPayload<ResetStatus>
 }

@@ -30,22 +30,5 @@ extension V16 {
     }
 
     /// UnlockConnector.conf (OCPP 1.6 §6.54).
-    public struct UnlockConnectorResponse: OCPPPayload {
-        public var status: UnlockStatus
-
-        public init(status: UnlockStatus) {
-            self.status = status
-        }
-
-        public init(json: JSONValue) throws(CallError) {
-            let r = try PayloadReader(json, known: ["status"])
-            status = try r.enumeration("status")
-        }
-
-        public func encode(to w: inout JSONWriter) {
-            w.object { w in
-                w.field("status", status)
-            }
-        }
-    }
+    public typealias UnlockConnectorResponse = StatusPayload<UnlockStatus>
 }
