@@ -419,47 +419,18 @@ struct ScriptedCSMS {
 
     /// Decodes a CALL payload the engine wrote with the request type of its action.
     static func validateRequest(_ action: V16.Action, _ payload: JSONValue) throws(CallError) {
-        switch action {
-        case .authorize: _ = try V16.AuthorizeRequest(json: payload)
-        case .bootNotification: _ = try V16.BootNotificationRequest(json: payload)
-        case .dataTransfer: _ = try V16.DataTransferRequest(json: payload)
-        case .heartbeat: _ = try V16.HeartbeatRequest(json: payload)
-        case .meterValues: _ = try V16.MeterValuesRequest(json: payload)
-        case .startTransaction: _ = try V16.StartTransactionRequest(json: payload)
-        case .statusNotification: _ = try V16.StatusNotificationRequest(json: payload)
-        case .stopTransaction: _ = try V16.StopTransactionRequest(json: payload)
-        case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
-             .remoteStopTransaction, .reset, .unlockConnector, .diagnosticsStatusNotification,
-             .firmwareStatusNotification, .getDiagnostics, .updateFirmware, .getLocalListVersion, .sendLocalList,
-             .cancelReservation, .reserveNow, .clearChargingProfile, .getCompositeSchedule, .setChargingProfile,
-             .triggerMessage, .certificateSigned, .deleteCertificate, .extendedTriggerMessage,
-             .getInstalledCertificateIds, .getLog, .installCertificate, .logStatusNotification,
-             .securityEventNotification, .signCertificate, .signedFirmwareStatusNotification, .signedUpdateFirmware:
+        guard action.isCore, action.initiatedByChargePoint, let types = action.payloadTypes else {
             throw CallError(.notSupported, "a Core charge point does not send \(action.rawValue)")
         }
+        _ = try types.request.init(json: payload)
     }
 
     /// Decodes a CALLRESULT payload the engine wrote with the response type of `action`.
     static func validateResponse(to action: V16.Action, _ payload: JSONValue) throws(CallError) {
-        switch action {
-        case .changeAvailability: _ = try V16.ChangeAvailabilityResponse(json: payload)
-        case .changeConfiguration: _ = try V16.ChangeConfigurationResponse(json: payload)
-        case .clearCache: _ = try V16.ClearCacheResponse(json: payload)
-        case .dataTransfer: _ = try V16.DataTransferResponse(json: payload)
-        case .getConfiguration: _ = try V16.GetConfigurationResponse(json: payload)
-        case .remoteStartTransaction: _ = try V16.RemoteStartTransactionResponse(json: payload)
-        case .remoteStopTransaction: _ = try V16.RemoteStopTransactionResponse(json: payload)
-        case .reset: _ = try V16.ResetResponse(json: payload)
-        case .unlockConnector: _ = try V16.UnlockConnectorResponse(json: payload)
-        case .authorize, .bootNotification, .heartbeat, .meterValues, .startTransaction, .statusNotification,
-             .stopTransaction, .diagnosticsStatusNotification, .firmwareStatusNotification, .getDiagnostics,
-             .updateFirmware, .getLocalListVersion, .sendLocalList, .cancelReservation, .reserveNow,
-             .clearChargingProfile, .getCompositeSchedule, .setChargingProfile, .triggerMessage,
-             .certificateSigned, .deleteCertificate, .extendedTriggerMessage, .getInstalledCertificateIds, .getLog,
-             .installCertificate, .logStatusNotification, .securityEventNotification, .signCertificate,
-             .signedFirmwareStatusNotification, .signedUpdateFirmware:
+        guard action.isCore, action == .dataTransfer || !action.initiatedByChargePoint, let types = action.payloadTypes else {
             throw CallError(.notSupported, "a Core charge point answers \(action.rawValue) with a CALLERROR")
         }
+        _ = try types.response.init(json: payload)
     }
 }
 

@@ -42,3 +42,35 @@ extension V16.Action {
         }
     }
 }
+
+extension V16.Action {
+    /// The typed request and response of each action this package models, so a receiver
+    /// (or a test) can decode any payload by action; nil for actions not modelled yet.
+    public var payloadTypes: (request: any OCPPPayload.Type, response: any OCPPPayload.Type)? {
+        switch self {
+        case .authorize: (V16.AuthorizeRequest.self, V16.AuthorizeResponse.self)
+        case .bootNotification: (V16.BootNotificationRequest.self, V16.BootNotificationResponse.self)
+        case .changeAvailability: (V16.ChangeAvailabilityRequest.self, V16.ChangeAvailabilityResponse.self)
+        case .changeConfiguration: (V16.ChangeConfigurationRequest.self, V16.ChangeConfigurationResponse.self)
+        case .clearCache: (V16.ClearCacheRequest.self, V16.ClearCacheResponse.self)
+        case .dataTransfer: (V16.DataTransferRequest.self, V16.DataTransferResponse.self)
+        case .getConfiguration: (V16.GetConfigurationRequest.self, V16.GetConfigurationResponse.self)
+        case .heartbeat: (V16.HeartbeatRequest.self, V16.HeartbeatResponse.self)
+        case .meterValues: (V16.MeterValuesRequest.self, V16.MeterValuesResponse.self)
+        case .remoteStartTransaction: (V16.RemoteStartTransactionRequest.self, V16.RemoteStartTransactionResponse.self)
+        case .remoteStopTransaction: (V16.RemoteStopTransactionRequest.self, V16.RemoteStopTransactionResponse.self)
+        case .reset: (V16.ResetRequest.self, V16.ResetResponse.self)
+        case .startTransaction: (V16.StartTransactionRequest.self, V16.StartTransactionResponse.self)
+        case .statusNotification: (V16.StatusNotificationRequest.self, V16.StatusNotificationResponse.self)
+        case .stopTransaction: (V16.StopTransactionRequest.self, V16.StopTransactionResponse.self)
+        case .unlockConnector: (V16.UnlockConnectorRequest.self, V16.UnlockConnectorResponse.self)
+        case .diagnosticsStatusNotification, .firmwareStatusNotification, .getDiagnostics, .updateFirmware,
+             .getLocalListVersion, .sendLocalList, .cancelReservation, .reserveNow, .clearChargingProfile,
+             .getCompositeSchedule, .setChargingProfile, .triggerMessage, .certificateSigned,
+             .deleteCertificate, .extendedTriggerMessage, .getInstalledCertificateIds, .getLog,
+             .installCertificate, .logStatusNotification, .securityEventNotification, .signCertificate,
+             .signedFirmwareStatusNotification, .signedUpdateFirmware:
+            nil
+        }
+    }
+}
