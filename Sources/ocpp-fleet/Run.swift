@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import Telemetry
 
 struct Run: AsyncParsableCommand {
@@ -94,7 +95,7 @@ struct Run: AsyncParsableCommand {
         let startedAt = Date()
         let started = ContinuousClock.now
         try await runner.start()
-        try await waitForEnd(runDuration, logger: logger)
+        let interrupted = try await waitForEnd(runDuration, logger: logger)
         let outcome = await runner.finish()
         let elapsed = ContinuousClock.now - started
         let end = ProcessSample.now()
@@ -109,6 +110,10 @@ struct Run: AsyncParsableCommand {
                 csms: .init(url: endpoint.description, embedded: embedded != nil),
                 configuredChargePoints: plans.count),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores)
+        if interrupted {
+            result.warnings.append("the run was interrupted (SIGINT/SIGTERM) after "
+                + "\(formatDuration(elapsed)) of \(formatDuration(runDuration))")
+        }
         var failed: [String] = []
         if outcome.peakConnected == 0 {
             let reason = outcome.connectFailures.max(by: { $0.value < $1.value })?.key ?? "no reason recorded"
@@ -147,14 +152,15 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    /// Sleeps for the run's duration, ending early on SIGINT or SIGTERM.
-    private func waitForEnd(_ duration: Duration, logger: Logger) async throws {
+    /// Sleeps for the run's duration, ending early on SIGINT or SIGTERM; true if interrupted.
+    private func waitForEnd(_ duration: Duration, logger: Logger) async throws -> Bool {
         let service = RunTimer(duration: duration)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigint, .sigterm],
             logger: logger))
         try await group.run()
+        return service.interrupted.load(ordering: .relaxed)
     }
 }
 
@@ -163,12 +169,19 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Ends when the run's time is up or a graceful shutdown (SIGINT/SIGTERM) begins.
-struct RunTimer: Service {
+final class RunTimer: Service, Sendable {
     let duration: Duration
+    let interrupted = Atomic<Bool>(false)
+
+    init(duration: Duration) { self.duration = duration }
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: duration)
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: self.duration)
+            }
+        } catch {
+            interrupted.store(true, ordering: .relaxed)
         }
     }
 }
