@@ -110,6 +110,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CLITests",
+            dependencies: ["ocpp-fleet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["Snapshots"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP", "PeerSupport",
