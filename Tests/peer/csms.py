@@ -10,10 +10,24 @@ independent reading of the protocol.
                    [--summary PATH] [--heartbeat-interval 60]
                    [--boot-status Accepted|Pending|Rejected]
                    [--exercise] [--exercise-max 20] [--log-level info]
+                   [--outage-every SECONDS --outage-length SECONDS [--outage-count N]
+                    [--outage-close-share 0.25] [--outage-refuse alternate|503|close]]
 
 When ready it prints exactly one line, ``listening on HOST:PORT``, to stdout.
 SIGTERM/SIGINT write the summary (if --summary) and exit 0; SIGUSR1 writes the
 summary and keeps running. All logging goes to stderr.
+
+Outage mode (--outage-every): every SECONDS after start the CSMS drops every
+connection in the middle of whatever it is doing (most with a transport abort, no
+close handshake; --outage-close-share of them with a close frame, code 1012) and
+accepts none for --outage-length seconds: the handshake is refused with HTTP 503,
+or the listening socket is closed (connection refused) and reopened on the same
+port, or alternately one and the other. The summary then tells, per outage, who was
+dropped and when each came back, and per transaction how many StartTransaction,
+StopTransaction and MeterValues arrived, how many were identical replays of an
+earlier one (allowed: a replayed StartTransaction gets the same transactionId), and
+how many MeterValues carry a reading taken inside an outage window (proof that
+readings taken offline were delivered after the reconnect).
 """
 
 from __future__ import annotations
@@ -54,6 +68,7 @@ from ocpp.v16.enums import Action
 import websockets
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
+from websockets.protocol import State
 
 # Validation stays ON in both directions (no handler or call uses
 # skip_schema_validation). This flag only makes the library validate inline
@@ -157,9 +172,12 @@ class Tx:
     __slots__ = (
         "id", "cp", "connector", "id_tag", "meter_start", "timestamp", "since",
         "start_key", "registers", "max_wh_register",
+        "start_messages", "replayed_starts", "stop_messages", "replayed_stops", "last_connection",
+        "meter_values", "replayed_meter_values", "offline_meter_values", "max_meter_value_delay",
+        "meter_value_keys", "stopped_at",
     )
 
-    def __init__(self, tx_id, cp, connector, id_tag, meter_start, timestamp, start_key):
+    def __init__(self, tx_id, cp, connector, id_tag, meter_start, timestamp, start_key, connection):
         self.id = tx_id
         self.cp = cp
         self.connector = connector
@@ -172,6 +190,19 @@ class Tx:
         self.registers: dict = {}
         # highest register seen that was reported in Wh (exact comparison with meterStop)
         self.max_wh_register = None
+        # Delivery accounting (kept after the stop): messages received for this transaction,
+        # identical repeats among them, and the connection serial the last one came on.
+        self.start_messages = 1
+        self.replayed_starts = 0
+        self.stop_messages = 0
+        self.replayed_stops = 0
+        self.last_connection = connection
+        self.meter_values = 0
+        self.replayed_meter_values = 0
+        self.offline_meter_values = 0
+        self.max_meter_value_delay = 0.0
+        self.meter_value_keys: set = set()
+        self.stopped_at = None
 
     def to_json(self):
         return {
@@ -182,6 +213,23 @@ class Tx:
             "meterStart": self.meter_start,
             "timestamp": self.timestamp,
             "since": self.since,
+        }
+
+    def delivery_json(self):
+        return {
+            "id": self.id,
+            "cp": self.cp,
+            "connector": self.connector,
+            "startMessages": self.start_messages,
+            "replayedStarts": self.replayed_starts,
+            "stopMessages": self.stop_messages,
+            "replayedStops": self.replayed_stops,
+            "stopped": self.stopped_at is not None,
+            "meterValues": self.meter_values,
+            "replayedMeterValues": self.replayed_meter_values,
+            "offlineMeterValues": self.offline_meter_values,
+            "meterValuesFromOutage": self.offline_meter_values > 0,
+            "maxMeterValueDelaySeconds": round(self.max_meter_value_delay, 3),
         }
 
 
@@ -200,10 +248,13 @@ class CPState:
         self.status: dict = {}  # connectorId -> last status
         self.remote_start_waiter: asyncio.Future | None = None
         self.stop_waiters: dict = {}  # txId -> Future
+        self.connected_at: list = []  # wall-clock time of every accepted handshake
+        self.dropped_by_outage = 0
 
     def to_json(self):
         return {
             "connections": self.connections,
+            "droppedByOutage": self.dropped_by_outage,
             "boots": self.boots,
             "bootAccepted": self.accepted,
             "actions": dict(sorted(self.actions.items())),
@@ -211,6 +262,59 @@ class CPState:
             "openTransactions": sorted(self.open_by_connector.values()),
             "connectorStatus": {str(k): v for k, v in sorted(self.status.items())},
             "exercised": self.exercise_started,
+        }
+
+
+class Outage:
+    """One outage window: every connection dropped at `start`, none accepted until `end`."""
+
+    def __init__(self, index, refusal):
+        self.index = index
+        self.refusal = refusal  # "503" or "close"
+        self.start = time.time()
+        self.start_iso = now_iso()
+        self.end = None
+        self.end_iso = None
+        self.aborted = 0  # transport aborted, no close frame
+        self.closed_with_frame = 0  # close frame 1012, then the usual close handshake
+        self.refused_handshakes = 0  # HTTP 503 during the window
+        self.aborted_on_arrival = 0  # handshake completed during the window: dropped at once
+        self.dropped_cps: set = set()
+
+    def contains(self, when: float) -> bool:
+        return self.start <= when <= (self.end if self.end is not None else time.time())
+
+    def to_json(self, cps, next_start):
+        """`next_start`: when the following outage began (None: the run ended first)."""
+        delays, reconnected, before_next = [], 0, 0
+        for cp_id in self.dropped_cps:
+            later = [t for t in cps[cp_id].connected_at if self.end is not None and t >= self.end]
+            if later:
+                reconnected += 1
+                delays.append(later[0] - self.end)
+                if next_start is None or later[0] < next_start:
+                    before_next += 1
+        delays.sort()
+        return {
+            "index": self.index,
+            "start": self.start_iso,
+            "end": self.end_iso,
+            "refusal": self.refusal,
+            "dropped": self.aborted + self.closed_with_frame + self.aborted_on_arrival,
+            "aborted": self.aborted,
+            "closedWithFrame": self.closed_with_frame,
+            "abortedOnArrival": self.aborted_on_arrival,
+            "refusedHandshakes": self.refused_handshakes,
+            "droppedChargePoints": len(self.dropped_cps),
+            # dropped charge points that connected again after the window (at any later time)
+            "reconnected": reconnected,
+            # ... and before the next outage began
+            "reconnectedBeforeNextOutage": before_next,
+            "reconnectSeconds": {
+                "min": round(delays[0], 3) if delays else None,
+                "median": round(delays[len(delays) // 2], 3) if delays else None,
+                "max": round(delays[-1], 3) if delays else None,
+            },
         }
 
 
@@ -242,7 +346,27 @@ class Central:
         self.stopped_count = 0
         self.duplicate_starts = 0
         self.duplicate_stops = 0
+        self.replayed_starts = 0
+        self.replayed_stops = 0
         self.late_responses = 0
+        # Every transaction ever started, kept after its stop for delivery accounting.
+        self.tx_log: dict[int, Tx] = {}
+        # (cp, connector, idTag, meterStart, timestamp) -> txId: a replayed start gets its id back.
+        self.start_keys: dict = {}
+        self.outages: list[Outage] = []
+        self.dropped_by_outage = 0
+        self.meter_values = 0
+        self.offline_meter_values = 0
+
+    @property
+    def outage(self) -> Outage | None:
+        """The outage in progress, if any."""
+        if self.outages and self.outages[-1].end is None:
+            return self.outages[-1]
+        return None
+
+    def in_outage_window(self, when: float) -> bool:
+        return any(o.contains(when) for o in self.outages)
 
     def cp(self, cp_id) -> CPState:
         st = self.cps.get(cp_id)
@@ -311,9 +435,27 @@ class Central:
                 "started": self.started_tx,
                 "stopped": self.stopped_count,
                 "open": [tx.to_json() for tx in sorted(self.open_tx.values(), key=lambda t: t.id)],
+                # identical repeats (answer lost, or retried after a timeout): allowed, same id back
                 "duplicateStarts": self.duplicate_starts,
                 "duplicateStops": self.duplicate_stops,
+                # ... of which arrived on a later connection than the previous copy
+                "replayedStarts": self.replayed_starts,
+                "replayedStops": self.replayed_stops,
+                "startMessages": sum(t.start_messages for t in self.tx_log.values()),
+                "stopMessages": sum(t.stop_messages for t in self.tx_log.values()),
+                "meterValues": self.meter_values,
+                "replayedMeterValues": sum(t.replayed_meter_values for t in self.tx_log.values()),
+                "offlineMeterValues": self.offline_meter_values,
+                "withOfflineMeterValues": sum(1 for t in self.tx_log.values() if t.offline_meter_values > 0),
+                "perTransaction": [t.delivery_json() for t in
+                                   sorted(self.tx_log.values(), key=lambda t: t.id)[:MAX_LIST]],
             },
+            "outages": len(self.outages),
+            "connectionsDroppedByOutage": self.dropped_by_outage,
+            "outageWindows": [
+                o.to_json(self.cps, self.outages[i + 1].start if i + 1 < len(self.outages) else None)
+                for i, o in enumerate(self.outages[:MAX_LIST])
+            ],
             "callErrorsFromChargePoints": self.call_errors,
             "callErrorCount": self.call_error_count,
             "exercised": dict(sorted(self.exercised.items())),
@@ -328,6 +470,11 @@ class Central:
                 "heartbeatInterval": self.opts.heartbeat_interval,
                 "exercise": self.opts.exercise,
                 "exerciseMax": self.opts.exercise_max,
+                "outageEvery": self.opts.outage_every,
+                "outageLength": self.opts.outage_length,
+                "outageCount": self.opts.outage_count,
+                "outageCloseShare": self.opts.outage_close_share,
+                "outageRefuse": self.opts.outage_refuse,
             },
             "startedAt": self.started_iso,
             "writtenAt": now_iso(),
@@ -393,10 +540,11 @@ def handler(action):
 
 
 class PeerChargePoint(V16ChargePoint):
-    def __init__(self, cp_id, connection, central: Central):
+    def __init__(self, cp_id, connection, central: Central, serial: int = 0):
         super().__init__(cp_id, connection, response_timeout=central.opts.call_timeout, logger=OCPP_LOG)
         self.central = central
         self.state = central.cp(cp_id)
+        self.serial = serial  # which connection of the process this is (1, 2, ...)
         self._stage = "idle"
         self._pending_uid = None
         self._pending_action = None
@@ -578,20 +726,31 @@ class PeerChargePoint(V16ChargePoint):
         if meter_start < 0:
             self.v(action, "InvalidMeter", f"meterStart {meter_start} is negative")
         key = (connector_id, id_tag, meter_start, timestamp)
+        known = c.start_keys.get((self.id, key))
+        if known is not None:
+            # Retransmission of the same request (its answer was lost, or it timed out):
+            # idempotent, the same transactionId again.
+            tx = c.tx_log[known]
+            c.duplicate_starts += 1
+            tx.start_messages += 1
+            if tx.last_connection != self.serial:
+                c.replayed_starts += 1
+                tx.replayed_starts += 1
+            tx.last_connection = self.serial
+            if tx.stopped_at is not None:
+                self.v(action, "StartAfterStop",
+                       f"StartTransaction repeated for transaction {known}, which was already stopped")
+            return _result("StartTransaction", transaction_id=tx.id, id_tag_info={"status": auth_status(id_tag)})
         existing = st.open_by_connector.get(connector_id)
         if existing is not None and existing in c.open_tx:
-            tx = c.open_tx[existing]
-            if tx.start_key == key:
-                # Retransmission of the same request (its answer was lost): idempotent.
-                c.duplicate_starts += 1
-                return _result("StartTransaction", transaction_id=tx.id,
-                               id_tag_info={"status": auth_status(id_tag)})
             self.v(action, "ConnectorBusy",
                    f"StartTransaction on connector {connector_id} while transaction {existing} is open there")
         tx_id = c.next_tx
         c.next_tx += 1
-        tx = Tx(tx_id, self.id, connector_id, id_tag, meter_start, timestamp, key)
+        tx = Tx(tx_id, self.id, connector_id, id_tag, meter_start, timestamp, key, self.serial)
         c.open_tx[tx_id] = tx
+        c.tx_log[tx_id] = tx
+        c.start_keys[(self.id, key)] = tx_id
         c.started_tx += 1
         st.open_by_connector[connector_id] = tx_id
         waiter = st.remote_start_waiter
@@ -610,10 +769,18 @@ class PeerChargePoint(V16ChargePoint):
         tx = c.open_tx.get(transaction_id)
         if tx is None:
             stopped = c.stopped_tx.get(transaction_id)
+            logged = c.tx_log.get(transaction_id)
+            if logged is not None:
+                logged.stop_messages += 1
             if stopped is None:
                 self.v(action, "UnknownTransaction", f"StopTransaction for unknown transactionId {transaction_id}")
             elif stopped == (self.id, stop_key):
                 c.duplicate_stops += 1  # identical retransmission (its answer was lost)
+                if logged is not None and logged.last_connection != self.serial:
+                    c.replayed_stops += 1
+                    logged.replayed_stops += 1
+                if logged is not None:
+                    logged.last_connection = self.serial
             else:
                 self.v(action, "TransactionAlreadyStopped",
                        f"StopTransaction for transactionId {transaction_id}, which was already stopped")
@@ -632,6 +799,9 @@ class PeerChargePoint(V16ChargePoint):
                    f"transaction {transaction_id}: meterStop {meter_stop} < last "
                    f"Energy.Active.Import.Register {tx.max_wh_register:g} Wh")
         del c.open_tx[transaction_id]
+        tx.stop_messages += 1
+        tx.stopped_at = now_iso()
+        tx.last_connection = self.serial
         c.stopped_tx[transaction_id] = (self.id, stop_key)
         c.stopped_count += 1
         if st.open_by_connector.get(tx.connector) == transaction_id:
@@ -662,7 +832,30 @@ class PeerChargePoint(V16ChargePoint):
                        f"MeterValues on connector {connector_id} for transaction {tx_id} on connector {tx.connector}")
         for mv in meter_value:
             self._check_meter_value(action, tx, mv)
+        if tx is not None:
+            self._account_meter_values(tx, meter_value)
         return _result("MeterValues")
+
+    def _account_meter_values(self, tx: Tx, meter_value):
+        """Counts a transaction's MeterValues: identical repeats, and readings taken in an outage."""
+        c = self.central
+        c.meter_values += 1
+        tx.meter_values += 1
+        key = json.dumps(meter_value, sort_keys=True, default=str)
+        if key in tx.meter_value_keys:
+            tx.replayed_meter_values += 1
+        else:
+            tx.meter_value_keys.add(key)
+        arrived = time.time()
+        taken = [parsed.timestamp() for parsed in (parse_timestamp(mv.get("timestamp")) for mv in meter_value)
+                 if parsed is not None]
+        if taken:
+            tx.max_meter_value_delay = max(tx.max_meter_value_delay, arrived - min(taken))
+        # Nothing is accepted during an outage: a reading timestamped inside one was taken
+        # offline and is arriving now, after a reconnect.
+        if any(c.in_outage_window(when) for when in taken):
+            c.offline_meter_values += 1
+            tx.offline_meter_values += 1
 
     @handler(Action.status_notification)
     async def on_status_notification(self, connector_id, error_code, status, **kwargs):
@@ -866,6 +1059,16 @@ class PeerChargePoint(V16ChargePoint):
         stopped = loop.create_future()
         st.stop_waiters[tx_id] = stopped
         res = await self._step(call.RemoteStopTransaction(transaction_id=tx_id))
+        if res is not None and res.status == "Rejected":
+            # The charge point may have ended the transaction itself an instant earlier, its
+            # StopTransaction still on the way: Rejected is right then, if that Stop arrives.
+            try:
+                await asyncio.wait_for(asyncio.shield(stopped), timeout)
+                return
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                st.stop_waiters.pop(tx_id, None)
         if res is None or not self._expect("RemoteStopTransaction", "Accepted", res.status):
             st.stop_waiters.pop(tx_id, None)
             return
@@ -895,6 +1098,8 @@ def charge_point_id(path: str) -> str:
 async def run(opts) -> int:
     central = Central(opts)
     stop = asyncio.Event()
+    live: dict = {}  # open WebSocket -> charge point id
+    background: set = set()  # tasks kept referenced until done
 
     def select_subprotocol(connection, subprotocols):
         if SUBPROTOCOL in subprotocols:
@@ -905,6 +1110,10 @@ async def run(opts) -> int:
     def process_request(connection, request):
         if not charge_point_id(request.path):
             return connection.respond(HTTPStatus.NOT_FOUND, "charge point id missing from path\n")
+        outage = central.outage
+        if outage is not None:
+            outage.refused_handshakes += 1
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "CSMS outage\n")
         return None
 
     def process_response(connection, request, response):
@@ -912,25 +1121,49 @@ async def run(opts) -> int:
             central.rejected_handshakes += 1
         return None
 
+    def drop(ws, cp_id, outage: Outage, on_arrival=False):
+        """Ends one connection as an outage does: mostly a transport abort, sometimes a close frame."""
+        central.dropped_by_outage += 1
+        central.cp(cp_id).dropped_by_outage += 1
+        outage.dropped_cps.add(cp_id)
+        if on_arrival:
+            outage.aborted_on_arrival += 1
+            ws.transport.abort()
+        elif random.random() < opts.outage_close_share:
+            outage.closed_with_frame += 1
+            task = asyncio.ensure_future(ws.close(1012, "CSMS outage"))
+            background.add(task)
+            task.add_done_callback(background.discard)
+        else:
+            outage.aborted += 1
+            ws.transport.abort()
+
     async def on_connect(ws):
         cp_id = charge_point_id(ws.request.path)
         central.connections += 1
         central.active += 1
         st = central.cp(cp_id)
         st.connections += 1
+        st.connected_at.append(time.time())
         central.live[cp_id] += 1
         if central.live[cp_id] > 1:
             central.duplicate_connections += 1
             LOG.info("second concurrent connection for %s", cp_id)
         LOG.debug("connected %s from %s", cp_id, ws.remote_address)
-        cp = PeerChargePoint(cp_id, ws, central)
+        cp = PeerChargePoint(cp_id, ws, central, serial=central.connections)
+        live[ws] = cp_id
         try:
+            outage = central.outage
+            if outage is not None:
+                # The handshake passed before the outage began: this connection goes too.
+                drop(ws, cp_id, outage, on_arrival=True)
             await cp.start()
         except ConnectionClosed:
             pass
         except Exception as e:
             central.csms_error(cp_id, None, f"connection loop raised {e!r}")
         finally:
+            live.pop(ws, None)
             central.active -= 1
             central.live[cp_id] -= 1
             if central.live[cp_id] <= 0:
@@ -954,22 +1187,26 @@ async def run(opts) -> int:
     loop.add_signal_handler(signal.SIGUSR1, lambda: write_summary("SIGUSR1"))
 
     ping = opts.ws_ping_interval if opts.ws_ping_interval > 0 else None
-    server = await serve(
-        on_connect,
-        opts.host,
-        opts.port,
-        subprotocols=[SUBPROTOCOL],
-        select_subprotocol=select_subprotocol,
-        process_request=process_request,
-        process_response=process_response,
-        ping_interval=ping,
-        ping_timeout=ping,
-        close_timeout=2,
-        max_queue=64,
-        backlog=4096,
-        logger=logging.getLogger("csms.websockets"),
-    )
-    port = server.sockets[0].getsockname()[1]
+
+    async def listen(port):
+        return await serve(
+            on_connect,
+            opts.host,
+            port,
+            subprotocols=[SUBPROTOCOL],
+            select_subprotocol=select_subprotocol,
+            process_request=process_request,
+            process_response=process_response,
+            ping_interval=ping,
+            ping_timeout=ping,
+            close_timeout=2,
+            max_queue=64,
+            backlog=4096,
+            logger=logging.getLogger("csms.websockets"),
+        )
+
+    servers = [await listen(opts.port)]
+    port = servers[0].sockets[0].getsockname()[1]
     if opts.port_file:
         atomic_write(opts.port_file, f"{port}\n")
     sys.stdout.write(f"listening on {opts.host}:{port}\n")
@@ -977,11 +1214,54 @@ async def run(opts) -> int:
     LOG.info("OCPP 1.6J peer CSMS (ocpp %s, websockets %s) on ws://%s:%d/<any>/<chargePointId>",
              _version("ocpp"), websockets.__version__, opts.host, port)
 
+    async def outages():
+        began = loop.time()
+        index = 0
+        while opts.outage_count is None or index < opts.outage_count:
+            index += 1
+            delay = began + opts.outage_every * index - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if opts.outage_refuse == "alternate":
+                refusal = "503" if index % 2 == 1 else "close"
+            else:
+                refusal = opts.outage_refuse
+            outage = Outage(index, refusal)
+            central.outages.append(outage)
+            if refusal == "close":
+                # Stop listening: connects are refused by the kernel; a handshake under way
+                # gets a 503 from websockets (the server is no longer serving).
+                servers[-1].server.close()
+            for ws, cp_id in list(live.items()):
+                if ws.state is State.OPEN:
+                    drop(ws, cp_id, outage)
+            LOG.warning("outage %d: %d connection(s) dropped, refusing (%s) for %gs",
+                        index, len(outage.dropped_cps), refusal, opts.outage_length)
+            await asyncio.sleep(opts.outage_length)
+            if refusal == "close":
+                while True:
+                    try:
+                        servers.append(await listen(port))
+                        break
+                    except OSError as e:  # the port is not free again yet
+                        central.csms_error(None, None, f"reopening port {port} failed: {e!r}")
+                        await asyncio.sleep(0.1)
+            outage.end = time.time()
+            outage.end_iso = now_iso()
+            LOG.warning("outage %d over: accepting again", index)
+
+    outage_task = None
+    if opts.outage_every is not None:
+        outage_task = asyncio.ensure_future(outages())
+
     await stop.wait()
+    if outage_task is not None:
+        outage_task.cancel()
     write_summary("shutdown")
-    server.close()
+    for server in servers:
+        server.close()
     try:
-        await asyncio.wait_for(server.wait_closed(), 3)
+        await asyncio.wait_for(asyncio.gather(*(server.wait_closed() for server in servers)), 3)
     except (asyncio.TimeoutError, Exception):
         pass
     return 0
@@ -1013,7 +1293,31 @@ def parse_args(argv=None):
     p.add_argument("--call-timeout", type=float, default=30.0, help="seconds to wait for an answer to our CALL")
     p.add_argument("--ws-ping-interval", type=float, default=20.0, help="WebSocket ping interval; 0 disables")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    outage = p.add_argument_group("outages", "drop every connection periodically and refuse new ones for a while")
+    outage.add_argument("--outage-every", type=float, metavar="SECONDS",
+                        help="begin an outage every SECONDS after start (enables outage mode)")
+    outage.add_argument("--outage-length", type=float, metavar="SECONDS", default=None,
+                        help="how long each outage refuses connections (required with --outage-every)")
+    outage.add_argument("--outage-count", type=int, metavar="N", default=None,
+                        help="stop after N outages (default: no limit)")
+    outage.add_argument("--outage-close-share", type=float, default=0.25, metavar="FRACTION",
+                        help="share of dropped connections closed with a close frame (1012) instead of "
+                             "a transport abort (default: 0.25)")
+    outage.add_argument("--outage-refuse", choices=["alternate", "503", "close"], default="alternate",
+                        help="how connections are refused: HTTP 503 on the handshake, the listening socket "
+                             "closed, or one and the other by turns (default)")
     opts = p.parse_args(argv)
+    if opts.outage_every is not None:
+        if opts.outage_every <= 0:
+            p.error("--outage-every must be positive")
+        if opts.outage_length is None or not (0 < opts.outage_length < opts.outage_every):
+            p.error("--outage-length is required with --outage-every, positive and shorter than it")
+        if opts.outage_count is not None and opts.outage_count < 1:
+            p.error("--outage-count must be at least 1")
+        if not (0 <= opts.outage_close_share <= 1):
+            p.error("--outage-close-share must lie in [0, 1]")
+    elif opts.outage_length is not None or opts.outage_count is not None:
+        p.error("--outage-length and --outage-count need --outage-every")
     if opts.boot_retry_interval is None:
         opts.boot_retry_interval = opts.heartbeat_interval
     return opts
