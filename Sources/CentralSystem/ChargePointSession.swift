@@ -71,7 +71,9 @@ struct ChargePointSession {
             outcome.tally.responseIgnored = true
             return outcome
         }
-        return callError(id: failure.id ?? "-1", failure.error)
+        // Echoing an empty or over-long id would make the CALLERROR itself malformed: "-1" then.
+        let usable = failure.id.flatMap { !$0.isEmpty && $0.utf8.count <= Frame.maximumIDLength ? $0 : nil }
+        return callError(id: usable ?? "-1", failure.error)
     }
 
     private mutating func call(id: String, action name: String, payload: JSONValue, now: Timestamp) -> Outcome {

@@ -377,17 +377,20 @@ public struct ChargePointV16: ChargePointEngine {
 
     private mutating func bootAnswered(_ response: V16.BootNotificationResponse, now: Timestamp,
                                        into out: inout [EngineOutput]) {
+        // Any JSON integer passes the schema; beyond HeartbeatInterval's range (Int32.max s) the
+        // clock arithmetic would overflow.
+        let interval = min(response.interval, Int(Int32.max))
         switch response.status {
         case .accepted:
             registration = .accepted
-            if response.interval > 0 { configuration.heartbeatInterval = response.interval }
+            if interval > 0 { configuration.heartbeatInterval = interval }
             out.append(.event(.bootAccepted))
             armHeartbeat(now: now)
             armAlignedSampling(now: now)
             for index in connectors.indices { enqueueStatus(index, burst: true, now: now, into: &out) }
         case .pending, .rejected:
             // OCPP 1.6 §4.2: wait `interval` before the next BootNotification; 0 means our choice.
-            let wait = response.interval > 0 ? Interval.seconds(response.interval) : settings.bootRetry
+            let wait = interval > 0 ? Interval.seconds(interval) : settings.bootRetry
             registration = .retry(at: now + wait)
         }
     }
