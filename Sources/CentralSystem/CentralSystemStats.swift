@@ -37,6 +37,10 @@ public struct CentralSystemStats: Sendable, Equatable {
     public var transactionsStarted = 0
     /// StopTransaction.req that closed an open transaction.
     public var transactionsStopped = 0
+    /// StartTransaction.req received again unchanged (its answer was lost); answered with the same id.
+    public var replayedTransactionStarts = 0
+    /// StopTransaction.req for a transaction already stopped here (a replay, not a violation).
+    public var replayedTransactionStops = 0
     /// Transactions started and not stopped yet.
     public var openTransactions = 0
     /// The lowest open transaction ids, at most 100, ascending.
@@ -44,7 +48,8 @@ public struct CentralSystemStats: Sendable, Equatable {
 
     /// Protocol violations by kind.
     public struct Violations: Sendable, Equatable {
-        /// StopTransaction.req for a transaction id this CSMS never issued or already closed.
+        /// StopTransaction.req for a transaction id this CSMS never issued (or closed more than
+        /// `TransactionLedger.stoppedMemory` stops ago); a replay of a recent stop is not one.
         public var unknownTransactionStops = 0
         /// Requests other than BootNotification from a charge point whose boot was not
         /// accepted yet, on this connection or an earlier one (OCPP 1.6 §4.2.1).
@@ -97,6 +102,8 @@ public struct CentralSystemStats: Sendable, Equatable {
             w.field("responsesIgnored", responsesIgnored)
             w.field("transactionsStarted", transactionsStarted)
             w.field("transactionsStopped", transactionsStopped)
+            w.field("replayedTransactionStarts", replayedTransactionStarts)
+            w.field("replayedTransactionStops", replayedTransactionStops)
             w.field("openTransactions", openTransactions)
             w.key("openTransactionIds")
             w.beginArray()

@@ -124,14 +124,16 @@ struct ChargePointSession {
             let request = try V16.StartTransactionRequest(json: payload)
             // A transaction id is due even when the idTag is refused; the charge point
             // then stops the transaction itself (OCPP 1.6 §4.8).
-            let transactionId = shared.ledger.start(.init(
-                chargePointId: chargePointId, connectorId: request.connectorId, meterStart: request.meterStart))
+            let transactionId = shared.ledger.start(
+                .init(chargePointId: chargePointId, connectorId: request.connectorId, meterStart: request.meterStart),
+                key: .init(chargePointId: chargePointId, connectorId: request.connectorId, idTag: request.idTag,
+                           meterStart: request.meterStart, timestamp: request.timestamp.microseconds))
             return result(id, V16.StartTransactionResponse(idTagInfo: idTagInfo(request.idTag),
                                                            transactionId: transactionId))
 
         case .stopTransaction:
             let request = try V16.StopTransactionRequest(json: payload)
-            if shared.ledger.stop(request.transactionId) == nil {
+            if shared.ledger.stop(request.transactionId) == .unknown {
                 // Still confirmed: a charge point must be able to drop the transaction
                 // from its queue (OCPP 1.6 §4.10), but the stop is counted as a violation.
                 tally.unknownTransactionStop = true

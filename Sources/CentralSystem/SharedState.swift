@@ -136,11 +136,38 @@ final class TransactionLedger: Sendable {
         var meterStart: Int
     }
 
+    /// What makes two StartTransaction.req the same message: a charge point that lost the
+    /// answer sends it again unchanged (OCPP 1.6 §4.7), and must get the same id back.
+    struct StartKey: Hashable {
+        var chargePointId: String
+        var connectorId: Int
+        var idTag: String
+        var meterStart: Int
+        var timestamp: Int64
+    }
+
+    enum StopOutcome: Equatable {
+        case stopped
+        /// The same transaction stopped again: a StopTransaction.req replayed after its answer was lost.
+        case replayed
+        /// An id this CSMS never issued, or closed long ago.
+        case unknown
+    }
+
     private struct State {
-        var open: [Int: OpenTransaction] = [:]
+        var open: [Int: (transaction: OpenTransaction, key: StartKey)] = [:]
+        var idsByStart: [StartKey: Int] = [:]
+        /// Recently stopped ids, oldest first, so a replayed stop is told from an unknown one.
+        var recentlyStopped: Set<Int> = []
+        var stoppedOrder: [Int] = []
         var started = 0
         var stopped = 0
+        var replayedStarts = 0
+        var replayedStops = 0
     }
+
+    /// How many stopped ids are remembered for telling replays from unknown stops.
+    static let stoppedMemory = 10_000
 
     /// Transaction ids increase across the whole process, so two servers in one process
     /// (or a restarted one) never hand out the same id twice.
@@ -148,33 +175,52 @@ final class TransactionLedger: Sendable {
 
     private let state = Mutex(State())
 
-    /// Opens a transaction and returns its new id.
-    func start(_ transaction: OpenTransaction) -> Int {
-        let id = Self.nextId.add(1, ordering: .relaxed).oldValue
+    /// Opens a transaction and returns its id; a replayed start gets the id it got before.
+    func start(_ transaction: OpenTransaction, key: StartKey) -> Int {
         state.withLock { state in
-            state.open[id] = transaction
+            if let id = state.idsByStart[key] {
+                state.replayedStarts += 1
+                return id
+            }
+            let id = Self.nextId.add(1, ordering: .relaxed).oldValue
+            state.open[id] = (transaction, key)
+            state.idsByStart[key] = id
             state.started += 1
+            return id
         }
-        return id
     }
 
-    /// Closes transaction `id`; nil when it was not open.
-    func stop(_ id: Int) -> OpenTransaction? {
+    /// Closes transaction `id`.
+    func stop(_ id: Int) -> StopOutcome {
         state.withLock { state in
-            guard let transaction = state.open.removeValue(forKey: id) else { return nil }
+            guard let entry = state.open.removeValue(forKey: id) else {
+                guard state.recentlyStopped.contains(id) else { return .unknown }
+                state.replayedStops += 1
+                return .replayed
+            }
+            state.idsByStart.removeValue(forKey: entry.key)
             state.stopped += 1
-            return transaction
+            state.recentlyStopped.insert(id)
+            state.stoppedOrder.append(id)
+            if state.stoppedOrder.count > Self.stoppedMemory {
+                let forget = state.stoppedOrder.count - Self.stoppedMemory / 2
+                for old in state.stoppedOrder.prefix(forget) { state.recentlyStopped.remove(old) }
+                state.stoppedOrder.removeFirst(forget)
+            }
+            return .stopped
         }
     }
 
     func transaction(_ id: Int) -> OpenTransaction? {
-        state.withLock { $0.open[id] }
+        state.withLock { $0.open[id]?.transaction }
     }
 
     func add(to stats: inout CentralSystemStats, listing limit: Int = 100) {
         let ids = state.withLock { state in
             stats.transactionsStarted = state.started
             stats.transactionsStopped = state.stopped
+            stats.replayedTransactionStarts = state.replayedStarts
+            stats.replayedTransactionStops = state.replayedStops
             stats.openTransactions = state.open.count
             return Array(state.open.keys)
         }

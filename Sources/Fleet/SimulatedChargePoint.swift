@@ -30,6 +30,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var timer: Scheduled<Void>?
     private var timerDeadline: Timestamp?
     private var reconnectAttempts = 0
+    private var reconnectTask: Scheduled<Void>?
     private var everAccepted = false
     /// After `finish`: no new connections, no new sessions.
     private var finishing = false
@@ -66,6 +67,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     }
 
     private func connect() {
+        reconnectTask = nil
         guard !finishing || engine.pendingTransactionMessages > 0 else { connection = .idle; return }
         connection = .connecting(nil)
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
@@ -147,7 +149,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
             delay = Interval(microseconds: Int64(base * jitter * 1_000_000))
             reconnectAttempts += 1
         }
-        loop.assumeIsolated().scheduleTask(in: .microseconds(delay.microseconds)) {
+        reconnectTask?.cancel()
+        reconnectTask = loop.assumeIsolated().scheduleTask(in: .microseconds(delay.microseconds)) {
             if case .waitingToReconnect = self.connection { self.connect() }
         }
     }
@@ -163,6 +166,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
         finishing = true
         driver.stop()
         drive { engine, _, now, out in engine.stopAllTransactions(now: now, into: &out) }
+        if case .waitingToReconnect = connection, engine.pendingTransactionMessages > 0 {
+            // A back-off grown through a long or repeated outage (up to 45 s) would outlast the
+            // stop timeout: start again from the shortest, so the stops can still be delivered.
+            reconnectAttempts = 0
+            scheduleReconnect()
+        }
     }
 
     /// Closes the WebSocket with a normal close; no reconnect follows.
@@ -178,6 +187,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
             channel?.close(promise: nil)
             connection = .idle
         case .waitingToReconnect:
+            reconnectTask?.cancel()
+            reconnectTask = nil
             connection = .idle
         case .idle, .closing:
             break

@@ -56,6 +56,27 @@ struct ConnectionHandlerTests {
         #expect(try cp.channel.finish(acceptAlreadyClosed: false).isClean)
     }
 
+    @Test("A replayed StartTransaction gets the same id; a replayed StopTransaction is no violation")
+    func replays() throws {
+        let shared = ConnectionHarness.shared()
+        var cp = try ConnectionHarness(id: "CP-R", shared: shared)
+        try cp.boot()
+        let first = try cp.start().transactionId
+        #expect(try cp.start().transactionId == first, "the same message again: its answer was lost")
+        #expect(try cp.start(meterStart: 101).transactionId != first, "another start is another transaction")
+        let stop = V16.StopTransactionRequest(meterStop: 500, timestamp: ConnectionHarness.now, transactionId: first)
+        _ = try cp.call(stop)
+        _ = try cp.call(stop)
+        _ = try cp.call(V16.StopTransactionRequest(meterStop: 1, timestamp: ConnectionHarness.now, transactionId: 999_999))
+        let stats = shared.stats
+        #expect(stats.transactionsStarted == 2)
+        #expect(stats.replayedTransactionStarts == 1)
+        #expect(stats.transactionsStopped == 1)
+        #expect(stats.replayedTransactionStops == 1)
+        #expect(stats.violations.unknownTransactionStops == 1)
+        #expect(try cp.channel.finish(acceptAlreadyClosed: false).isClean)
+    }
+
     @Test("Transaction ids are unique and increasing, across connections sharing one server")
     func uniqueTransactionIds() throws {
         let shared = ConnectionHarness.shared()
@@ -64,9 +85,9 @@ struct ConnectionHandlerTests {
         try a.boot()
         try b.boot()
         var ids: [Int] = []
-        for _ in 0..<25 {
-            ids.append(try a.start().transactionId)
-            ids.append(try b.start(connector: 2).transactionId)
+        for session in 0..<25 {
+            ids.append(try a.start(meterStart: 100 + session).transactionId)
+            ids.append(try b.start(connector: 2, meterStart: 100 + session).transactionId)
         }
         #expect(Set(ids).count == ids.count)
         #expect(ids == ids.sorted())

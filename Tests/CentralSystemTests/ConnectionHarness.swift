@@ -84,8 +84,8 @@ struct ConnectionHarness {
         try call(V16.BootNotificationRequest(chargePointVendor: "ocpp-fleet", chargePointModel: "Sim"))
     }
 
-    mutating func start(idTag: String = "TAG-1", connector: Int = 1) throws -> V16.StartTransactionResponse {
-        try call(V16.StartTransactionRequest(connectorId: connector, idTag: idTag, meterStart: 100,
+    mutating func start(idTag: String = "TAG-1", connector: Int = 1, meterStart: Int = 100) throws -> V16.StartTransactionResponse {
+        try call(V16.StartTransactionRequest(connectorId: connector, idTag: idTag, meterStart: meterStart,
                                              timestamp: Self.now))
     }
 

@@ -136,8 +136,10 @@ struct CentralSystemFrameFuzzTests {
         #expect(stats.binaryFramesIgnored == seen.binary)
         #expect(stats.bootsAccepted == seen.bootsAccepted)
         #expect(stats.violations.messagesBeforeBoot == seen.beforeBoot)
-        #expect(stats.transactionsStarted == seen.transactionIds.count)
-        #expect(stats.transactionsStopped + stats.violations.unknownTransactionStops == seen.stopsConfirmed)
+        #expect(stats.transactionsStarted == Set(seen.transactionIds).count)
+        #expect(stats.transactionsStarted + stats.replayedTransactionStarts == seen.transactionIds.count)
+        #expect(stats.transactionsStopped + stats.replayedTransactionStops + stats.violations.unknownTransactionStops
+                == seen.stopsConfirmed)
         #expect(stats.openTransactions == stats.transactionsStarted - stats.transactionsStopped)
         #expect(stats.connectionsCurrent == 1 && stats.connectionsAccepted == 1)
 

@@ -11,7 +11,8 @@ independent reading of the protocol.
                    [--boot-status Accepted|Pending|Rejected]
                    [--exercise] [--exercise-max 20] [--log-level info]
                    [--outage-every SECONDS --outage-length SECONDS [--outage-count N]
-                    [--outage-close-share 0.25] [--outage-refuse alternate|503|close]]
+                    [--outage-close-share 0.25] [--outage-refuse alternate|503|close]
+                   [--outage-hold 2] [--outage-hold-meter-values 0.5]]
 
 When ready it prints exactly one line, ``listening on HOST:PORT``, to stdout.
 SIGTERM/SIGINT write the summary (if --summary) and exit 0; SIGUSR1 writes the
@@ -27,7 +28,9 @@ dropped and when each came back, and per transaction how many StartTransaction,
 StopTransaction and MeterValues arrived, how many were identical replays of an
 earlier one (allowed: a replayed StartTransaction gets the same transactionId), and
 how many MeterValues carry a reading taken inside an outage window (proof that
-readings taken offline were delivered after the reconnect).
+readings taken offline were delivered after the reconnect). Shortly before each
+outage (--outage-hold, --outage-hold-meter-values) transaction messages are recorded
+but not answered, so the outage catches them in flight and they must be replayed.
 """
 
 from __future__ import annotations
@@ -251,10 +254,13 @@ class CPState:
         self.connected_at: list = []  # wall-clock time of every accepted handshake
         self.dropped_by_outage = 0
 
-    def to_json(self):
+    def to_json(self, outages=()):
         return {
             "connections": self.connections,
             "droppedByOutage": self.dropped_by_outage,
+            # outages after whose end this charge point connected again (at any later time)
+            "reconnectedAfterOutages": sum(
+                1 for o in outages if o.end is not None and any(t >= o.end for t in self.connected_at)),
             "boots": self.boots,
             "bootAccepted": self.accepted,
             "actions": dict(sorted(self.actions.items())),
@@ -355,8 +361,23 @@ class Central:
         self.start_keys: dict = {}
         self.outages: list[Outage] = []
         self.dropped_by_outage = 0
+        # Loop time the next outage begins (None: no more outages), and the event it sets.
+        self.next_outage_at: float | None = None
+        self.outage_began = asyncio.Event()
+        self.held_answers: Counter = Counter()  # action -> answers withheld until an outage
         self.meter_values = 0
         self.offline_meter_values = 0
+
+    def holding(self, action) -> bool:
+        """Whether the answer to this transaction message is withheld now: the last --outage-hold
+        seconds before an outage for StartTransaction and StopTransaction, the last
+        --outage-hold-meter-values seconds for MeterValues (which come every second or so and
+        would otherwise be nearly all that is held). The message is recorded, its answer never
+        sent, so the charge point must replay it after the reconnect."""
+        hold = self.opts.outage_hold_meter_values if action == Action.meter_values else self.opts.outage_hold
+        if not hold or self.next_outage_at is None or self.outage is not None:
+            return False
+        return asyncio.get_running_loop().time() >= self.next_outage_at - hold
 
     @property
     def outage(self) -> Outage | None:
@@ -441,6 +462,8 @@ class Central:
                 # ... of which arrived on a later connection than the previous copy
                 "replayedStarts": self.replayed_starts,
                 "replayedStops": self.replayed_stops,
+                # answers withheld before an outage (see --outage-hold): each must come back as a replay
+                "heldAnswers": dict(sorted(self.held_answers.items())),
                 "startMessages": sum(t.start_messages for t in self.tx_log.values()),
                 "stopMessages": sum(t.stop_messages for t in self.tx_log.values()),
                 "meterValues": self.meter_values,
@@ -464,7 +487,7 @@ class Central:
             "exerciseMismatchCount": self.mismatch_count,
             "lateResponses": self.late_responses,
             "csmsErrors": self.csms_errors,
-            "perChargePoint": {k: v.to_json() for k, v in sorted(self.cps.items())},
+            "perChargePoint": {k: v.to_json(self.outages) for k, v in sorted(self.cps.items())},
             "options": {
                 "bootStatus": self.opts.boot_status,
                 "heartbeatInterval": self.opts.heartbeat_interval,
@@ -475,6 +498,8 @@ class Central:
                 "outageCount": self.opts.outage_count,
                 "outageCloseShare": self.opts.outage_close_share,
                 "outageRefuse": self.opts.outage_refuse,
+                "outageHold": self.opts.outage_hold,
+                "outageHoldMeterValues": self.opts.outage_hold_meter_values,
             },
             "startedAt": self.started_iso,
             "writtenAt": now_iso(),
@@ -680,6 +705,14 @@ class PeerChargePoint(V16ChargePoint):
             self._call_errors.pop(uid, None)
             self._pending_uid, self._pending_action = None, None
 
+    async def _hold(self, action):
+        """Before an outage: keep the answer until the outage has dropped this connection."""
+        c = self.central
+        if c.holding(action):
+            c.held_answers[str(action)] += 1
+            began = c.outage_began
+            await began.wait()
+
     # ---- CP-initiated Core actions
 
     @handler(Action.boot_notification)
@@ -756,6 +789,7 @@ class PeerChargePoint(V16ChargePoint):
         waiter = st.remote_start_waiter
         if waiter is not None and not waiter.done() and connector_id == 1 and id_tag == "REMOTE-1":
             waiter.set_result(tx_id)
+        await self._hold(action)
         return _result("StartTransaction", transaction_id=tx_id, id_tag_info={"status": auth_status(id_tag)})
 
     @handler(Action.stop_transaction)
@@ -809,6 +843,7 @@ class PeerChargePoint(V16ChargePoint):
         waiter = st.stop_waiters.pop(transaction_id, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(True)
+        await self._hold(action)
         return answer
 
     @handler(Action.meter_values)
@@ -834,6 +869,7 @@ class PeerChargePoint(V16ChargePoint):
             self._check_meter_value(action, tx, mv)
         if tx is not None:
             self._account_meter_values(tx, meter_value)
+            await self._hold(action)
         return _result("MeterValues")
 
     def _account_meter_values(self, tx: Tx, meter_value):
@@ -1219,7 +1255,8 @@ async def run(opts) -> int:
         index = 0
         while opts.outage_count is None or index < opts.outage_count:
             index += 1
-            delay = began + opts.outage_every * index - loop.time()
+            central.next_outage_at = began + opts.outage_every * index
+            delay = central.next_outage_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             if opts.outage_refuse == "alternate":
@@ -1235,6 +1272,13 @@ async def run(opts) -> int:
             for ws, cp_id in list(live.items()):
                 if ws.state is State.OPEN:
                     drop(ws, cp_id, outage)
+            # Answers held for this outage are released now, onto connections already gone.
+            central.outage_began.set()
+            central.outage_began = asyncio.Event()
+            if opts.outage_count is not None and index >= opts.outage_count:
+                central.next_outage_at = None
+            else:
+                central.next_outage_at = began + opts.outage_every * (index + 1)
             LOG.warning("outage %d: %d connection(s) dropped, refusing (%s) for %gs",
                         index, len(outage.dropped_cps), refusal, opts.outage_length)
             await asyncio.sleep(opts.outage_length)
@@ -1303,6 +1347,12 @@ def parse_args(argv=None):
     outage.add_argument("--outage-close-share", type=float, default=0.25, metavar="FRACTION",
                         help="share of dropped connections closed with a close frame (1012) instead of "
                              "a transport abort (default: 0.25)")
+    outage.add_argument("--outage-hold", type=float, default=2.0, metavar="SECONDS",
+                        help="for this long before each outage, StartTransaction and StopTransaction are "
+                             "recorded but not answered: the outage drops them unanswered and the charge "
+                             "point must replay them (default: 2; 0 disables)")
+    outage.add_argument("--outage-hold-meter-values", type=float, default=0.5, metavar="SECONDS",
+                        help="the same for MeterValues of a transaction (default: 0.5; 0 disables)")
     outage.add_argument("--outage-refuse", choices=["alternate", "503", "close"], default="alternate",
                         help="how connections are refused: HTTP 503 on the handshake, the listening socket "
                              "closed, or one and the other by turns (default)")
@@ -1316,6 +1366,9 @@ def parse_args(argv=None):
             p.error("--outage-count must be at least 1")
         if not (0 <= opts.outage_close_share <= 1):
             p.error("--outage-close-share must lie in [0, 1]")
+        for name in ("outage_hold", "outage_hold_meter_values"):
+            if not (0 <= getattr(opts, name) <= opts.outage_every - opts.outage_length):
+                p.error(f"--{name.replace('_', '-')} must lie between 0 and the time between outages")
     elif opts.outage_length is not None or opts.outage_count is not None:
         p.error("--outage-length and --outage-count need --outage-every")
     if opts.boot_retry_interval is None:
