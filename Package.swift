@@ -81,14 +81,16 @@ let package = Package(
         ),
         // Finds the independent Python test peer for the tests that need it.
         .target(name: "PeerSupport", path: "Tests/PeerSupport", swiftSettings: strict),
+        // The seeded frame mutator both fuzz tests share.
+        .target(name: "FuzzSupport", dependencies: ["OCPP"], path: "Tests/FuzzSupport", swiftSettings: strict),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
-        .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP"], swiftSettings: strict),
+        .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
-                "CentralSystem", "OCPP",
+                "CentralSystem", "OCPP", "FuzzSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
