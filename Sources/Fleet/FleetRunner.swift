@@ -175,16 +175,32 @@ public final class FleetRunner: Sendable {
         }
     }
 
-    /// Ends the run: no new sessions, every transaction stopped (reason Local), a bounded
-    /// wait for their answers, then a normal close of every WebSocket.
-    public func finish() async -> FleetOutcome {
+    /// What happens to running transactions at the end of a run.
+    public enum OnExit: String, Sendable, CaseIterable {
+        /// Stop each with reason Local and wait (bounded) for the CSMS to confirm.
+        case stopTransactions = "stop-transactions"
+        /// Leave them running on the CSMS: just close the connections.
+        case leave
+    }
+
+    private let hurried = Atomic<Bool>(false)
+
+    /// Cuts `finish` short (a second SIGINT): no more waiting for confirmations or close
+    /// handshakes; the outcome is taken as it stands.
+    public func hurry() { hurried.store(true, ordering: .relaxed) }
+
+    /// Ends the run: no new sessions, every transaction stopped (reason Local) unless
+    /// `onExit` is `.leave`, a bounded wait for their answers, then a normal close of
+    /// every WebSocket.
+    public func finish(onExit: OnExit = .stopTransactions) async -> FleetOutcome {
         for slot in loops {
             let box = slot.box
             try? await slot.loop.submit { box.value.lagProbe?.cancel() }.get()
         }
-        await forEachChargePoint { $0.finish() }
+        let stopTransactions = onExit == .stopTransactions
+        await forEachChargePoint { $0.finish(stopTransactions: stopTransactions) }
         let deadline = ContinuousClock.now + configuration.stopTimeout
-        while ContinuousClock.now < deadline {
+        while stopTransactions, ContinuousClock.now < deadline, !hurried.load(ordering: .relaxed) {
             let pending = await totals()
             if pending.messages == 0 && pending.open == 0 { break }
             try? await Task.sleep(for: .milliseconds(50))
@@ -193,7 +209,7 @@ public final class FleetRunner: Sendable {
         await forEachChargePoint { $0.close() }
         // Give the close handshakes a moment (bounded by the handler's own grace).
         let closeDeadline = ContinuousClock.now + .seconds(3)
-        while gauge.now > 0, ContinuousClock.now < closeDeadline {
+        while gauge.now > 0, ContinuousClock.now < closeDeadline, !hurried.load(ordering: .relaxed) {
             try? await Task.sleep(for: .milliseconds(20))
         }
         var snapshot = TelemetrySnapshot()
@@ -249,6 +265,6 @@ struct LoopSlot: Sendable {
 struct SimulatedChargePointHandle {
     fileprivate let chargePoint: SimulatedChargePoint
     fileprivate init(_ chargePoint: SimulatedChargePoint) { self.chargePoint = chargePoint }
-    func finish() { chargePoint.finish() }
+    func finish(stopTransactions: Bool) { chargePoint.finish(stopTransactions: stopTransactions) }
     func close() { chargePoint.close() }
 }

@@ -161,10 +161,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
         drive { engine, _, now, out in engine.received(bytes, now: now, into: &out) }
     }
 
-    /// End of the run: stop sessions and transactions; the caller waits for confirmations.
-    func finish() {
+    /// End of the run: stop sessions and (unless told to leave them) transactions; the
+    /// caller waits for confirmations.
+    func finish(stopTransactions: Bool) {
         finishing = true
         driver.stop()
+        guard stopTransactions else { return }
         drive { engine, _, now, out in engine.stopAllTransactions(now: now, into: &out) }
         if case .waitingToReconnect = connection, engine.pendingTransactionMessages > 0 {
             // A back-off grown through a long or repeated outage (up to 45 s) would outlast the

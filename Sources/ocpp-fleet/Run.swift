@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Fleet
 import FleetSpec
 import Foundation
@@ -40,6 +41,12 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "Summary on stdout: text (a table) or json (the report, as in report.json).")
     var format: OutputFormat = .text
+
+    @Option(help: """
+        At the end: stop-transactions (stop each with reason Local and await the CSMS's answers, \
+        up to run.stopTimeout) or leave (close the connections; transactions stay open on the CSMS).
+        """)
+    var onExit: FleetRunner.OnExit = .stopTransactions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -96,7 +103,11 @@ struct Run: AsyncParsableCommand {
         let started = ContinuousClock.now
         try await runner.start()
         let interrupted = try await waitForEnd(runDuration, logger: logger)
-        let outcome = await runner.finish()
+        // From here a second SIGINT/SIGTERM cuts the end short: no more waiting, a partial report.
+        let secondSignal = SecondSignal { runner.hurry() }
+        let outcome = await runner.finish(onExit: onExit)
+        let hurried = secondSignal.fired
+        secondSignal.cancel()
         let elapsed = ContinuousClock.now - started
         let end = ProcessSample.now()
         try? await group.shutdownGracefully()
@@ -119,12 +130,18 @@ struct Run: AsyncParsableCommand {
             let reason = outcome.connectFailures.max(by: { $0.value < $1.value })?.key ?? "no reason recorded"
             failed.append("no charge point could connect to \(endpoint): \(reason)")
         }
-        if outcome.openTransactions > 0 || outcome.unconfirmedTransactionMessages > 0 {
+        if hurried {
+            result.warnings.append("partial report: a second signal cut the end of the run short "
+                + "(no further wait for the CSMS's answers or for close handshakes)")
+        }
+        if onExit == .leave {
+            result.warnings.append("--on-exit leave: \(outcome.openTransactions) transaction(s) left running")
+        } else if outcome.openTransactions > 0 || outcome.unconfirmedTransactionMessages > 0 {
             result.warnings.append("\(outcome.openTransactions) transaction(s) still open and "
                 + "\(outcome.unconfirmedTransactionMessages) transaction message(s) unconfirmed when the stop timeout ended")
             failed.append("the run ended with transaction messages the CSMS never confirmed")
         }
-        if let backend, backend.openTransactions > 0 {
+        if let backend, backend.openTransactions > 0, onExit == .stopTransactions {
             result.warnings.append("the embedded CSMS reports \(backend.openTransactions) transaction(s) left open")
             failed.append("transactions left open on the CSMS")
         }
@@ -162,6 +179,43 @@ struct Run: AsyncParsableCommand {
         try await group.run()
         return service.interrupted.load(ordering: .relaxed)
     }
+}
+
+extension FleetRunner.OnExit: ExpressibleByArgument {}
+
+/// Watches SIGINT and SIGTERM once the run's end has begun (the service group that
+/// handled the first one is gone by then).
+final class SecondSignal {
+    private final class Flag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    private let sources: [any DispatchSourceSignal]
+    private let flag = Flag()
+
+    init(_ action: @escaping @Sendable () -> Void) {
+        var sources: [any DispatchSourceSignal] = []
+        let flag = self.flag
+        for number in [SIGINT, SIGTERM] {
+            #if canImport(Darwin)
+            // kqueue delivers signals alongside `signal`; on Linux dispatch reads a signalfd,
+            // and an ignored signal would be discarded before it got there.
+            signal(number, SIG_IGN)
+            #endif
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                flag.value.store(true, ordering: .relaxed)
+                action()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    var fired: Bool { flag.value.load(ordering: .relaxed) }
+
+    func cancel() { for source in sources { source.cancel() } }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
