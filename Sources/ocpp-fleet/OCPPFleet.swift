@@ -26,7 +26,7 @@ struct OCPPFleet: AsyncParsableCommand {
             open, ...); 2 bad command line or fleet spec.
             """,
         version: version,
-        subcommands: [Run.self, Serve.self, Validate.self]
+        subcommands: [Run.self, Serve.self, Validate.self, ReportCommand.self]
     )
 
     /// Parses, runs, and maps every outcome to our exit codes (argument-parser's EX_USAGE

@@ -36,7 +36,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seed of every random choice. Overrides run.seed.")
     var seed: UInt64?
 
-    @Option(help: "Directory to write report.json into (created if missing).")
+    @Option(help: "Directory for report.json, summary.md and junit.xml (created if missing).")
     var report: String?
 
     @Option(help: "Summary on stdout: text (a table) or json (the report, as in report.json).")
@@ -155,9 +155,14 @@ struct Run: AsyncParsableCommand {
         if let directory = report {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                let path = (directory as NSString).appendingPathComponent("report.json")
-                try result.jsonData().write(to: URL(fileURLWithPath: path))
-                printError("report written to \(path)")
+                func write(_ name: String, _ data: Data) throws {
+                    try data.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name)))
+                }
+                let checks = result.defaultChecks
+                try write("report.json", result.jsonData())
+                try write("summary.md", Data(renderMarkdown(report: result, checks: checks).utf8))
+                try write("junit.xml", Data(renderJUnit(report: result, checks: checks).utf8))
+                printError("report written to \(directory)/report.json (also summary.md, junit.xml)")
             } catch {
                 printError("cannot write the report into \(directory): \(error)")
                 throw Exit(code: ExitStatus.failedRun)
