@@ -37,6 +37,7 @@ final class LoopShared {
     var address: SocketAddress?
     let gauge: ConnectionGauge
     let logger: Logger
+    var backoff = ReconnectBackoff(initial: .milliseconds(500), max: .seconds(30))
     var chargePoints: [SimulatedChargePoint] = []
     /// When the lag probe should run next; how late it actually runs is the loop's lag.
     var lagProbeDue: NIODeadline?
@@ -62,9 +63,12 @@ public struct FleetConfiguration: Sendable {
     public var rampUp: Duration
     public var callTimeout: Duration
     public var stopTimeout: Duration
+    public var reconnectInitial: Duration
+    public var reconnectMax: Duration
 
     public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
-                rampUp: Duration, callTimeout: Duration, stopTimeout: Duration) {
+                rampUp: Duration, callTimeout: Duration, stopTimeout: Duration,
+                reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30)) {
         self.plans = plans
         self.behaviours = behaviours
         self.endpoint = endpoint
@@ -72,6 +76,8 @@ public struct FleetConfiguration: Sendable {
         self.rampUp = rampUp
         self.callTimeout = callTimeout
         self.stopTimeout = stopTimeout
+        self.reconnectInitial = reconnectInitial
+        self.reconnectMax = reconnectMax
     }
 }
 
@@ -128,6 +134,8 @@ public final class FleetRunner: Sendable {
         let settings = engineSettings
         let endpoint = configuration.endpoint
         let address = try? SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
+        let backoff = ReconnectBackoff(initial: Interval(microseconds: Self.micros(configuration.reconnectInitial)),
+                                       max: Interval(microseconds: Self.micros(configuration.reconnectMax)))
         var starts: [EventLoopFuture<Void>] = []
         for (loopIndex, slot) in loops.enumerated() {
             let box = slot.box
@@ -138,6 +146,7 @@ public final class FleetRunner: Sendable {
             starts.append(slot.loop.submit {
                 let shared = box.value
                 shared.address = address
+                shared.backoff = backoff
                 let isolated = slot.loop.assumeIsolated()
                 for (position, plan) in mine.enumerated() {
                     let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default

@@ -135,8 +135,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         shared.logger.debug("binary frame ignored", metadata: ["cp": "\(id)"])
     }
 
-    /// Exponential back-off with jitter from this charge point's own stream, so that a
-    /// backend restart is not met by every charge point at once.
+    /// Exponential back-off with full jitter (`ReconnectBackoff`) from this charge point's
+    /// own stream, so that a backend restart is not met by every charge point at once.
     private func scheduleReconnect(after fixed: Interval? = nil) {
         connection = .waitingToReconnect
         if finishing, engine.pendingTransactionMessages == 0 { connection = .idle; return }
@@ -144,9 +144,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         if let fixed {
             delay = fixed
         } else {
-            let base = min(30.0, 0.5 * Double(1 << min(reconnectAttempts, 6)))
-            let jitter = 0.5 + Double(random.next() % 1000) / 1000
-            delay = Interval(microseconds: Int64(base * jitter * 1_000_000))
+            delay = shared.backoff.delay(attempt: reconnectAttempts, using: &random)
             reconnectAttempts += 1
         }
         reconnectTask?.cancel()

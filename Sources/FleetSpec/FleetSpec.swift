@@ -89,19 +89,28 @@ public struct RunSettings: Sendable, Equatable {
     public var callTimeout: Duration
     /// Bounded wait at the end of the run for StopTransaction answers; may be zero.
     public var stopTimeout: Duration
+    /// Reconnect back-off: the n-th retry waits a uniformly random time in
+    /// 0...min(reconnectMax, reconnectInitial × 2ⁿ) ("full jitter"), so a CSMS restart is not
+    /// met by every charge point at once; > 0, and reconnectMax ≥ reconnectInitial.
+    public var reconnectInitial: Duration
+    public var reconnectMax: Duration
 
     public init(
         duration: Duration = .seconds(60),
         seed: UInt64 = 1,
         rampUp: Duration = .zero,
         callTimeout: Duration = .seconds(30),
-        stopTimeout: Duration = .seconds(10)
+        stopTimeout: Duration = .seconds(10),
+        reconnectInitial: Duration = .milliseconds(500),
+        reconnectMax: Duration = .seconds(30)
     ) {
         self.duration = duration
         self.seed = seed
         self.rampUp = rampUp
         self.callTimeout = callTimeout
         self.stopTimeout = stopTimeout
+        self.reconnectInitial = reconnectInitial
+        self.reconnectMax = reconnectMax
     }
 }
 

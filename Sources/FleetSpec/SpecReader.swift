@@ -155,7 +155,7 @@ struct SpecReader {
         return url
     }
 
-    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout"]
+    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax"]
 
     private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
         var run = RunSettings()
@@ -174,6 +174,18 @@ struct SpecReader {
         }
         if let value = fields.value("stopTimeout"), let timeout = duration(value, fields.child("stopTimeout")) {
             run.stopTimeout = timeout
+        }
+        if let value = fields.value("reconnectInitial"),
+           let initial = positiveDuration(value, fields.child("reconnectInitial")) {
+            run.reconnectInitial = initial
+        }
+        if let value = fields.value("reconnectMax"), let max = positiveDuration(value, fields.child("reconnectMax")) {
+            if max < run.reconnectInitial {
+                report(value, fields.child("reconnectMax"),
+                       "must be at least reconnectInitial (\(formatDuration(run.reconnectInitial))), got \(formatDuration(max))")
+            } else {
+                run.reconnectMax = max
+            }
         }
         return run
     }
