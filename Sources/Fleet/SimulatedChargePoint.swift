@@ -30,6 +30,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var timer: Scheduled<Void>?
     private var timerDeadline: Timestamp?
     private var reconnectAttempts = 0
+    /// `close()` is waiting for the answer to our CALL in flight.
+    private var closeWhenAnswered = false
     private var reconnectTask: Scheduled<Void>?
     private var everAccepted = false
     /// After `finish`: no new connections, no new sessions.
@@ -181,8 +183,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
         timer = nil
         switch connection {
         case .open(let channel):
-            connection = .closing(channel)
-            WebSocketClose.closeNormally(channel, grace: .seconds(2))
+            // Close once our CALL in flight (if any) is answered, so no call goes unanswered;
+            // the engine starts no new one meanwhile. Bounded: at most 2 s.
+            engine.quiesce()
+            guard engine.hasCallInFlight else { closeNow(channel); return }
+            closeWhenAnswered = true
+            loop.assumeIsolated().scheduleTask(in: .seconds(2)) { self.closeNow(channel) }
         case .connecting(let channel):
             channel?.close(promise: nil)
             connection = .idle
@@ -193,6 +199,13 @@ final class SimulatedChargePoint: ConnectionDelegate {
         case .idle, .closing:
             break
         }
+    }
+
+    private func closeNow(_ channel: any Channel) {
+        closeWhenAnswered = false
+        guard case .open(let current) = connection, current === channel else { return }
+        connection = .closing(channel)
+        WebSocketClose.closeNormally(channel, grace: .seconds(2))
     }
 
     private func timerFired() {
@@ -217,6 +230,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             spare.removeAll(keepingCapacity: true)
         }
         rearm(Self.earliestWakeup(&engine, &driver))
+        if closeWhenAnswered, case .open(let channel) = connection, !engine.hasCallInFlight { closeNow(channel) }
     }
 
     /// Read through `inout`: a getter on the engine stored in this class would otherwise copy

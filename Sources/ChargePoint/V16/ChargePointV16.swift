@@ -102,6 +102,14 @@ public struct ChargePointV16: ChargePointEngine {
     // MARK: state read by the runtime
 
     public var isAccepted: Bool { registration == .accepted }
+    /// A CALL of ours is awaiting its answer.
+    public var hasCallInFlight: Bool { queue.inFlight != nil }
+    /// After `quiesce()`: answers CSMS calls but starts no CALL of its own.
+    public private(set) var isQuiescing = false
+
+    /// The connection is about to close: send no new CALL, so that the one in flight (if
+    /// any) is the last and the socket can close once it is answered.
+    public mutating func quiesce() { isQuiescing = true }
     public var openTransactions: Int { connectors.reduce(0) { $0 + ($1.transaction == nil ? 0 : 1) } }
     public var pendingTransactionMessages: Int { queue.pendingTransactionMessages }
 
@@ -225,7 +233,7 @@ public struct ChargePointV16: ChargePointEngine {
             reboot(now: now, into: &out)
             return
         }
-        guard isConnected else { return }
+        guard isConnected, !isQuiescing else { return }
         let accepted = registration == .accepted
         while let entry = queue.next(now: now, ready: { accepted || $0 == .bootNotification }) {
             guard let (action, payload) = encode(entry.call) else {
