@@ -81,6 +81,16 @@ public struct FleetConfiguration: Sendable {
     }
 }
 
+extension FleetConfiguration {
+    /// A spec's run settings, with the plans, endpoint and seed the caller resolved (the
+    /// command line may override size, backend and seed).
+    public init(spec: FleetSpec, plans: [ChargePointPlan], endpoint: CSMSEndpoint, seed: UInt64) {
+        self.init(plans: plans, behaviours: spec.behaviours, endpoint: endpoint, seed: seed,
+                  rampUp: spec.run.rampUp, callTimeout: spec.run.callTimeout, stopTimeout: spec.run.stopTimeout,
+                  reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax)
+    }
+}
+
 /// How the end of a run went.
 public struct FleetOutcome: Sendable {
     public var telemetry: TelemetrySnapshot

@@ -91,10 +91,7 @@ struct Run: AsyncParsableCommand {
 
         let cores = System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
-        let configuration = FleetConfiguration(
-            plans: plans, behaviours: fleet.behaviours, endpoint: endpoint, seed: runSeed,
-            rampUp: fleet.run.rampUp, callTimeout: fleet.run.callTimeout, stopTimeout: fleet.run.stopTimeout,
-            reconnectInitial: fleet.run.reconnectInitial, reconnectMax: fleet.run.reconnectMax)
+        let configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
 
         printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "

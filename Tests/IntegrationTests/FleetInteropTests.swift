@@ -43,18 +43,7 @@ struct FleetInteropTests {
         """
 
     func runFleet(against url: String) async throws -> FleetOutcome {
-        let fleet = try FleetSpec.parse(yaml: Self.spec, file: "interop.yaml")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let configuration = FleetConfiguration(
-            plans: fleet.chargePoints(), behaviours: fleet.behaviours, endpoint: try CSMSEndpoint(url: url),
-            seed: fleet.run.seed, rampUp: fleet.run.rampUp, callTimeout: fleet.run.callTimeout,
-            stopTimeout: fleet.run.stopTimeout)
-        let runner = FleetRunner(configuration: configuration, group: group, logger: Logger(label: "interop"))
-        try await runner.start()
-        try await Task.sleep(for: .seconds(Self.runSeconds))
-        let outcome = await runner.finish()
-        try await group.shutdownGracefully()
-        return outcome
+        try await IntegrationTests.runFleet(spec: Self.spec, file: "interop.yaml", seconds: Self.runSeconds, against: url).0
     }
 
     /// What every run must show, whatever the CSMS.

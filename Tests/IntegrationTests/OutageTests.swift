@@ -23,8 +23,8 @@ struct OutageTests {
     static let outageEvery = 7
     static let outageLength = 3
     /// Outages begin 7, 14 and 21 s after the peer starts and last 3 s. After 3 s of refusals a
-    /// charge point's back-off (0.5 s × 2ⁿ × [0.5, 1.5)) brings it back at most 6 s after the
-    /// end, so 30 s leave every charge point time to reconnect after the last one.
+    /// charge point's back-off (full jitter, uniform in 0…0.5 s × 2ⁿ) usually brings it back within
+    /// a few seconds of the end; 30 s leave time to reconnect after the last one.
     static let runSeconds = 30
 
     /// Sessions of 4–9 s with a reading every second: most transactions span an outage, many
@@ -56,22 +56,8 @@ struct OutageTests {
             powerKW: {uniform: [7, 22]}
         """
 
-    /// The outcome, and how long `finish()` took (waiting for the last confirmations).
     func runFleet(against url: String) async throws -> (FleetOutcome, Duration) {
-        let fleet = try FleetSpec.parse(yaml: Self.spec, file: "outage.yaml")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let configuration = FleetConfiguration(
-            plans: fleet.chargePoints(), behaviours: fleet.behaviours, endpoint: try CSMSEndpoint(url: url),
-            seed: fleet.run.seed, rampUp: fleet.run.rampUp, callTimeout: fleet.run.callTimeout,
-            stopTimeout: fleet.run.stopTimeout)
-        let runner = FleetRunner(configuration: configuration, group: group, logger: Logger(label: "outage"))
-        try await runner.start()
-        try await Task.sleep(for: .seconds(Self.runSeconds))
-        let finishing = ContinuousClock.now
-        let outcome = await runner.finish()
-        let finishTime = ContinuousClock.now - finishing
-        try await group.shutdownGracefully()
-        return (outcome, finishTime)
+        try await IntegrationTests.runFleet(spec: Self.spec, file: "outage.yaml", seconds: Self.runSeconds, against: url)
     }
 
     @Test("20 charge points, the Python CSMS drops every connection every 7 s for 3 s: nothing is lost or doubled")
