@@ -23,6 +23,15 @@ struct MessageTests {
         }
     }
 
+    @Test("Every modelled action has a rich request and response sample, walked for schema mutations")
+    func samplesCoverModelled() {
+        let modelled = V.Action.allCases.filter { $0.payloadTypes != nil }
+        for kind in [Sample.Kind.request, .response] {
+            let covered = Set(Samples.richest.filter { $0.kind == kind }.map(\.action))
+            #expect(covered == Set(modelled), "\(kind)")
+        }
+    }
+
     @Test("Encoding omits absent optional fields and keeps schema member names")
     func encodedText() {
         #expect(V.HeartbeatRequest().encoded == Array("{}".utf8))

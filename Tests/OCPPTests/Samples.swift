@@ -162,5 +162,12 @@ enum Samples {
         return samples
     }()
 
-    static let all = rich + minimal + enumCoverage
+    /// Samples of the profiles beyond Core, one file each (`Samples+<Profile>.swift`): every
+    /// optional field set at least once, every enum case covered.
+    static let profiles: [Sample] = smartCharging + firmware + localAuthList + reservation + remoteTrigger + security
+
+    /// Samples whose every schema path is walked for constraint mutations.
+    static let richest: [Sample] = rich + profiles.filter { $0.name.hasPrefix("rich") }
+
+    static let all = rich + minimal + enumCoverage + profiles
 }

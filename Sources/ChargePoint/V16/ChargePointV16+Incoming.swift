@@ -64,7 +64,7 @@ extension ChargePointV16 {
              .reserveNow, .clearChargingProfile, .getCompositeSchedule, .setChargingProfile, .triggerMessage,
              .certificateSigned, .deleteCertificate, .extendedTriggerMessage, .getInstalledCertificateIds,
              .getLog, .installCertificate, .signedUpdateFirmware:
-            throw CallError(.notSupported, "\(name) is not in this charge point's feature profiles (Core)")
+            return try respondToFeature(action, payload: payload, now: now, after: &after, into: &out)
         }
     }
 

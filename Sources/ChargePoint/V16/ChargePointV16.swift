@@ -81,6 +81,14 @@ public struct ChargePointV16: ChargePointEngine {
     var stopping = false
     var pendingReset: (type: V16.ResetType, deadline: Timestamp)?
 
+    // Feature profiles beyond Core: each keeps its state here and its logic in its own file
+    // (`ChargePointV16+<Profile>.swift`); empty until used, so an idle charge point pays little.
+    var smartCharging = SmartChargingState()
+    var firmware = FirmwareState()
+    var localAuthList = LocalAuthListState()
+    var reservations = ReservationState()
+    var security = SecurityState()
+
     static let authorizationCacheCapacity = 8
     static let softResetDrainLimit = Interval.seconds(30)
 
@@ -134,6 +142,7 @@ public struct ChargePointV16: ChargePointEngine {
             if let since = connector.waitingSince { consider(since + .seconds(configuration.connectionTimeOut)) }
         }
         consider(pendingReset?.deadline)
+        consider(featureWakeup)
         return earliest
     }
 
@@ -171,6 +180,8 @@ public struct ChargePointV16: ChargePointEngine {
             case .authorize(let connector, let idTag):
                 // Unanswered: the card is refused, so the connector does not wait for it forever.
                 authorizationRefused(connector, idTag: idTag, now: now, into: &out)
+            case .feature(let action, _):
+                featureCallFailed(action, now: now, into: &out)
             case .heartbeat, .statusNotification, .startTransaction, .stopTransaction, .meterValues:
                 break
             }
@@ -214,6 +225,7 @@ public struct ChargePointV16: ChargePointEngine {
                 refreshStatus(index, now: now, into: &out)
             }
         }
+        featureTick(now: now, into: &out)
         pump(now: now, into: &out)
     }
 
@@ -282,6 +294,8 @@ public struct ChargePointV16: ChargePointEngine {
                 id = known
             }
             return (.meterValues, V16.MeterValuesRequest(connectorId: connector, transactionId: id, meterValue: values).encoded)
+        case let .feature(action, payload):
+            return (action, payload)
         }
     }
 
@@ -349,6 +363,8 @@ public struct ChargePointV16: ChargePointEngine {
             authorizationRefused(connector, idTag: idTag, now: now, into: &out)
         case .stopTransaction(let ref, _, _, _, _, _):
             transactions.removeAll { $0.ref == ref }
+        case .feature(let action, _):
+            featureCallFailed(action, now: now, into: &out)
         case .heartbeat, .statusNotification, .startTransaction, .meterValues:
             break
         }
@@ -380,6 +396,8 @@ public struct ChargePointV16: ChargePointEngine {
             }
         case .meterValues:
             _ = try V16.MeterValuesResponse(json: payload)
+        case .feature(let action, _):
+            try featureAnswered(action, payload: payload, now: now, into: &out)
         }
     }
 

@@ -1,8 +1,9 @@
 import OCPP
 
-/// The OCPP 1.6 Core configuration keys (OCPP 1.6 §9.1) of one charge point, stored
-/// typed and compact: measurand lists are bit sets, not strings. The key table is
-/// shared by every charge point.
+/// The OCPP 1.6 configuration keys of one charge point (OCPP 1.6 §9: Core, Local Auth List
+/// Management, Reservation, Smart Charging, Firmware Management; and the security
+/// whitepaper's keys), stored typed and compact: measurand lists are bit sets, not
+/// strings. The key table is shared by every charge point.
 public struct Configuration: Sendable, Equatable {
     public var allowOfflineTxForUnknownId = false
     public var authorizationCacheEnabled = true
@@ -23,6 +24,19 @@ public struct Configuration: Sendable, Equatable {
     public var transactionMessageAttempts = 3
     public var transactionMessageRetryInterval = 60
     public var unlockConnectorOnEVSideDisconnect = true
+    public var blinkRepeat = 3
+    public var lightIntensity = 50
+    /// Wh a transaction may deliver after its idTag turned out invalid (while offline); 0: none.
+    public var maxEnergyOnInvalidId = 0
+    public var minimumStatusDuration = 0
+    public var webSocketPingInterval = 0
+    // Local Auth List Management (§9.2)
+    public var localAuthListEnabled = true
+    // Security whitepaper (ed. 2) §"Configuration Keys"
+    public var cpoName = ""
+    public var securityProfile = 0
+    /// Write-only: GetConfiguration never reveals it (whitepaper: AuthorizationKey).
+    public var authorizationKey = ""
     /// Fixed per charge point model, read-only.
     public let numberOfConnectors: Int
 
@@ -31,7 +45,18 @@ public struct Configuration: Sendable, Equatable {
     /// Most measurands a *Data key may list (the *MaxLength keys).
     public static let measurandListMaxLength = 8
     public static let getConfigurationMaxKeys = 64
-    public static let supportedFeatureProfiles = "Core"
+    public static let supportedFeatureProfiles =
+        "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
+    // Fixed capacities of the simulated hardware (read-only keys).
+    public static let localAuthListMaxLength = 256
+    public static let sendLocalListMaxLength = 64
+    public static let reserveConnectorZeroSupported = true
+    public static let chargeProfileMaxStackLevel = 8
+    public static let chargingScheduleMaxPeriods = 24
+    public static let maxChargingProfilesInstalled = 16
+    public static let certificateStoreMaxLength = 8
+    public static let certificateSignedMaxChainSize = 10_000
+    public static let supportedFileTransferProtocols = "FTP,FTPS,HTTP,HTTPS"
 
     /// Outcome of setting a key: ChangeConfiguration.conf's status.
     public enum SetResult: Sendable, Equatable { case accepted, rejected, notSupported }
@@ -83,25 +108,61 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every key this charge point knows, in the order GetConfiguration lists them.
     public static let keys: [Key] = [
+        constant("AdditionalRootCertificateCheck") { _ in "false" },
         bool("AllowOfflineTxForUnknownId", \.allowOfflineTxForUnknownId),
         bool("AuthorizationCacheEnabled", \.authorizationCacheEnabled),
+        Key(name: "AuthorizationKey", readonly: false, get: { _ in "" }, set: { config, text in
+            // Whitepaper: 16 to 40 characters; the value is write-only.
+            guard (16...40).contains(text.utf8.count) else { return false }
+            config.authorizationKey = text
+            return true
+        }),
         bool("AuthorizeRemoteTxRequests", \.authorizeRemoteTxRequests),
+        integer("BlinkRepeat", \.blinkRepeat),
+        constant("CertificateSignedMaxChainSize") { _ in String(certificateSignedMaxChainSize) },
+        constant("CertificateStoreMaxLength") { _ in String(certificateStoreMaxLength) },
+        constant("ChargeProfileMaxStackLevel") { _ in String(chargeProfileMaxStackLevel) },
+        constant("ChargingScheduleAllowedChargingRateUnit") { _ in "Current,Power" },
+        constant("ChargingScheduleMaxPeriods") { _ in String(chargingScheduleMaxPeriods) },
         integer("ClockAlignedDataInterval", \.clockAlignedDataInterval),
         integer("ConnectionTimeOut", \.connectionTimeOut, range: 1...86_400),
         constant("ConnectorPhaseRotation") { config in
             (0...config.numberOfConnectors).map { "\($0).RST" }.joined(separator: ",")
         },
+        constant("ConnectorPhaseRotationMaxLength") { String($0.numberOfConnectors + 1) },
+        constant("ConnectorSwitch3to1PhaseSupported") { _ in "false" },
+        Key(name: "CpoName", readonly: false, get: { $0.cpoName }, set: { config, text in
+            guard !text.isEmpty, text.utf8.count <= 50 else { return false }
+            config.cpoName = text
+            return true
+        }),
         constant("GetConfigurationMaxKeys") { _ in String(getConfigurationMaxKeys) },
         integer("HeartbeatInterval", \.heartbeatInterval),
+        integer("LightIntensity", \.lightIntensity, range: 0...100),
+        bool("LocalAuthListEnabled", \.localAuthListEnabled),
+        constant("LocalAuthListMaxLength") { _ in String(localAuthListMaxLength) },
         bool("LocalAuthorizeOffline", \.localAuthorizeOffline),
         bool("LocalPreAuthorize", \.localPreAuthorize),
+        constant("MaxChargingProfilesInstalled") { _ in String(maxChargingProfilesInstalled) },
+        integer("MaxEnergyOnInvalidId", \.maxEnergyOnInvalidId),
         measurands("MeterValuesAlignedData", \.meterValuesAlignedData),
         constant("MeterValuesAlignedDataMaxLength") { _ in String(measurandListMaxLength) },
         measurands("MeterValuesSampledData", \.meterValuesSampledData),
         constant("MeterValuesSampledDataMaxLength") { _ in String(measurandListMaxLength) },
         integer("MeterValueSampleInterval", \.meterValueSampleInterval),
+        integer("MinimumStatusDuration", \.minimumStatusDuration),
         constant("NumberOfConnectors") { String($0.numberOfConnectors) },
+        constant("ReserveConnectorZeroSupported") { _ in reserveConnectorZeroSupported ? "true" : "false" },
         integer("ResetRetries", \.resetRetries),
+        Key(name: "SecurityProfile", readonly: false, get: { String($0.securityProfile) }, set: { config, text in
+            // Whitepaper: the profile may be raised, never lowered.
+            guard let value = Int(text.trimmingSpaces), (0...3).contains(value), value >= config.securityProfile else {
+                return false
+            }
+            config.securityProfile = value
+            return true
+        }),
+        constant("SendLocalListMaxLength") { _ in String(sendLocalListMaxLength) },
         bool("StopTransactionOnEVSideDisconnect", \.stopTransactionOnEVSideDisconnect),
         bool("StopTransactionOnInvalidId", \.stopTransactionOnInvalidId),
         measurands("StopTxnAlignedData", \.stopTxnAlignedData, allowed: stopTransactionMeasurands),
@@ -109,9 +170,12 @@ public struct Configuration: Sendable, Equatable {
         measurands("StopTxnSampledData", \.stopTxnSampledData, allowed: stopTransactionMeasurands),
         constant("StopTxnSampledDataMaxLength") { _ in String(measurandListMaxLength) },
         constant("SupportedFeatureProfiles") { _ in supportedFeatureProfiles },
+        constant("SupportedFeatureProfilesMaxLength") { _ in "6" },
+        constant("SupportedFileTransferProtocols") { _ in supportedFileTransferProtocols },
         integer("TransactionMessageAttempts", \.transactionMessageAttempts, range: 1...100),
         integer("TransactionMessageRetryInterval", \.transactionMessageRetryInterval, range: 1...86_400),
         bool("UnlockConnectorOnEVSideDisconnect", \.unlockConnectorOnEVSideDisconnect),
+        integer("WebSocketPingInterval", \.webSocketPingInterval),
     ]
 
     private static let index: [String: Int] = {

@@ -10,6 +10,11 @@ enum PendingCall: Sendable, Equatable {
     case startTransaction(ref: Int, connector: Int, idTag: String, meterStart: Int, timestamp: Timestamp)
     case stopTransaction(ref: Int, idTag: String?, meterStop: Int, timestamp: Timestamp, reason: V16.StopReason, data: [V16.MeterValue]?)
     case meterValues(connector: Int, ref: Int?, values: [V16.MeterValue])
+    /// A CALL of a feature profile beyond Core (firmware, diagnostics, security, …), encoded
+    /// when queued: nothing in it waits for a later fact. It survives a reconnect (a status
+    /// notification of a running download must still arrive), is not retried after a
+    /// failure, and its answer goes to `featureAnswered`.
+    case feature(V16.Action, payload: [UInt8])
 
     var action: V16.Action {
         switch self {
@@ -20,6 +25,7 @@ enum PendingCall: Sendable, Equatable {
         case .startTransaction: .startTransaction
         case .stopTransaction: .stopTransaction
         case .meterValues: .meterValues
+        case .feature(let action, _): action
         }
     }
 
@@ -28,7 +34,7 @@ enum PendingCall: Sendable, Equatable {
         switch self {
         case .startTransaction, .stopTransaction: true
         case .meterValues(_, let ref, _): ref != nil
-        case .bootNotification, .heartbeat, .statusNotification, .authorize: false
+        case .bootNotification, .heartbeat, .statusNotification, .authorize, .feature: false
         }
     }
 }
@@ -156,7 +162,7 @@ struct OutboundQueue: Sendable {
         }
         items = items[head...].filter { entry in
             switch entry.call {
-            case .startTransaction, .stopTransaction, .meterValues, .authorize: true
+            case .startTransaction, .stopTransaction, .meterValues, .authorize, .feature: true
             case .bootNotification, .heartbeat, .statusNotification: false
             }
         }

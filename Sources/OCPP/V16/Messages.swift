@@ -64,13 +64,36 @@ extension V16.Action {
         case .statusNotification: (V16.StatusNotificationRequest.self, V16.StatusNotificationResponse.self)
         case .stopTransaction: (V16.StopTransactionRequest.self, V16.StopTransactionResponse.self)
         case .unlockConnector: (V16.UnlockConnectorRequest.self, V16.UnlockConnectorResponse.self)
-        case .diagnosticsStatusNotification, .firmwareStatusNotification, .getDiagnostics, .updateFirmware,
-             .getLocalListVersion, .sendLocalList, .cancelReservation, .reserveNow, .clearChargingProfile,
-             .getCompositeSchedule, .setChargingProfile, .triggerMessage, .certificateSigned,
-             .deleteCertificate, .extendedTriggerMessage, .getInstalledCertificateIds, .getLog,
-             .installCertificate, .logStatusNotification, .securityEventNotification, .signCertificate,
-             .signedFirmwareStatusNotification, .signedUpdateFirmware:
-            nil
+        // Firmware Management
+        case .diagnosticsStatusNotification: nil
+        case .firmwareStatusNotification: nil
+        case .getDiagnostics: nil
+        case .updateFirmware: nil
+        // Local Auth List Management
+        case .getLocalListVersion: nil
+        case .sendLocalList: nil
+        // Reservation
+        case .cancelReservation: nil
+        case .reserveNow: nil
+        // Smart Charging
+        case .clearChargingProfile: nil
+        case .getCompositeSchedule: nil
+        case .setChargingProfile: nil
+        // Remote Trigger
+        case .triggerMessage: nil
+        // Security extension: firmware, logs and triggers
+        case .extendedTriggerMessage: nil
+        case .getLog: nil
+        case .logStatusNotification: nil
+        case .signedFirmwareStatusNotification: nil
+        case .signedUpdateFirmware: nil
+        // Security extension: certificates and events
+        case .certificateSigned: nil
+        case .deleteCertificate: nil
+        case .getInstalledCertificateIds: nil
+        case .installCertificate: nil
+        case .securityEventNotification: nil
+        case .signCertificate: nil
         }
     }
 }

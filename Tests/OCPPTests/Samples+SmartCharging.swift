@@ -1,0 +1,7 @@
+@testable import OCPP
+
+extension Samples {
+    /// SmartCharging samples: names starting with "rich" set every optional field (they are walked
+    /// for schema mutations); others cover minimal payloads and every enum case.
+    static let smartCharging: [Sample] = []
+}
