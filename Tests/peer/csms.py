@@ -9,7 +9,7 @@ independent reading of the protocol.
     python csms.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
                    [--summary PATH] [--heartbeat-interval 60]
                    [--boot-status Accepted|Pending|Rejected]
-                   [--exercise] [--exercise-max 20] [--log-level info]
+                   [--exercise [--exercise-profiles]] [--exercise-max 20] [--log-level info]
                    [--outage-every SECONDS --outage-length SECONDS [--outage-count N]
                     [--outage-close-share 0.25] [--outage-refuse alternate|503|close]
                    [--outage-hold 2] [--outage-hold-meter-values 0.5]]
@@ -69,6 +69,7 @@ from ocpp.v16 import call
 from ocpp.v16.enums import Action
 
 import websockets
+from profiles import ProfileExercise
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
 from websockets.protocol import State
@@ -247,6 +248,12 @@ class CPState:
         self.actions: Counter = Counter()
         self.violations = 0
         self.exercise_started = False
+        # --exercise-profiles: the step reached (kept across reboots) and the CP->CS
+        # notifications seen, in order, for the steps to wait on.
+        self.profile_stage = 0
+        self.profiles_done = False
+        self.profile_task: asyncio.Task | None = None
+        self.notices: list = []
         self.open_by_connector: dict = {}  # connectorId -> txId (latest)
         self.status: dict = {}  # connectorId -> last status
         self.remote_start_waiter: asyncio.Future | None = None
@@ -268,6 +275,8 @@ class CPState:
             "openTransactions": sorted(self.open_by_connector.values()),
             "connectorStatus": {str(k): v for k, v in sorted(self.status.items())},
             "exercised": self.exercise_started,
+            "profileStage": self.profile_stage,
+            "profilesDone": self.profiles_done,
         }
 
 
@@ -367,6 +376,7 @@ class Central:
         self.held_answers: Counter = Counter()  # action -> answers withheld until an outage
         self.meter_values = 0
         self.offline_meter_values = 0
+        self.notices: Counter = Counter()  # "Action:status" of CP->CS notifications
 
     def holding(self, action) -> bool:
         """Whether the answer to this transaction message is withheld now: the last --outage-hold
@@ -485,6 +495,8 @@ class Central:
             "exerciseSequences": self.exercise_sequences,
             "exerciseMismatches": self.mismatches,
             "exerciseMismatchCount": self.mismatch_count,
+            "notifications": dict(sorted(self.notices.items())),
+            "profilesDone": sum(1 for c in self.cps.values() if c.profiles_done),
             "lateResponses": self.late_responses,
             "csmsErrors": self.csms_errors,
             "perChargePoint": {k: v.to_json(self.outages) for k, v in sorted(self.cps.items())},
@@ -493,6 +505,7 @@ class Central:
                 "heartbeatInterval": self.opts.heartbeat_interval,
                 "exercise": self.opts.exercise,
                 "exerciseMax": self.opts.exercise_max,
+                "exerciseProfiles": self.opts.exercise_profiles,
                 "outageEvery": self.opts.outage_every,
                 "outageLength": self.opts.outage_length,
                 "outageCount": self.opts.outage_count,
@@ -740,6 +753,7 @@ class PeerChargePoint(V16ChargePoint):
         if self._boot_accepted_now and self.central.opts.exercise:
             self._boot_accepted_now = False
             self.maybe_exercise()
+            self.maybe_resume_profiles()
 
     @handler(Action.heartbeat)
     async def on_heartbeat(self, **kwargs):
@@ -904,21 +918,50 @@ class PeerChargePoint(V16ChargePoint):
             self.v(action, "InvalidConnectorStatus",
                    f"connector 0 may only be Available, Unavailable or Faulted; got {status}")
         self.state.status[connector_id] = status
+        self.notice("StatusNotification", connector_id=connector_id, status=status, error_code=error_code)
         return _result("StatusNotification")
 
     @handler(Action.data_transfer)
     async def on_data_transfer(self, vendor_id, **kwargs):
         return _result("DataTransfer", status="Accepted" if vendor_id == OWN_VENDOR else "UnknownVendorId")
 
-    # Not Core, but legitimate CP-initiated 1.6 messages: answer them rather than
-    # producing NotImplemented CALLERRORs.
+    # Not Core, but legitimate CP-initiated 1.6 messages and the security extension's.
+    def notice(self, action, **payload):
+        notices = self.state.notices
+        if len(notices) < 4 * MAX_LIST:
+            notices.append((action, payload))
+        self.central.notices[f"{action}:{payload.get('status') or payload.get('type') or ''}"] += 1
+
     @handler(Action.diagnostics_status_notification)
-    async def on_diagnostics_status_notification(self, **kwargs):
+    async def on_diagnostics_status_notification(self, status, **kwargs):
+        self.notice("DiagnosticsStatusNotification", status=status)
         return _result("DiagnosticsStatusNotification")
 
     @handler(Action.firmware_status_notification)
-    async def on_firmware_status_notification(self, **kwargs):
+    async def on_firmware_status_notification(self, status, **kwargs):
+        self.notice("FirmwareStatusNotification", status=status)
         return _result("FirmwareStatusNotification")
+
+    @handler(Action.log_status_notification)
+    async def on_log_status_notification(self, status, **kwargs):
+        self.notice("LogStatusNotification", status=status, request_id=kwargs.get("request_id"))
+        return _result("LogStatusNotification")
+
+    @handler(Action.signed_firmware_status_notification)
+    async def on_signed_firmware_status_notification(self, status, **kwargs):
+        self.notice("SignedFirmwareStatusNotification", status=status, request_id=kwargs.get("request_id"))
+        return _result("SignedFirmwareStatusNotification")
+
+    @handler(Action.security_event_notification)
+    async def on_security_event_notification(self, type, timestamp, **kwargs):
+        self._check_timestamp(Action.security_event_notification, "timestamp", timestamp)
+        self.notice("SecurityEventNotification", type=type, tech_info=kwargs.get("tech_info"))
+        return _result("SecurityEventNotification")
+
+    @handler(Action.sign_certificate)
+    async def on_sign_certificate(self, csr, **kwargs):
+        self.notice("SignCertificate", csr=csr)
+        return _result("SignCertificate", status="Accepted")
 
     # ---- checks
 
@@ -977,9 +1020,29 @@ class PeerChargePoint(V16ChargePoint):
         c.exercise_sequences += 1
         self.exercise_task = asyncio.ensure_future(self._exercise_guarded())
 
+    def maybe_resume_profiles(self):
+        """Starts (after the Core exercise) or resumes (after a reboot) the profile exercise."""
+        st = self.state
+        if not self.central.opts.exercise_profiles or not st.exercise_started or st.profiles_done:
+            return
+        if st.profile_stage == 0 or (st.profile_task is not None and not st.profile_task.done()):
+            return  # not begun (the Core exercise starts it), or running on this connection
+        st.profile_task = self.exercise_task = asyncio.ensure_future(self._profiles_guarded())
+
+    async def _profiles_guarded(self):
+        try:
+            await ProfileExercise(self).run()
+        except (asyncio.CancelledError, ConnectionClosed):
+            pass
+        except Exception as e:
+            self.central.csms_error(self.id, None, f"profile exercise raised {e!r}")
+
     async def _exercise_guarded(self):
         try:
             await self.exercise()
+            if self.central.opts.exercise_profiles:
+                self.state.profile_task = asyncio.current_task()
+                await ProfileExercise(self).run()
         except (asyncio.CancelledError, ConnectionClosed):
             pass
         except Exception as e:
@@ -1331,6 +1394,9 @@ def parse_args(argv=None):
                    help="interval sent with Pending/Rejected boots (default: --heartbeat-interval)")
     p.add_argument("--boot-status", choices=["Accepted", "Pending", "Rejected"], default="Accepted")
     p.add_argument("--exercise", action="store_true", help="send CSMS-initiated Core calls after boot")
+    p.add_argument("--exercise-profiles", action="store_true",
+                   help="after the Core exercise, send every CS->CP operation of the other feature profiles "
+                        "and the security extension (needs --exercise; see profiles.py)")
     p.add_argument("--exercise-max", type=int, default=20, help="charge points to exercise (at most)")
     p.add_argument("--exercise-timeout", type=float, default=30.0,
                    help="seconds to wait for the StartTransaction/StopTransaction a remote start/stop causes")
@@ -1357,6 +1423,8 @@ def parse_args(argv=None):
                         help="how connections are refused: HTTP 503 on the handshake, the listening socket "
                              "closed, or one and the other by turns (default)")
     opts = p.parse_args(argv)
+    if opts.exercise_profiles and not opts.exercise:
+        p.error("--exercise-profiles needs --exercise")
     if opts.outage_every is not None:
         if opts.outage_every <= 0:
             p.error("--outage-every must be positive")
