@@ -9,7 +9,8 @@ independent reading of the protocol.
     python csms.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
                    [--summary PATH] [--heartbeat-interval 60]
                    [--boot-status Accepted|Pending|Rejected]
-                   [--exercise [--exercise-profiles]] [--exercise-max 20] [--log-level info]
+                   [--exercise [--exercise-profiles] | --hostile [--hostile-oversized]]
+                   [--exercise-max 20] [--log-level info]
                    [--outage-every SECONDS --outage-length SECONDS [--outage-count N]
                     [--outage-close-share 0.25] [--outage-refuse alternate|503|close]
                    [--outage-hold 2] [--outage-hold-meter-values 0.5]]
@@ -69,6 +70,7 @@ from ocpp.v16 import call
 from ocpp.v16.enums import Action
 
 import websockets
+from hostile import HostileExercise
 from profiles import ProfileExercise
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed, NegotiationError
@@ -254,6 +256,9 @@ class CPState:
         self.profiles_done = False
         self.profile_task: asyncio.Task | None = None
         self.notices: list = []
+        self.hostile_started = False
+        self.hostile_done = False
+        self.oversized_sent_at_connection: int | None = None
         self.open_by_connector: dict = {}  # connectorId -> txId (latest)
         self.status: dict = {}  # connectorId -> last status
         self.remote_start_waiter: asyncio.Future | None = None
@@ -277,6 +282,7 @@ class CPState:
             "exercised": self.exercise_started,
             "profileStage": self.profile_stage,
             "profilesDone": self.profiles_done,
+            "hostileDone": self.hostile_done,
         }
 
 
@@ -377,6 +383,10 @@ class Central:
         self.meter_values = 0
         self.offline_meter_values = 0
         self.notices: Counter = Counter()  # "Action:status" of CP->CS notifications
+        self.hostile_sequences = 0
+        self.hostile_frames = 0
+        self.hostile_bad_results = 0
+        self.hostile_bad_results_armed = 0
 
     def holding(self, action) -> bool:
         """Whether the answer to this transaction message is withheld now: the last --outage-hold
@@ -497,6 +507,16 @@ class Central:
             "exerciseMismatchCount": self.mismatch_count,
             "notifications": dict(sorted(self.notices.items())),
             "profilesDone": sum(1 for c in self.cps.values() if c.profiles_done),
+            "hostile": {
+                "sequences": self.hostile_sequences,
+                "done": sum(1 for c in self.cps.values() if c.hostile_done),
+                "frames": self.hostile_frames,
+                "badResultsSent": self.hostile_bad_results,
+                # charge points that connected again after the oversized frame closed their connection
+                "reconnectedAfterOversized": sum(
+                    1 for c in self.cps.values()
+                    if c.oversized_sent_at_connection is not None and c.connections > c.oversized_sent_at_connection),
+            },
             "lateResponses": self.late_responses,
             "csmsErrors": self.csms_errors,
             "perChargePoint": {k: v.to_json(self.outages) for k, v in sorted(self.cps.items())},
@@ -590,6 +610,8 @@ class PeerChargePoint(V16ChargePoint):
         self._call_errors: dict = {}  # uniqueId -> CallError answering our CALL
         self._boot_accepted_now = False
         self.exercise_task: asyncio.Task | None = None
+        self.hostile: HostileExercise | None = None
+        self.break_next_heartbeat = False
 
     def v(self, action, code, detail, kind="protocol", unique_id=None):
         self.central.violation(self.id, action, code, detail, kind=kind, unique_id=unique_id)
@@ -637,6 +659,22 @@ class PeerChargePoint(V16ChargePoint):
                    f"uniqueId must be a string of 1..36 characters, got {uid!r}", kind="framing")
             if not isinstance(uid, (str, int)):
                 return
+
+        if self.hostile is not None and msg.message_type_id != MessageType.Call and self.hostile.expecting(uid):
+            if msg.message_type_id == MessageType.CallResult:
+                self.hostile.record(uid, "result", msg.payload)
+            else:
+                self.hostile.record(uid, "error", msg.error_code)
+            return
+
+        if (msg.message_type_id == MessageType.Call and msg.action == "Heartbeat" and self.break_next_heartbeat):
+            # --hostile: this answer breaks the schema (currentTime must be a date-time string).
+            self.break_next_heartbeat = False
+            self.central.actions[msg.action] += 1
+            self.state.actions[msg.action] += 1
+            self.central.hostile_bad_results += 1
+            await self._send(json.dumps([3, uid, {"currentTime": 12345}]))
+            return
 
         if msg.message_type_id == MessageType.Call:
             if not isinstance(msg.action, str) or not isinstance(msg.payload, dict):
@@ -750,6 +788,9 @@ class PeerChargePoint(V16ChargePoint):
 
     @after(Action.boot_notification)
     def after_boot_notification(self, **kwargs):
+        if self._boot_accepted_now and self.central.opts.hostile:
+            self._boot_accepted_now = False
+            self.maybe_hostile()
         if self._boot_accepted_now and self.central.opts.exercise:
             self._boot_accepted_now = False
             self.maybe_exercise()
@@ -1019,6 +1060,23 @@ class PeerChargePoint(V16ChargePoint):
         st.exercise_started = True
         c.exercise_sequences += 1
         self.exercise_task = asyncio.ensure_future(self._exercise_guarded())
+
+    def maybe_hostile(self):
+        c, st = self.central, self.state
+        if not c.opts.hostile or st.hostile_started or c.hostile_sequences >= c.opts.exercise_max:
+            return
+        st.hostile_started = True
+        c.hostile_sequences += 1
+        self.exercise_task = asyncio.ensure_future(self._hostile_guarded())
+
+    async def _hostile_guarded(self):
+        try:
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+            await HostileExercise(self).run()
+        except (asyncio.CancelledError, ConnectionClosed):
+            pass
+        except Exception as e:
+            self.central.csms_error(self.id, None, f"hostile exercise raised {e!r}")
 
     def maybe_resume_profiles(self):
         """Starts (after the Core exercise) or resumes (after a reboot) the profile exercise."""
@@ -1397,6 +1455,11 @@ def parse_args(argv=None):
     p.add_argument("--exercise-profiles", action="store_true",
                    help="after the Core exercise, send every CS->CP operation of the other feature profiles "
                         "and the security extension (needs --exercise; see profiles.py)")
+    p.add_argument("--hostile", action="store_true",
+                   help="after boot, send malformed and hostile frames and check the answers (see hostile.py); "
+                        "excludes --exercise")
+    p.add_argument("--hostile-oversized", action="store_true",
+                   help="with --hostile, end with a 2 MiB frame that the charge point must refuse by closing")
     p.add_argument("--exercise-max", type=int, default=20, help="charge points to exercise (at most)")
     p.add_argument("--exercise-timeout", type=float, default=30.0,
                    help="seconds to wait for the StartTransaction/StopTransaction a remote start/stop causes")
@@ -1423,6 +1486,10 @@ def parse_args(argv=None):
                         help="how connections are refused: HTTP 503 on the handshake, the listening socket "
                              "closed, or one and the other by turns (default)")
     opts = p.parse_args(argv)
+    if opts.hostile and opts.exercise:
+        p.error("--hostile and --exercise exclude each other")
+    if opts.hostile_oversized and not opts.hostile:
+        p.error("--hostile-oversized needs --hostile")
     if opts.exercise_profiles and not opts.exercise:
         p.error("--exercise-profiles needs --exercise")
     if opts.outage_every is not None:
