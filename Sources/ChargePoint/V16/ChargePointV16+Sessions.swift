@@ -303,13 +303,33 @@ extension ChargePointV16 {
         let status = computeStatus(index)
         guard status != connectors[index].status else { return }
         connectors[index].status = status
-        if isConnected, registration == .accepted { enqueueStatus(index, now: now, into: &out) }
+        guard isConnected, registration == .accepted else { return }
+        if configuration.minimumStatusDuration > 0 {
+            // MinimumStatusDuration (OCPP 1.6 §9.1.21): reported once it has held that long (`tick`).
+            connectors[index].statusSince = now
+        } else {
+            enqueueStatus(index, now: now, into: &out)
+        }
+    }
+
+    /// A status held for MinimumStatusDuration is reported, unless it is the one last reported.
+    mutating func reportStableStatuses(now: Timestamp, into out: inout [EngineOutput]) {
+        for index in connectors.indices {
+            guard let since = connectors[index].statusSince,
+                  since + .seconds(configuration.minimumStatusDuration) <= now else { continue }
+            connectors[index].statusSince = nil
+            if connectors[index].status != connectors[index].reported, isConnected, registration == .accepted {
+                enqueueStatus(index, now: now, into: &out)
+            }
+        }
     }
 
     /// Queues a StatusNotification; `burst` marks the full report after a (re)connect or
     /// boot, which may exceed the queue's bound rather than be lost.
     mutating func enqueueStatus(_ index: Int, burst: Bool = false, now: Timestamp, into out: inout [EngineOutput]) {
         let errorCode = connectors[index].fault ?? .noError
+        connectors[index].reported = connectors[index].status
+        connectors[index].statusSince = nil
         enqueue(.statusNotification(connector: index, status: connectors[index].status, errorCode: errorCode, timestamp: now),
                 beyondCapacity: burst, into: &out)
     }

@@ -57,6 +57,10 @@ public struct ChargePointV16: ChargePointEngine {
         var meter: Meter
         var nextSample: Timestamp?
         var sessionStartWh: Double = 0
+        /// The status last sent in a StatusNotification, and since when a newer one has held
+        /// (set only while MinimumStatusDuration delays the report).
+        var reported: V16.ChargePointStatus?
+        var statusSince: Timestamp?
     }
 
     struct TransactionRecord: Sendable {
@@ -139,6 +143,7 @@ public struct ChargePointV16: ChargePointEngine {
         }
         for connector in connectors {
             consider(connector.nextSample)
+            if let since = connector.statusSince { consider(since + .seconds(configuration.minimumStatusDuration)) }
             if let since = connector.waitingSince { consider(since + .seconds(configuration.connectionTimeOut)) }
         }
         consider(pendingReset?.deadline)
@@ -225,6 +230,7 @@ public struct ChargePointV16: ChargePointEngine {
                 refreshStatus(index, now: now, into: &out)
             }
         }
+        reportStableStatuses(now: now, into: &out)
         featureTick(now: now, into: &out)
         pump(now: now, into: &out)
     }
