@@ -11,6 +11,7 @@ independent reading of the protocol.
                    [--boot-status Accepted|Pending|Rejected]
                    [--exercise [--exercise-profiles] | --hostile [--hostile-oversized]]
                    [--exercise-max 20] [--log-level info]
+                   [--silent-from SECONDS --silent-for SECONDS] [--answer-delay SECONDS]
                    [--outage-every SECONDS --outage-length SECONDS [--outage-count N]
                     [--outage-close-share 0.25] [--outage-refuse alternate|503|close]
                    [--outage-hold 2] [--outage-hold-meter-values 0.5]]
@@ -384,9 +385,17 @@ class Central:
         self.offline_meter_values = 0
         self.notices: Counter = Counter()  # "Action:status" of CP->CS notifications
         self.hostile_sequences = 0
+        self.silenced: Counter = Counter()  # CALLs left unanswered in the silent window, by action
         self.hostile_frames = 0
         self.hostile_bad_results = 0
         self.hostile_bad_results_armed = 0
+
+    def silent_now(self) -> bool:
+        start = self.opts.silent_from
+        if start is None:
+            return False
+        elapsed = time.time() - self.started
+        return start <= elapsed < start + self.opts.silent_for
 
     def holding(self, action) -> bool:
         """Whether the answer to this transaction message is withheld now: the last --outage-hold
@@ -507,6 +516,7 @@ class Central:
             "exerciseMismatchCount": self.mismatch_count,
             "notifications": dict(sorted(self.notices.items())),
             "profilesDone": sum(1 for c in self.cps.values() if c.profiles_done),
+            "silenced": dict(sorted(self.silenced.items())),
             "hostile": {
                 "sequences": self.hostile_sequences,
                 "done": sum(1 for c in self.cps.values() if c.hostile_done),
@@ -675,6 +685,15 @@ class PeerChargePoint(V16ChargePoint):
             self.central.hostile_bad_results += 1
             await self._send(json.dumps([3, uid, {"currentTime": 12345}]))
             return
+
+        if msg.message_type_id == MessageType.Call and self.central.silent_now():
+            # --silent-from/--silent-for: a backend that has stopped answering. The CALL is
+            # counted and dropped; the charge point must time out, retry and stay sound.
+            self.central.silenced[str(msg.action)] += 1
+            return
+
+        if msg.message_type_id == MessageType.Call and self.central.opts.answer_delay > 0:
+            await asyncio.sleep(self.central.opts.answer_delay)
 
         if msg.message_type_id == MessageType.Call:
             if not isinstance(msg.action, str) or not isinstance(msg.payload, dict):
@@ -1455,6 +1474,12 @@ def parse_args(argv=None):
     p.add_argument("--exercise-profiles", action="store_true",
                    help="after the Core exercise, send every CS->CP operation of the other feature profiles "
                         "and the security extension (needs --exercise; see profiles.py)")
+    p.add_argument("--silent-from", type=float, metavar="SECONDS", default=None,
+                   help="from SECONDS after start, answer no CALL (connections stay open) ...")
+    p.add_argument("--silent-for", type=float, metavar="SECONDS", default=None,
+                   help="... for this long (required with --silent-from)")
+    p.add_argument("--answer-delay", type=float, metavar="SECONDS", default=0.0,
+                   help="delay every answer by SECONDS (a slow backend)")
     p.add_argument("--hostile", action="store_true",
                    help="after boot, send malformed and hostile frames and check the answers (see hostile.py); "
                         "excludes --exercise")
@@ -1486,6 +1511,12 @@ def parse_args(argv=None):
                         help="how connections are refused: HTTP 503 on the handshake, the listening socket "
                              "closed, or one and the other by turns (default)")
     opts = p.parse_args(argv)
+    if (opts.silent_from is None) != (opts.silent_for is None):
+        p.error("--silent-from and --silent-for go together")
+    if opts.silent_for is not None and opts.silent_for <= 0:
+        p.error("--silent-for must be positive")
+    if opts.answer_delay < 0:
+        p.error("--answer-delay must not be negative")
     if opts.hostile and opts.exercise:
         p.error("--hostile and --exercise exclude each other")
     if opts.hostile_oversized and not opts.hostile:
