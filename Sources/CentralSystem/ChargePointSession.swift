@@ -154,9 +154,17 @@ struct ChargePointSession {
             return result(id, V16.DataTransferResponse(status: status))
 
         case .diagnosticsStatusNotification, .firmwareStatusNotification, .logStatusNotification,
-             .securityEventNotification, .signCertificate, .signedFirmwareStatusNotification:
-            // Sent by charge points, but outside the Core profile this CSMS implements.
-            throw CallError(.notSupported, "\(action.rawValue) is not supported by this central system")
+             .securityEventNotification, .signedFirmwareStatusNotification:
+            // Notifications of the other profiles and the security extension: checked against
+            // their schema and confirmed (their confirmations are empty).
+            try validate(action, payload)
+            return Frame.encodeCallResult(id: id, payload: Array("{}".utf8))
+
+        case .signCertificate:
+            // The embedded CSMS signs nothing itself: it accepts the request (whitepaper: the
+            // CSMS forwards the CSR to its CA) and a scenario may answer with CertificateSigned.
+            try validate(action, payload)
+            return Frame.encodeCallResult(id: id, payload: Array(#"{"status":"Accepted"}"#.utf8))
 
         case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration,
              .remoteStartTransaction, .remoteStopTransaction, .reset, .unlockConnector, .getDiagnostics,
@@ -166,6 +174,14 @@ struct ChargePointSession {
              .getLog, .installCertificate, .signedUpdateFirmware:
             throw CallError(.notSupported, "\(action.rawValue) is sent by a central system, not to one")
         }
+    }
+
+    /// Decodes a request whose type the OCPP module models, with its schema's constraints.
+    private func validate(_ action: V16.Action, _ payload: JSONValue) throws(CallError) {
+        guard let types = action.payloadTypes else {
+            throw CallError(.notSupported, "\(action.rawValue) is not supported by this central system")
+        }
+        _ = try types.request.init(json: payload)
     }
 
     private func idTagInfo(_ idTag: String) -> V16.IdTagInfo {
