@@ -293,6 +293,20 @@ struct FirmwareTests {
         #expect(csms.calls(.firmwareStatusNotification).isEmpty)
     }
 
+    @Test("A signed update reboots even when InstallRebooting gets no answer (after callTimeout)")
+    func installRebootingUnanswered() throws {
+        var csms = ScriptedCSMS.booted()
+        let empty = ScriptedCSMS.Reply.result(.object([]))
+        csms.script["SignedFirmwareStatusNotification"] = [empty, empty, empty, empty, .hold]
+        let start = csms.now
+        #expect(try csms.call(Self.signedRequest(8, retrieve: start)).status == .accepted)
+        csms.advance(by: .seconds(200))
+        #expect(try Self.signedStatuses(csms) == [.downloading, .downloaded, .signatureVerified, .installing,
+                                                  .installRebooting, .installed])
+        #expect(csms.events.contains(.callTimedOut(action: "SignedFirmwareStatusNotification")))
+        #expect(csms.reboots == [start + .seconds(30 + 60 + 30)])
+    }
+
     @Test("A signature that does not verify ends the update with InvalidSignature; nothing is installed")
     func invalidSignature() throws {
         var csms = ScriptedCSMS.booted(settings: Self.settings { $0.signatureFailure = 1 })

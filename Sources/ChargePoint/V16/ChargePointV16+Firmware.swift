@@ -85,26 +85,46 @@ struct FileUpload: Sendable {
 }
 
 /// State of the Firmware Management profile and the security extension's firmware and
-/// log operations of one charge point; about 40 bytes while nothing runs.
+/// log operations of one charge point: one pointer (8 bytes) until the first of them is used.
 struct FirmwareState: Sendable {
-    private var updateBox: Boxed<FirmwareUpdate>?
-    private var uploadBox: Boxed<FileUpload>?
-    /// The version reported in BootNotification since the last successful install.
-    var installedVersion: String?
-    /// Draws taken from this charge point's outcome stream.
-    var draws: UInt64 = 0
+    private struct Storage: Sendable {
+        var update: FirmwareUpdate?
+        var upload: FileUpload?
+        var installedVersion: String?
+        var draws: UInt64 = 0
+    }
+
+    private var storage: Boxed<Storage>?
+
+    private mutating func modify(_ body: (inout Storage) -> Void) {
+        var stored = storage?.value ?? Storage()
+        body(&stored)
+        storage = .value(stored)
+    }
 
     var update: FirmwareUpdate? {
-        get { updateBox?.value }
-        set { updateBox = newValue.map { .value($0) } }
+        get { storage?.value.update }
+        set { modify { $0.update = newValue } }
     }
 
     var upload: FileUpload? {
-        get { uploadBox?.value }
-        set { uploadBox = newValue.map { .value($0) } }
+        get { storage?.value.upload }
+        set { modify { $0.upload = newValue } }
     }
 
-    var hasUpdate: Bool { updateBox != nil }
+    /// The version reported in BootNotification since the last successful install.
+    var installedVersion: String? {
+        get { storage?.value.installedVersion }
+        set { modify { $0.installedVersion = newValue } }
+    }
+
+    /// Draws taken from this charge point's outcome stream.
+    var draws: UInt64 {
+        get { storage?.value.draws ?? 0 }
+        set { modify { $0.draws = newValue } }
+    }
+
+    var hasUpdate: Bool { update != nil }
 
     /// Used when UpdateFirmware/GetDiagnostics/GetLog leave retries or retryInterval to the
     /// charge point (OCPP 1.6 §6.21, §6.55).
