@@ -86,6 +86,10 @@ struct ScriptedCSMS {
     private var reconnectAt: Timestamp?
     private var csmsCalls: [String: V16.Action] = [:]
     private var csmsCallNumber = 0
+    /// The action a TriggerMessage/ExtendedTriggerMessage asked for, by the CALL's id, and
+    /// the actions an Accepted trigger lets out before the boot is accepted (OCPP 1.6 §4.2.1).
+    private var triggerRequests: [String: String] = [:]
+    private var triggeredBeforeAcceptance: Set<String> = []
 
     static let start = Timestamp(seconds: 1_780_000_000)  // 2026-05-28T20:26:40Z
 
@@ -162,6 +166,10 @@ struct ScriptedCSMS {
         csmsCallNumber += 1
         let id = "cs-\(csmsCallNumber)"
         if let known = V16.Action(rawValue: action) { csmsCalls[id] = known }
+        if action == V16.Action.triggerMessage.rawValue || action == V16.Action.extendedTriggerMessage.rawValue,
+           case .string(let requested)? = payload["requestedMessage"] {
+            triggerRequests[id] = Self.triggeredAction(requested, extended: action == V16.Action.extendedTriggerMessage.rawValue)
+        }
         return sendRaw(Frame.call(id: id, action: action, payload: payload).encoded).first { $0.id == id }
     }
 
@@ -291,6 +299,7 @@ struct ScriptedCSMS {
             case .reboot(let after):
                 reboots.append(now)
                 accepted = false
+                triggeredBeforeAcceptance.removeAll()
                 dropConnection()
                 if reportCloseOnReboot {
                     var out: [EngineOutput] = []
@@ -324,7 +333,7 @@ struct ScriptedCSMS {
                 Issue.record("\(action)#\(id) sent while CALL #\(outstanding) is still outstanding")
             }
             outstanding = id
-            if !accepted, action != V16.Action.bootNotification.rawValue {
+            if !accepted, action != V16.Action.bootNotification.rawValue, !triggeredBeforeAcceptance.contains(action) {
                 Issue.record("\(action) sent before the boot was accepted")
             }
             if let known = V16.Action(rawValue: action) {
@@ -348,6 +357,9 @@ struct ScriptedCSMS {
             schedule(reply, to: call)
         case let .callResult(id, payload):
             answers[id] = frame
+            if let requested = triggerRequests[id], case .string("Accepted")? = payload["status"] {
+                triggeredBeforeAcceptance.insert(requested)
+            }
             if let action = csmsCalls[id] {
                 do throws(CallError) {
                     try Self.validateResponse(to: action, payload)
@@ -411,6 +423,11 @@ struct ScriptedCSMS {
              .triggerMessage, .certificateSigned, .deleteCertificate, .extendedTriggerMessage,
              .getInstalledCertificateIds, .getLog, .installCertificate, .logStatusNotification,
              .securityEventNotification, .signCertificate, .signedFirmwareStatusNotification, .signedUpdateFirmware:
+            // A modelled notification of a feature profile whose answer is `{}` is acknowledged.
+            if action.initiatedByChargePoint, let types = action.payloadTypes,
+               (try? types.response.init(json: .object([]))) != nil {
+                return .result(.object([]))
+            }
             return .error(.notSupported)
         }
     }
@@ -419,18 +436,29 @@ struct ScriptedCSMS {
 
     /// Decodes a CALL payload the engine wrote with the request type of its action.
     static func validateRequest(_ action: V16.Action, _ payload: JSONValue) throws(CallError) {
-        guard action.isCore, action.initiatedByChargePoint, let types = action.payloadTypes else {
-            throw CallError(.notSupported, "a Core charge point does not send \(action.rawValue)")
+        guard action.initiatedByChargePoint, let types = action.payloadTypes else {
+            throw CallError(.notSupported, "the charge point does not send \(action.rawValue)")
         }
         _ = try types.request.init(json: payload)
     }
 
     /// Decodes a CALLRESULT payload the engine wrote with the response type of `action`.
     static func validateResponse(to action: V16.Action, _ payload: JSONValue) throws(CallError) {
-        guard action.isCore, action == .dataTransfer || !action.initiatedByChargePoint, let types = action.payloadTypes else {
-            throw CallError(.notSupported, "a Core charge point answers \(action.rawValue) with a CALLERROR")
+        guard action == .dataTransfer || !action.initiatedByChargePoint, let types = action.payloadTypes else {
+            throw CallError(.notSupported, "the charge point answers \(action.rawValue) with a CALLERROR")
         }
         _ = try types.response.init(json: payload)
+    }
+}
+
+extension ScriptedCSMS {
+    /// The CALL an Accepted trigger makes the charge point send.
+    static func triggeredAction(_ requestedMessage: String, extended: Bool) -> String {
+        switch (requestedMessage, extended) {
+        case ("FirmwareStatusNotification", true): V16.Action.signedFirmwareStatusNotification.rawValue
+        case ("SignChargePointCertificate", true): V16.Action.signCertificate.rawValue
+        default: requestedMessage
+        }
     }
 }
 

@@ -16,6 +16,8 @@ struct Mutation {
 struct MutationBuilder {
     let sample: Sample
     let base: JSONValue
+    /// The whole schema, for `$ref: "#/definitions/…"` (the security extension's schemas use them).
+    private let root: JSONValue
     private(set) var mutations: [Mutation] = []
     /// Schema paths the rich sample does not reach; every path must be present.
     private(set) var uncovered: [String] = []
@@ -23,6 +25,7 @@ struct MutationBuilder {
     init(sample: Sample, schema: JSONValue) {
         self.sample = sample
         self.base = sample.payload.json
+        self.root = schema
         walk(schema, path: [])
     }
 
@@ -43,6 +46,11 @@ struct MutationBuilder {
     }
 
     private mutating func walk(_ node: JSONValue, path: [PathComponent]) {
+        if case .string(let reference)? = node["$ref"], reference.hasPrefix("#/definitions/"),
+           let target = root["definitions"]?[String(reference.dropFirst("#/definitions/".count))] {
+            walk(target, path: path)
+            return
+        }
         guard case .string(let type)? = node["type"] else {
             uncovered.append("\(path.text): schema node without a type")
             return

@@ -47,6 +47,9 @@ extension ChargePointV16 {
         switch action {
         case .securityEventNotification, .signCertificate:
             securityCallFailed(action, now: now, into: &out)
+        case .firmwareStatusNotification, .diagnosticsStatusNotification, .logStatusNotification,
+             .signedFirmwareStatusNotification:
+            firmwareNotificationFailed(action, now: now, into: &out)
         default:
             break
         }

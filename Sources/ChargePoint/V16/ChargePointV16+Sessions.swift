@@ -157,7 +157,7 @@ extension ChargePointV16 {
 
     func isOperative(_ connector: Int) -> Bool {
         !connectors[0].inoperative && !connectors[connector].inoperative
-            && connectors[0].fault == nil && connectors[connector].fault == nil
+            && connectors[0].fault == nil && connectors[connector].fault == nil && !firmwareHoldsConnectors
     }
 
     /// Whether a new session may begin on `connector`: it is operative, no reset is

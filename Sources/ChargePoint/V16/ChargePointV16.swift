@@ -10,13 +10,21 @@ public struct EngineSettings: Sendable, Equatable {
     public var queueCapacity: Int
     /// Energy register at power-on, in Wh.
     public var initialMeterWh: Double
+    /// Durations and failure odds of simulated firmware downloads and log uploads.
+    public var fileTransfer: FileTransferBehaviour
+    /// Seed of the engine's simulated outcomes (file transfer failures): the same seed and
+    /// charge point id give the same outcomes (see `ChargePointV16.simulatedDraw`).
+    public var seed: UInt64
 
     public init(callTimeout: Interval = .seconds(30), bootRetry: Interval = .seconds(60),
-                queueCapacity: Int = 256, initialMeterWh: Double = 0) {
+                queueCapacity: Int = 256, initialMeterWh: Double = 0,
+                fileTransfer: FileTransferBehaviour = FileTransferBehaviour(), seed: UInt64 = 0) {
         self.callTimeout = callTimeout
         self.bootRetry = bootRetry
         self.queueCapacity = queueCapacity
         self.initialMeterWh = initialMeterWh
+        self.fileTransfer = fileTransfer
+        self.seed = seed
     }
 }
 
@@ -89,6 +97,7 @@ public struct ChargePointV16: ChargePointEngine {
     // (`ChargePointV16+<Profile>.swift`); empty until used, so an idle charge point pays little.
     var smartCharging = SmartChargingState()
     var firmware = FirmwareState()
+    var remoteTrigger = RemoteTriggerState()
     var localAuthList = LocalAuthListState()
     var reservations = ReservationState()
     var security = SecurityState()
@@ -253,13 +262,16 @@ public struct ChargePointV16: ChargePointEngine {
         }
         guard isConnected, !isQuiescing else { return }
         let accepted = registration == .accepted
-        while let entry = queue.next(now: now, ready: { accepted || $0 == .bootNotification }) {
+        // What TriggerMessage asked for may go out before the boot is Accepted (OCPP 1.6 §4.2.1).
+        let triggered = remoteTrigger.pending
+        while let entry = queue.next(now: now, ready: { accepted || $0 == .bootNotification || triggered.contains($0) }) {
             guard let (action, payload) = encode(entry.call) else {
                 // A transaction message whose StartTransaction never got an id: it cannot be sent.
                 out.append(.event(.transactionMessageDropped(action: entry.call.action.rawValue)))
                 if case .stopTransaction(let ref, _, _, _, _, _) = entry.call { transactions.removeAll { $0.ref == ref } }
                 continue
             }
+            if !triggered.isEmpty { remoteTrigger.sent(entry.call) }
             let id = queue.markSent(entry, now: now, timeout: settings.callTimeout)
             out.append(.send(Frame.encodeCall(id: id, action: action.rawValue, payload: payload)))
             out.append(.event(.callSent(action: action.rawValue)))
@@ -276,7 +288,7 @@ public struct ChargePointV16: ChargePointEngine {
         case .bootNotification:
             return (.bootNotification, V16.BootNotificationRequest(
                 chargePointVendor: identity.vendor, chargePointModel: identity.model,
-                chargePointSerialNumber: identity.serialNumber, firmwareVersion: identity.firmwareVersion,
+                chargePointSerialNumber: identity.serialNumber, firmwareVersion: firmwareVersion,
                 meterType: "ocpp-fleet sim").encoded)
         case .heartbeat:
             return (.heartbeat, V16.HeartbeatRequest().encoded)

@@ -65,10 +65,10 @@ extension V16.Action {
         case .stopTransaction: (V16.StopTransactionRequest.self, V16.StopTransactionResponse.self)
         case .unlockConnector: (V16.UnlockConnectorRequest.self, V16.UnlockConnectorResponse.self)
         // Firmware Management
-        case .diagnosticsStatusNotification: nil
-        case .firmwareStatusNotification: nil
-        case .getDiagnostics: nil
-        case .updateFirmware: nil
+        case .diagnosticsStatusNotification: (V16.DiagnosticsStatusNotificationRequest.self, V16.DiagnosticsStatusNotificationResponse.self)
+        case .firmwareStatusNotification: (V16.FirmwareStatusNotificationRequest.self, V16.FirmwareStatusNotificationResponse.self)
+        case .getDiagnostics: (V16.GetDiagnosticsRequest.self, V16.GetDiagnosticsResponse.self)
+        case .updateFirmware: (V16.UpdateFirmwareRequest.self, V16.UpdateFirmwareResponse.self)
         // Local Auth List Management
         case .getLocalListVersion: nil
         case .sendLocalList: nil
@@ -80,13 +80,13 @@ extension V16.Action {
         case .getCompositeSchedule: nil
         case .setChargingProfile: nil
         // Remote Trigger
-        case .triggerMessage: nil
+        case .triggerMessage: (V16.TriggerMessageRequest.self, V16.TriggerMessageResponse.self)
         // Security extension: firmware, logs and triggers
-        case .extendedTriggerMessage: nil
-        case .getLog: nil
-        case .logStatusNotification: nil
-        case .signedFirmwareStatusNotification: nil
-        case .signedUpdateFirmware: nil
+        case .extendedTriggerMessage: (V16.ExtendedTriggerMessageRequest.self, V16.ExtendedTriggerMessageResponse.self)
+        case .getLog: (V16.GetLogRequest.self, V16.GetLogResponse.self)
+        case .logStatusNotification: (V16.LogStatusNotificationRequest.self, V16.LogStatusNotificationResponse.self)
+        case .signedFirmwareStatusNotification: (V16.SignedFirmwareStatusNotificationRequest.self, V16.SignedFirmwareStatusNotificationResponse.self)
+        case .signedUpdateFirmware: (V16.SignedUpdateFirmwareRequest.self, V16.SignedUpdateFirmwareResponse.self)
         // Security extension: certificates and events
         case .certificateSigned: nil
         case .deleteCertificate: nil
