@@ -1,7 +1,7 @@
 import OCPP
 
 /// State of the SmartCharging feature profile of one charge point (OCPP 1.6 §3.13): the
-/// installed charging profiles and when the limits next change. Two words and a timestamp
+/// installed charging profiles and when the limits next change; 32 bytes and no allocation
 /// until the first profile arrives.
 struct SmartChargingState: Sendable {
     var profiles: [InstalledChargingProfile] = []
@@ -10,8 +10,6 @@ struct SmartChargingState: Sendable {
     /// Connectors that drew power at the last sharing (bit c for connector c < 64), to notice
     /// a session that stopped without passing through `applyPower`.
     var drawing: UInt64 = 0
-    /// When the power was last shared.
-    var sharedAt = Timestamp(microseconds: 0)
 }
 
 extension ChargePointV16 {
@@ -213,7 +211,6 @@ extension ChargePointV16 {
         }
         smartCharging.nextChange = drawing.isEmpty ? nil : composite.nextChange(after: now, connectors: drawing)
         smartCharging.drawing = drawingConnectors
-        smartCharging.sharedAt = now
     }
 
     /// Binds the TxProfile of a remote start to the transaction it started, and removes
@@ -241,12 +238,12 @@ extension ChargePointV16 {
         return connector.authorizingTag != tag && connector.authorizedTag != tag
     }
 
-    /// Due now when a session changed outside `applyPower` (stopped, unplugged) or a
-    /// TxProfile needs settling; else at the next change of a limit.
+    /// Due at once (the epoch: any past instant) when a session changed outside `applyPower`
+    /// (stopped, unplugged) or a TxProfile needs settling; else at the next change of a limit.
     var smartChargingWakeup: Timestamp? {
         guard !smartCharging.profiles.isEmpty else { return nil }
         if drawingConnectors != smartCharging.drawing || smartCharging.profiles.contains(where: isStale) {
-            return smartCharging.sharedAt
+            return Timestamp(microseconds: 0)
         }
         return smartCharging.nextChange
     }

@@ -184,24 +184,36 @@ enum PowerSharing {
     }
 
     /// Shares `total` watts (nil: unlimited) among `demands`: equal shares, a connector
-    /// wanting less than its share leaving the rest to the others (water-filling). A
-    /// connector whose share falls below its minimum gets nothing, the one with the highest
-    /// minimum first, and the others share again.
+    /// wanting less than its share leaving the rest to the others (water-filling). A connector
+    /// whose share falls below its minimum is given its minimum, the others sharing what is
+    /// left; when the minimums do not all fit, the connector with the highest minimum gets
+    /// nothing and the others share again.
     static func share(total: Double?, demands: [Demand]) -> [Double] {
+        let total = total ?? .infinity
         var active = demands.indices.filter { demands[$0].cap > 0 && demands[$0].cap >= demands[$0].minimum }
-        var shares = Array(repeating: 0.0, count: demands.count)
         while true {
-            shares = Array(repeating: 0.0, count: demands.count)
-            var remaining = total ?? .infinity
-            let byCap = active.sorted { (demands[$0].cap, $0) < (demands[$1].cap, $1) }
-            for (position, index) in byCap.enumerated() {
-                let share = min(demands[index].cap, remaining / Double(byCap.count - position))
-                shares[index] = share
-                remaining -= share
+            var shares = Array(repeating: 0.0, count: demands.count)
+            var pinned: [Int] = []
+            var feasible = true
+            while true {
+                let pinnedWatts = pinned.reduce(0.0) { $0 + demands[$1].minimum }
+                guard pinnedWatts <= total + 1e-9 else { feasible = false; break }
+                shares = Array(repeating: 0.0, count: demands.count)
+                for index in pinned { shares[index] = demands[index].minimum }
+                let free = active.filter { !pinned.contains($0) }.sorted { (demands[$0].cap, $0) < (demands[$1].cap, $1) }
+                var remaining = total - pinnedWatts
+                for (position, index) in free.enumerated() {
+                    let share = min(demands[index].cap, remaining / Double(free.count - position))
+                    shares[index] = share
+                    remaining -= share
+                }
+                let starved = free.filter { shares[$0] < demands[$0].minimum - 1e-9 }
+                if starved.isEmpty { break }
+                pinned += starved
             }
-            let starved = active.filter { shares[$0] < demands[$0].minimum - 1e-9 }
-            guard let dropped = starved.max(by: { (demands[$0].minimum, $0) < (demands[$1].minimum, $1) }) else {
-                return shares
+            if feasible { return shares }
+            guard let dropped = active.max(by: { (demands[$0].minimum, $0) < (demands[$1].minimum, $1) }) else {
+                return Array(repeating: 0.0, count: demands.count)
             }
             active.removeAll { $0 == dropped }
         }
