@@ -159,9 +159,9 @@ struct SmartChargingTests {
     func configurationKeys() throws {
         var csms = ScriptedCSMS.booted()
         let keys = ["ChargeProfileMaxStackLevel", "ChargingScheduleAllowedChargingRateUnit", "ChargingScheduleMaxPeriods",
-                    "MaxChargingProfilesInstalled"]
+                    "ConnectorSwitch3to1PhaseSupported", "MaxChargingProfilesInstalled"]
         let report = try csms.call(V.GetConfigurationRequest(key: keys))
-        #expect(report.configurationKey == zip(keys, ["8", "Current,Power", "24", "16"]).map {
+        #expect(report.configurationKey == zip(keys, ["8", "Current,Power", "24", "false", "16"]).map {
             V.KeyValue(key: $0.0, readonly: true, value: $0.1)
         })
         #expect(report.unknownKey == nil)
@@ -470,6 +470,19 @@ struct SmartChargingTests {
         csms.unplug(1)
         try csms.startSession(1)
         #expect(csms.powerW(1) == 22_000)
+    }
+
+    @Test("A hard reset keeps the installed profiles; the TxProfile goes with its transaction")
+    func profilesAcrossReboot() throws {
+        var csms = ScriptedCSMS.booted()
+        let transaction = try csms.startSession(1)
+        #expect(try csms.set(Make.profile(1, .txDefaultProfile, [(0, 12)]), on: 0) == .accepted)
+        #expect(try csms.set(Make.profile(2, .txProfile, transactionId: transaction, [(0, 10)]), on: 1) == .accepted)
+        #expect(try csms.call(V.ResetRequest(type: .hard)).status == .accepted)
+        csms.advance(by: .seconds(5))
+        #expect(csms.engine.isAccepted && !csms.engine.hasTransaction(connector: 1))
+        #expect(try csms.clear(id: 2) == .unknown)
+        #expect(try csms.composite(1, seconds: 60).chargingSchedulePeriod == Make.periods([(0, 12)]))
     }
 
     @Test("RemoteStartTransaction with a TxProfile limits the transaction it starts, and only that one",
