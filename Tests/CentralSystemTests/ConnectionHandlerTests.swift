@@ -196,12 +196,10 @@ struct ConnectionHandlerTests {
         #expect(try cp.channel.finish(acceptAlreadyClosed: false).isClean)
     }
 
-    @Test("Unknown actions are NotImplemented; CSMS-initiated and non-Core actions are NotSupported",
+    @Test("Unknown actions are NotImplemented; CSMS-initiated actions are NotSupported",
           arguments: [("Teleport", "NotImplemented"), ("heartbeat", "NotImplemented"),
                       ("Reset", "NotSupported"), ("RemoteStartTransaction", "NotSupported"),
-                      ("FirmwareStatusNotification", "NotSupported"),
-                      ("DiagnosticsStatusNotification", "NotSupported"),
-                      ("SecurityEventNotification", "NotSupported")])
+                      ("UpdateFirmware", "NotSupported")])
     func unsupportedActions(action: String, code: String) throws {
         var cp = try ConnectionHarness()
         try cp.boot()
@@ -211,6 +209,22 @@ struct ConnectionHandlerTests {
         let stats = cp.stats
         #expect(stats.unknownActionsReceived == (code == "NotImplemented" ? 1 : 0))
         if let known = V.Action(rawValue: action) { #expect(stats.received(known) == 1) }
+        #expect(try cp.channel.finish(acceptAlreadyClosed: false).isClean)
+    }
+
+    @Test("Notifications of the other profiles are schema-checked and confirmed; a broken one gets its CALLERROR",
+          arguments: [#"[2, "n1", "FirmwareStatusNotification", {"status": "Installed"}]"#,
+                      #"[2, "n1", "DiagnosticsStatusNotification", {"status": "Uploaded"}]"#,
+                      #"[2, "n1", "LogStatusNotification", {"status": "Uploaded", "requestId": 4}]"#,
+                      #"[2, "n1", "SignedFirmwareStatusNotification", {"status": "Installed", "requestId": 4}]"#])
+    func notificationsConfirmed(frame: String) throws {
+        var cp = try ConnectionHarness()
+        try cp.boot()
+        guard case .callResult(let id, let payload) = try cp.exchange(frame) else { Issue.record("no CALLRESULT"); return }
+        #expect(id == "n1")
+        #expect(payload == .object([]))
+        let broken = frame.replacingOccurrences(of: #""status": ""#, with: #""status": "Nope"#)
+        #expect(try cp.callError(broken).code == "PropertyConstraintViolation")
         #expect(try cp.channel.finish(acceptAlreadyClosed: false).isClean)
     }
 

@@ -75,7 +75,7 @@ struct ChargePointFrameFuzzTests {
         "MeterValues": ["{}"],
     ]
 
-    @Test("Every Core CALL of the fuzz corpus is valid: a booted engine answers it with a CALLRESULT")
+    @Test("Every implemented CALL of the fuzz corpus is valid: a booted engine answers it with a CALLRESULT")
     func corpusIsValid() throws {
         for (action, payload) in Self.calls {
             var csms = ScriptedCSMS.booted()

@@ -127,7 +127,7 @@ extension ChargePointV16 {
         let rejected = V16.RemoteStartTransactionResponse(status: .rejected)
         // Not while Pending (OCPP 1.6 §4.2.1), nor while a reset drains or the run ends.
         guard isConnected, registration == .accepted else { return rejected }
-        if let profile = request.chargingProfile, profile.chargingProfilePurpose != .txProfile { return rejected }
+        if let profile = request.chargingProfile, !acceptsRemoteStartProfile(profile) { return rejected }
         func free(_ index: Int) -> Bool {
             connectors[index].transaction == nil && connectors[index].authorizingTag == nil
                 && connectors[index].authorizedTag == nil && !connectors[index].finishing && mayStartTransaction(index)
@@ -142,6 +142,9 @@ extension ChargePointV16 {
             connector = any
         } else {
             return rejected
+        }
+        if let profile = request.chargingProfile {
+            installRemoteStartProfile(profile, connector: connector, idTag: request.idTag, now: now)
         }
         if configuration.authorizeRemoteTxRequests {
             connectors[connector].authorizingTag = request.idTag

@@ -240,8 +240,14 @@ extension ChargePointV16 {
         connectors[connector].ev.map { ($0, connectors[connector].sessionStartWh) }
     }
 
-    /// Power drawn: the EV's maximum while charging, 0 when suspended either side.
+    /// Power drawn: the EV's maximum while charging, 0 when suspended either side; with
+    /// charging profiles installed, capped by the limits in force (SmartCharging), which
+    /// may change the other connectors' share of the charge point's limit too.
     mutating func applyPower(_ connector: Int, now: Timestamp) {
+        guard smartCharging.profiles.isEmpty else {
+            shareChargingPower(now: now)
+            return
+        }
         let c = connectors[connector]
         let charging = c.transaction != nil && c.plugged && !c.evSuspended && !c.suspendedByEVSE
         connectors[connector].meter.setPower(charging ? (c.ev?.maxPowerW ?? 0) : 0, now: now)

@@ -32,6 +32,10 @@ public struct Configuration: Sendable, Equatable {
     public var webSocketPingInterval = 0
     // Local Auth List Management (§9.2)
     public var localAuthListEnabled = true
+    // Smart Charging (§9.4)
+    /// ChargingScheduleAllowedChargingRateUnit: a property of the model, read-only to the
+    /// Central System (see `ChargePointV16.allowChargingRateUnits`).
+    public internal(set) var chargingRateUnits: ChargingRateUnits = [.current, .power]
     // Security whitepaper (ed. 2) §"Configuration Keys"
     public var cpoName = ""
     public var securityProfile = 0
@@ -122,7 +126,7 @@ public struct Configuration: Sendable, Equatable {
         constant("CertificateSignedMaxChainSize") { _ in String(certificateSignedMaxChainSize) },
         constant("CertificateStoreMaxLength") { _ in String(certificateStoreMaxLength) },
         constant("ChargeProfileMaxStackLevel") { _ in String(chargeProfileMaxStackLevel) },
-        constant("ChargingScheduleAllowedChargingRateUnit") { _ in "Current,Power" },
+        constant("ChargingScheduleAllowedChargingRateUnit") { $0.chargingRateUnits.csl },
         constant("ChargingScheduleMaxPeriods") { _ in String(chargingScheduleMaxPeriods) },
         integer("ClockAlignedDataInterval", \.clockAlignedDataInterval),
         integer("ConnectionTimeOut", \.connectionTimeOut, range: 1...86_400),

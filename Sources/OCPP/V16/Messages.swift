@@ -76,9 +76,9 @@ extension V16.Action {
         case .cancelReservation: nil
         case .reserveNow: nil
         // Smart Charging
-        case .clearChargingProfile: nil
-        case .getCompositeSchedule: nil
-        case .setChargingProfile: nil
+        case .clearChargingProfile: (V16.ClearChargingProfileRequest.self, V16.ClearChargingProfileResponse.self)
+        case .getCompositeSchedule: (V16.GetCompositeScheduleRequest.self, V16.GetCompositeScheduleResponse.self)
+        case .setChargingProfile: (V16.SetChargingProfileRequest.self, V16.SetChargingProfileResponse.self)
         // Remote Trigger
         case .triggerMessage: (V16.TriggerMessageRequest.self, V16.TriggerMessageResponse.self)
         // Security extension: firmware, logs and triggers
