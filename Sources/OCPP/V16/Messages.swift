@@ -70,11 +70,11 @@ extension V16.Action {
         case .getDiagnostics: nil
         case .updateFirmware: nil
         // Local Auth List Management
-        case .getLocalListVersion: nil
-        case .sendLocalList: nil
+        case .getLocalListVersion: (V16.GetLocalListVersionRequest.self, V16.GetLocalListVersionResponse.self)
+        case .sendLocalList: (V16.SendLocalListRequest.self, V16.SendLocalListResponse.self)
         // Reservation
-        case .cancelReservation: nil
-        case .reserveNow: nil
+        case .cancelReservation: (V16.CancelReservationRequest.self, V16.CancelReservationResponse.self)
+        case .reserveNow: (V16.ReserveNowRequest.self, V16.ReserveNowResponse.self)
         // Smart Charging
         case .clearChargingProfile: nil
         case .getCompositeSchedule: nil
