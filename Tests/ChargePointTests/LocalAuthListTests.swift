@@ -166,6 +166,18 @@ struct LocalAuthListTests {
         csms.checkOffline("TEMP", starts: false)
     }
 
+    @Test("The list and its version survive a Reset")
+    func survivesReset() throws {
+        var csms = ScriptedCSMS.booted()
+        #expect(try csms.sendLocalList(8, .full, [("KEPT", acceptedInfo)]) == .accepted)
+        #expect(try csms.call(V16.ResetRequest(type: .hard)).status == .accepted)
+        csms.advance(by: .seconds(5))
+        #expect(csms.engine.isAccepted)
+        #expect(try csms.localListVersion() == 8)
+        csms.disconnect()
+        csms.checkOffline("KEPT", starts: true)
+    }
+
     @Test("idTags are matched without regard to case (CiString20)")
     func caseInsensitive() throws {
         var csms = ScriptedCSMS.booted()
