@@ -330,7 +330,8 @@ struct IncomingCallTests {
     @Test("A known action outside the Core profile is answered with CALLERROR NotSupported",
           arguments: V16.Action.allCases.filter { !$0.isCore && !$0.initiatedByChargePoint }.filter {
               ![.updateFirmware, .getDiagnostics, .getLog, .signedUpdateFirmware, .triggerMessage,
-                .extendedTriggerMessage, .setChargingProfile, .clearChargingProfile, .getCompositeSchedule].contains($0)
+                .extendedTriggerMessage, .setChargingProfile, .clearChargingProfile, .getCompositeSchedule,
+                .sendLocalList, .getLocalListVersion, .reserveNow, .cancelReservation].contains($0)
           })
     func notSupported(action: V16.Action) throws {
         var csms = ScriptedCSMS.booted()

@@ -26,7 +26,7 @@ struct MalformedFrameTests {
         ("[2, \"m1\", \"GetConfiguration\", {\"key\": \"HeartbeatInterval\"}]", "m1", "TypeConstraintViolation"),
         ("[2, \"m1\", \"RemoteStopTransaction\", {\"transactionId\": 1.5}]", "m1", "TypeConstraintViolation"),
         ("[2, \"m1\", \"MakeCoffee\", {}]", "m1", "NotImplemented"),
-        ("[2, \"m1\", \"ReserveNow\", {\"nonsense\": true}]", "m1", "NotSupported"),
+        ("[2, \"m1\", \"ReserveNow\", {\"nonsense\": true}]", "m1", "FormationViolation"),
     ])
     func brokenCall(text: String, id: String, code: String) throws {
         var csms = ScriptedCSMS.booted(heartbeat: 60)

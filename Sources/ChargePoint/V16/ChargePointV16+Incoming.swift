@@ -131,6 +131,7 @@ extension ChargePointV16 {
         func free(_ index: Int) -> Bool {
             connectors[index].transaction == nil && connectors[index].authorizingTag == nil
                 && connectors[index].authorizedTag == nil && !connectors[index].finishing && mayStartTransaction(index)
+                && reservationAdmitsRemoteStart(index, idTag: request.idTag, now: now)
         }
         let connector: Int
         if let requested = request.connectorId {
@@ -147,9 +148,8 @@ extension ChargePointV16 {
             installRemoteStartProfile(profile, connector: connector, idTag: request.idTag, now: now)
         }
         if configuration.authorizeRemoteTxRequests {
-            connectors[connector].authorizingTag = request.idTag
-            enqueue(.authorize(connector: connector, idTag: request.idTag), into: &out)
-            refreshStatus(connector, now: now, into: &out)
+            // As for a card presented locally: list, cache, then Authorize.req (OCPP 1.6 §5.11).
+            beginAuthorization(connector, idTag: request.idTag, now: now, into: &out)
         } else {
             authorized(connector, idTag: request.idTag, now: now, into: &out)
         }

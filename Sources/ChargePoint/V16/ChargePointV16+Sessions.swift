@@ -36,42 +36,6 @@ extension ChargePointV16 {
         pump(now: now, into: &out)
     }
 
-    public mutating func presentIdTag(_ idTag: String, connector: Int, now: Timestamp, into out: inout [EngineOutput]) {
-        guard validConnector(connector), !stopping else { return }
-        if let ref = connectors[connector].transaction {
-            // The same card ends its own session (OCPP 1.6 §3.4.1, no parent lookup here).
-            if transactions.first(where: { $0.ref == ref })?.idTag == idTag {
-                stopTransaction(connector, reason: .local, idTag: idTag, now: now, into: &out)
-                refreshStatus(connector, now: now, into: &out)
-                pump(now: now, into: &out)
-            }
-            return
-        }
-        guard connectors[connector].authorizingTag == nil, connectors[connector].authorizedTag == nil,
-              mayStartTransaction(connector) else {
-            out.append(.event(.authorizationFailed(connector: connector)))
-            return
-        }
-        // Without an accepted registration the CSMS cannot be asked: the charge point is offline.
-        let online = isConnected && registration == .accepted
-        let cached = configuration.authorizationCacheEnabled
-            ? authorizationCache.first(where: { $0.idTag == idTag })?.status : nil
-        if cached == .accepted, configuration.localPreAuthorize || (!online && configuration.localAuthorizeOffline) {
-            authorized(connector, idTag: idTag, now: now, into: &out)
-        } else if !online {
-            if configuration.allowOfflineTxForUnknownId && cached == nil {
-                authorized(connector, idTag: idTag, now: now, into: &out)
-            } else {
-                out.append(.event(.authorizationFailed(connector: connector)))
-            }
-        } else {
-            connectors[connector].authorizingTag = idTag
-            enqueue(.authorize(connector: connector, idTag: idTag), into: &out)
-        }
-        refreshStatus(connector, now: now, into: &out)
-        pump(now: now, into: &out)
-    }
-
     public mutating func setEVSuspended(_ suspended: Bool, connector: Int, now: Timestamp, into out: inout [EngineOutput]) {
         guard validConnector(connector), connectors[connector].plugged else { return }
         connectors[connector].evSuspended = suspended
@@ -110,50 +74,7 @@ extension ChargePointV16 {
         pump(now: now, into: &out)
     }
 
-    // MARK: authorization
-
-    mutating func authorizeAnswered(_ connector: Int, idTag: String, info: V16.IdTagInfo, now: Timestamp,
-                                    into out: inout [EngineOutput]) {
-        if configuration.authorizationCacheEnabled { remember(idTag, info.status) }
-        guard connectors[connector].authorizingTag == idTag else { return }  // withdrawn meanwhile
-        connectors[connector].authorizingTag = nil
-        if info.status == .accepted, !stopping {
-            authorized(connector, idTag: idTag, now: now, into: &out)
-        } else {
-            authorizationRefused(connector, idTag: idTag, now: now, into: &out)
-        }
-        refreshStatus(connector, now: now, into: &out)
-    }
-
-    mutating func authorizationRefused(_ connector: Int, idTag: String, now: Timestamp, into out: inout [EngineOutput]) {
-        if connectors[connector].authorizingTag == idTag { connectors[connector].authorizingTag = nil }
-        out.append(.event(.authorizationFailed(connector: connector)))
-        refreshStatus(connector, now: now, into: &out)
-    }
-
-    private mutating func remember(_ idTag: String, _ status: V16.AuthorizationStatus) {
-        authorizationCache.removeAll { $0.idTag == idTag }
-        if authorizationCache.count >= Self.authorizationCacheCapacity { authorizationCache.removeFirst() }
-        authorizationCache.append((idTag, status))
-    }
-
-    /// The idTag may charge: start at once if the EV is plugged, else wait ConnectionTimeOut.
-    /// A connector made unavailable (or a reset begun) meanwhile refuses it.
-    mutating func authorized(_ connector: Int, idTag: String, now: Timestamp, into out: inout [EngineOutput]) {
-        guard mayStartTransaction(connector) else {
-            connectors[connector].authorizedTag = nil
-            connectors[connector].waitingSince = nil
-            authorizationRefused(connector, idTag: idTag, now: now, into: &out)
-            return
-        }
-        if connectors[connector].plugged {
-            startTransaction(connector, idTag: idTag, now: now, into: &out)
-        } else {
-            connectors[connector].authorizedTag = idTag
-            connectors[connector].waitingSince = now
-        }
-        refreshStatus(connector, now: now, into: &out)
-    }
+    // MARK: authorization (the rules are in ChargePointV16+Authorization.swift)
 
     func isOperative(_ connector: Int) -> Bool {
         !connectors[0].inoperative && !connectors[connector].inoperative
@@ -173,8 +94,13 @@ extension ChargePointV16 {
         let ref = nextTransactionRef
         connectors[connector].meter.advance(to: now)
         let startWh = connectors[connector].meter.energyWh
-        transactions.append(TransactionRecord(ref: ref, connector: connector, idTag: idTag, transactionId: nil,
-                                              startWh: startWh, startedAt: now))
+        var record = TransactionRecord(ref: ref, connector: connector, idTag: idTag, transactionId: nil,
+                                       startWh: startWh, startedAt: now)
+        // Its group, for a card of the same parentIdTag to stop it (OCPP 1.6 §3.10); the CSMS's
+        // StartTransaction.conf may tell it later.
+        record.parentIdTag = knownIdTag(idTag, now: now)?.parentIdTag
+        record.reservationId = consumeReservation(connector, idTag: idTag, now: now, into: &out)
+        transactions.append(record)
         connectors[connector].transaction = ref
         connectors[connector].authorizedTag = nil
         connectors[connector].waitingSince = nil
@@ -191,16 +117,12 @@ extension ChargePointV16 {
         guard let index = transactions.firstIndex(where: { $0.ref == ref }) else { return }
         transactions[index].transactionId = response.transactionId
         out.append(.event(.transactionStarted(connector: connector, transactionId: response.transactionId)))
-        if configuration.authorizationCacheEnabled { remember(transactions[index].idTag, response.idTagInfo.status) }
-        guard response.idTagInfo.status != .accepted, connectors[connector].transaction == ref else { return }
-        // OCPP 1.6 §5.12 note: a transaction started for an idTag the CSMS refuses.
-        if configuration.stopTransactionOnInvalidId {
-            stopTransaction(connector, reason: .deAuthorized, idTag: nil, now: now, into: &out)
-            out.append(.event(.sessionEndedByCSMS(connector: connector)))
-        } else {
-            connectors[connector].suspendedByEVSE = true
-            applyPower(connector, now: now)
-        }
+        let info = response.idTagInfo
+        if let parent = info.parentIdTag { transactions[index].parentIdTag = parent }
+        learn(transactions[index].idTag, info, now: now, into: &out)
+        guard info.status != .accepted, connectors[connector].transaction == ref else { return }
+        // A transaction started for an idTag the CSMS refuses (OCPP 1.6 §3.5.4).
+        deauthorize(connector, record: index, now: now, into: &out)
         refreshStatus(connector, now: now, into: &out)
     }
 
@@ -301,7 +223,7 @@ extension ChargePointV16 {
         if !isOperative(index) { return connectors[0].fault != nil ? .faulted : .unavailable }
         if c.finishing { return .finishing }
         if c.plugged || c.authorizingTag != nil || c.authorizedTag != nil { return .preparing }
-        return .available
+        return isReserved(index) ? .reserved : .available
     }
 
     /// Recomputes a connector's status and reports a change (OCPP 1.6 §4.9).
@@ -309,13 +231,15 @@ extension ChargePointV16 {
         let status = computeStatus(index)
         guard status != connectors[index].status else { return }
         connectors[index].status = status
-        guard isConnected, registration == .accepted else { return }
-        if configuration.minimumStatusDuration > 0 {
-            // MinimumStatusDuration (OCPP 1.6 §9.1.21): reported once it has held that long (`tick`).
-            connectors[index].statusSince = now
-        } else {
-            enqueueStatus(index, now: now, into: &out)
+        if isConnected, registration == .accepted {
+            if configuration.minimumStatusDuration > 0 {
+                // MinimumStatusDuration (OCPP 1.6 §9.1.21): reported once it has held that long (`tick`).
+                connectors[index].statusSince = now
+            } else {
+                enqueueStatus(index, now: now, into: &out)
+            }
         }
+        reservationsAfterStatusChange(index, now: now, into: &out)
     }
 
     /// A status held for MinimumStatusDuration is reported, unless it is the one last reported.

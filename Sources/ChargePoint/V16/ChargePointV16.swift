@@ -78,6 +78,15 @@ public struct ChargePointV16: ChargePointEngine {
         var transactionId: Int?
         var startWh: Double
         var startedAt: Timestamp
+        /// The idTag's group (OCPP 1.6 §3.10): another card of it may stop the transaction.
+        var parentIdTag: String?
+        /// The reservation this transaction ended, sent in StartTransaction.req.
+        var reservationId: Int?
+        /// Another card presented to stop it, waiting for its Authorize.conf.
+        var stopCandidate: String?
+        /// The register value at which energy delivery stops: the idTag was found invalid
+        /// and MaxEnergyOnInvalidId allows this much.
+        var energyLimitWh: Int?
     }
 
     var registration = Registration.unregistered
@@ -88,7 +97,7 @@ public struct ChargePointV16: ChargePointEngine {
     var nextAlignedSample: Timestamp?
     var transactions: [TransactionRecord] = []
     var nextTransactionRef = 0
-    var authorizationCache: [(idTag: String, status: V16.AuthorizationStatus)] = []
+    var authorizationCache = AuthorizationCache()
     /// End of the run: no new sessions.
     var stopping = false
     var pendingReset: (type: V16.ResetType, deadline: Timestamp)?
@@ -102,7 +111,7 @@ public struct ChargePointV16: ChargePointEngine {
     var reservations = ReservationState()
     var security = SecurityState()
 
-    static let authorizationCacheCapacity = 8
+    static let authorizationCacheCapacity = 16
     static let softResetDrainLimit = Interval.seconds(30)
 
     public init(identity: ChargePointIdentity, settings: EngineSettings = EngineSettings()) {
@@ -157,6 +166,7 @@ public struct ChargePointV16: ChargePointEngine {
         }
         consider(pendingReset?.deadline)
         consider(featureWakeup)
+        consider(invalidIdWakeup)
         return earliest
     }
 
@@ -241,6 +251,7 @@ public struct ChargePointV16: ChargePointEngine {
         }
         reportStableStatuses(now: now, into: &out)
         featureTick(now: now, into: &out)
+        invalidIdTick(now: now, into: &out)
         pump(now: now, into: &out)
     }
 
@@ -297,9 +308,11 @@ public struct ChargePointV16: ChargePointEngine {
                 connectorId: connector, errorCode: errorCode, status: status, timestamp: timestamp).encoded)
         case let .authorize(_, idTag):
             return (.authorize, V16.AuthorizeRequest(idTag: idTag).encoded)
-        case let .startTransaction(_, connector, idTag, meterStart, timestamp):
+        case let .startTransaction(ref, connector, idTag, meterStart, timestamp):
+            let reservationId = transactions.first(where: { $0.ref == ref })?.reservationId
             return (.startTransaction, V16.StartTransactionRequest(
-                connectorId: connector, idTag: idTag, meterStart: meterStart, timestamp: timestamp).encoded)
+                connectorId: connector, idTag: idTag, meterStart: meterStart, reservationId: reservationId,
+                timestamp: timestamp).encoded)
         case let .stopTransaction(ref, idTag, meterStop, timestamp, reason, data):
             guard let id = transactionId(ref: ref) else { return nil }
             return (.stopTransaction, V16.StopTransactionRequest(
@@ -404,8 +417,9 @@ public struct ChargePointV16: ChargePointEngine {
         case let .startTransaction(ref, connector, _, _, _):
             let response = try V16.StartTransactionResponse(json: payload)
             startAnswered(ref: ref, connector: connector, response: response, now: now, into: &out)
-        case let .stopTransaction(ref, _, _, _, _, _):
-            _ = try V16.StopTransactionResponse(json: payload)
+        case let .stopTransaction(ref, idTag, _, _, _, _):
+            let response = try V16.StopTransactionResponse(json: payload)
+            if let idTag, let info = response.idTagInfo { learn(idTag, info, now: now, into: &out) }
             if let index = transactions.firstIndex(where: { $0.ref == ref }) {
                 let record = transactions.remove(at: index)
                 if let id = record.transactionId {

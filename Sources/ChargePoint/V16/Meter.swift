@@ -100,3 +100,18 @@ struct Meter: Sendable, Equatable {
         return "\(tenths / 10).\(tenths % 10)"
     }
 }
+
+extension Meter {
+    /// When the register reaches `targetWh` at the present power (rounded up to the
+    /// microsecond, so the register has reached it then); nil when it never will.
+    func time(toReach targetWh: Int) -> Timestamp? {
+        guard let lastUpdate else { return nil }
+        let remainingWh = targetWh - registerWh
+        if remainingWh <= 0 { return lastUpdate }
+        let watts = Int64(powerW.rounded())
+        guard watts > 0 else { return nil }
+        // Beyond 10^9 Wh the product would overflow; waking early is harmless, the tick re-checks.
+        let remaining = Int64(min(remainingWh, 1_000_000_000)) * Self.wattMicrosecondsPerWh - fractionWµs
+        return Timestamp(microseconds: lastUpdate.microseconds + (remaining + watts - 1) / watts)
+    }
+}

@@ -70,11 +70,11 @@ extension V16.Action {
         case .getDiagnostics: (V16.GetDiagnosticsRequest.self, V16.GetDiagnosticsResponse.self)
         case .updateFirmware: (V16.UpdateFirmwareRequest.self, V16.UpdateFirmwareResponse.self)
         // Local Auth List Management
-        case .getLocalListVersion: nil
-        case .sendLocalList: nil
+        case .getLocalListVersion: (V16.GetLocalListVersionRequest.self, V16.GetLocalListVersionResponse.self)
+        case .sendLocalList: (V16.SendLocalListRequest.self, V16.SendLocalListResponse.self)
         // Reservation
-        case .cancelReservation: nil
-        case .reserveNow: nil
+        case .cancelReservation: (V16.CancelReservationRequest.self, V16.CancelReservationResponse.self)
+        case .reserveNow: (V16.ReserveNowRequest.self, V16.ReserveNowResponse.self)
         // Smart Charging
         case .clearChargingProfile: (V16.ClearChargingProfileRequest.self, V16.ClearChargingProfileResponse.self)
         case .getCompositeSchedule: (V16.GetCompositeScheduleRequest.self, V16.GetCompositeScheduleResponse.self)
