@@ -162,17 +162,17 @@ private struct HTMLPage {
             title: "Charge points connected", unit: "charge points",
             series: [.init(name: "connected (end of bucket)", color: chartPalette[0],
                            points: timeline.points.map { (x($0), $0.connected.map(Double.init)) })],
-            format: { trimmed($0) }).svg(),
+            format: { trimmed($0) }),
             caption: "How many charge points had an open WebSocket to the CSMS.")
         body += figure(LineChart(
             title: "Throughput", unit: "calls/s",
             series: [
                 .init(name: "CALLs sent", color: chartPalette[0], points: timeline.points.map { (x($0), Double($0.sent) / width) }),
                 .init(name: "answered (CALLRESULT)", color: chartPalette[2],
-                      points: timeline.points.map { (x($0), Double($0.completed) / width) }),
+                      points: timeline.points.map { (x($0), Double($0.completed) / width) }, dashed: true),
                 .init(name: "errors (CALLERROR + timeout)", color: chartPalette[1],
                       points: timeline.points.map { (x($0), Double($0.callErrors + $0.timeouts) / width) }),
-            ]).svg(),
+            ]),
             caption: "OCPP requests the charge points sent \(per), and how they ended.")
         body += "</section>\n"
     }
@@ -201,7 +201,7 @@ private struct HTMLPage {
                 series: [
                     .init(name: "p50", color: color, points: points.map { (Double($0.time - timeline.start), value($0, 50)) }),
                     .init(name: "p99", color: chartPalette[1], points: points.map { (Double($0.time - timeline.start), value($0, 99)) }),
-                ]).svg(), caption: action)
+                ]), caption: "p50 and p99 of the answers received in each bucket, in milliseconds.")
             shown += 1
         }
         if shown == 0 { body += #"<p class="note">No request was answered with a CALLRESULT.</p>"# }
@@ -234,7 +234,8 @@ private struct HTMLPage {
         if bars.isEmpty {
             body += #"<p class="good">No CALLERRORs, no timeouts and no failed connections.</p>"#
         } else {
-            body += figure(BarChart(title: "Errors by kind", bars: bars).svg(), caption: "Errors by kind, most frequent first")
+            body += figure(title: "Errors by kind", svg: BarChart(title: "Errors by kind", bars: bars).svg(),
+                           caption: "Most frequent first.")
         }
         body += "</section>\n"
     }
@@ -301,13 +302,13 @@ private struct HTMLPage {
                 title: "Client CPU", unit: "cores busy",
                 series: [.init(name: "CPU time per second of wall time", color: chartPalette[0],
                                points: timeline.points.map { (x($0), $0.cpuSeconds.map { $0 / width }) })],
-                format: { trimmed($0) }).svg(),
+                format: { trimmed($0) }),
                 caption: "1.0 means one core fully busy\(client.availableCores.map { "; the machine has \($0)" } ?? "").")
             body += figure(LineChart(
                 title: "Client memory", unit: "MiB",
                 series: [.init(name: "resident set size", color: chartPalette[2],
                                points: timeline.points.map { (x($0), $0.rssBytes.map { Double($0) / 1_048_576 }) })],
-                format: { trimmed($0) }).svg(),
+                format: { trimmed($0) }),
                 caption: "Resident memory of the fleet process at the end of each bucket.")
         }
         body += "</section>\n"
@@ -328,8 +329,12 @@ private struct HTMLPage {
             """
     }
 
-    private func figure(_ svg: String, caption: String) -> String {
-        "<figure>\(svg)<figcaption>\(html(caption))</figcaption></figure>\n"
+    private func figure(_ chart: LineChart, caption: String) -> String {
+        figure(title: chart.title, svg: chart.svg(), caption: caption)
+    }
+
+    private func figure(title: String, svg: String, caption: String) -> String {
+        "<figure><figcaption><strong>\(html(title))</strong> · \(html(caption))</figcaption>\(svg)</figure>\n"
     }
 
     private func ms(_ micros: Int64?) -> String {
@@ -365,7 +370,8 @@ private struct HTMLPage {
         .num{text-align:right;font-variant-numeric:tabular-nums}
         .ok{color:#1a7f37;font-weight:700}.bad{color:#c62828;font-weight:700}
         figure{margin:10px 0 16px}
-        figcaption{font-size:13px;color:var(--muted)}
+        figcaption{font-size:13px;color:var(--muted);margin-bottom:2px}
+        figcaption strong{color:var(--fg);font-size:14px}
         svg.chart{width:100%;height:auto;display:block}
         svg .grid{stroke:#e6e9ee;stroke-width:1}
         svg .axis{stroke:#9aa3ae;stroke-width:1}

@@ -8,6 +8,8 @@ struct LineChart {
         var color: String
         /// (seconds since start, value); a nil value breaks the line.
         var points: [(x: Double, y: Double?)]
+        /// Drawn dashed, so a series that often equals another stays visible.
+        var dashed = false
     }
 
     var title: String
@@ -26,33 +28,33 @@ struct LineChart {
         let plotHeight = Self.height - Self.margin.top - Self.margin.bottom
         let xs = series.flatMap { $0.points.map(\.x) }
         let ys = series.flatMap { $0.points.compactMap(\.y) }
-        let xMax = niceCeiling(max(1, xs.max() ?? 1))
-        let yMax = niceCeiling(max(ys.max() ?? 0, 0) * 1.05)
-        let yTop = yMax > 0 ? yMax : 1
+        let (xStep, xMax) = timeTicks(upTo: max(1, xs.max() ?? 1))
+        let yStep = niceCeiling(max(ys.max() ?? 0, 0) * 1.05 / 5)
+        let yTop = max(yStep, (max(ys.max() ?? 0, 0) * 1.05 / yStep).rounded(.up) * yStep)
         func px(_ x: Double) -> Double { Self.margin.left + x / xMax * plotWidth }
         func py(_ y: Double) -> Double { Self.margin.top + plotHeight - y / yTop * plotHeight }
 
         var out = #"<svg class="chart" viewBox="0 0 \#(Int(Self.width)) \#(Int(Self.height))" role="img" aria-label="\#(html(title))">"#
         out += "<title>\(html(title))</title>"
         // Grid and y ticks.
-        for tick in ticks(upTo: yTop) {
+        for tick in stride(from: 0.0, through: yTop * 1.000_001, by: yStep) {
             let y = py(tick)
             out += #"<line class="grid" x1="\#(f(Self.margin.left))" x2="\#(f(Self.margin.left + plotWidth))" y1="\#(f(y))" y2="\#(f(y))"/>"#
             out += #"<text class="tick" x="\#(f(Self.margin.left - 6))" y="\#(f(y + 4))" text-anchor="end">\#(html(format(tick)))</text>"#
         }
-        for tick in ticks(upTo: xMax) {
+        for tick in stride(from: 0.0, through: xMax, by: xStep) {
             let x = px(tick)
             out += #"<line class="axis" x1="\#(f(x))" x2="\#(f(x))" y1="\#(f(Self.margin.top + plotHeight))" y2="\#(f(Self.margin.top + plotHeight + 4))"/>"#
             out += #"<text class="tick" x="\#(f(x))" y="\#(f(Self.margin.top + plotHeight + 17))" text-anchor="middle">\#(html(clockLabel(tick)))</text>"#
         }
         out += #"<line class="axis" x1="\#(f(Self.margin.left))" x2="\#(f(Self.margin.left + plotWidth))" y1="\#(f(Self.margin.top + plotHeight))" y2="\#(f(Self.margin.top + plotHeight))"/>"#
-        out += #"<text class="unit" x="\#(f(Self.margin.left - 6))" y="\#(f(Self.margin.top - 14))" text-anchor="end">\#(html(unit))</text>"#
+        out += #"<text class="unit" x="4" y="\#(f(Self.margin.top - 12))">\#(html(unit))</text>"#
         out += #"<text class="unit" x="\#(f(Self.margin.left + plotWidth))" y="\#(f(Self.height - 3))" text-anchor="end">time since start</text>"#
         // Legend.
-        var legendX = Self.margin.left
+        var legendX = Self.margin.left + 40
         for line in series {
-            out += #"<rect x="\#(f(legendX))" y="8" width="14" height="4" fill="\#(line.color)"/>"#
-            out += #"<text class="legend" x="\#(f(legendX + 19))" y="14">\#(html(line.name))</text>"#
+            out += #"<rect x="\#(f(legendX))" y="9" width="14" height="4" fill="\#(line.color)"/>"#
+            out += #"<text class="legend" x="\#(f(legendX + 19))" y="15">\#(html(line.name))</text>"#
             legendX += 32 + Double(line.name.count) * 6.6
         }
         // Lines, broken at gaps; a lone point is drawn as a dot.
@@ -63,7 +65,8 @@ struct LineChart {
                     out += #"<circle cx="\#(f(segment[0].0))" cy="\#(f(segment[0].1))" r="2.5" fill="\#(line.color)"/>"#
                 } else if segment.count > 1 {
                     let points = segment.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " ")
-                    out += #"<polyline fill="none" stroke="\#(line.color)" stroke-width="1.8" stroke-linejoin="round" points="\#(points)"/>"#
+                    let dash = line.dashed ? #" stroke-dasharray="6 4""# : ""
+                    out += #"<polyline fill="none" stroke="\#(line.color)" stroke-width="1.8" stroke-linejoin="round"\#(dash) points="\#(points)"/>"#
                 }
                 segment = []
             }
@@ -113,17 +116,12 @@ func niceCeiling(_ value: Double) -> Double {
     return 10 * magnitude
 }
 
-/// Four or five round ticks from 0 to `top` (a ``niceCeiling``).
-private func ticks(upTo top: Double) -> [Double] {
-    let raw = top / 4
-    let step = niceCeiling(raw)
-    var values: [Double] = []
-    var value = 0.0
-    while value <= top * 1.000_001 {
-        values.append(value)
-        value += step
-    }
-    return values
+/// A step between time ticks in whole seconds (1 s … hours, at most about six ticks) and the
+/// axis end, a multiple of it.
+private func timeTicks(upTo seconds: Double) -> (step: Double, end: Double) {
+    let steps: [Double] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200]
+    let step = steps.first { seconds / $0 <= 6 } ?? 86_400
+    return (step, max(step, (seconds / step).rounded(.up) * step))
 }
 
 /// `0:00`, `1:30`, `1:02:03` for seconds since the start.
