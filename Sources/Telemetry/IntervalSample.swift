@@ -56,25 +56,6 @@ public struct IntervalSample: Sendable, Equatable {
         connected = 0
     }
 
-    /// The counters of an interval snapshot (entries without counts left out).
-    init(_ interval: TelemetrySnapshot) {
-        self.init()
-        for (name, stats) in interval.actions {
-            let action = Action(
-                sent: stats.sent, completed: stats.completed, callErrors: stats.callErrors,
-                callErrorsByCode: stats.callErrorsByCode, timeouts: stats.timeouts,
-                latency: stats.latency.flatMap { $0.isEmpty ? nil : SparseHistogram($0) })
-            if !action.isEmpty { actions[name] = action }
-        }
-        for (name, stats) in interval.incoming where stats.received > 0 || stats.answered > 0 || stats.callErrors > 0 {
-            incoming[name] = stats
-        }
-        transactionsStarted = interval.transactionsStarted
-        transactionsStopped = interval.transactionsStopped
-        bootAccepted = interval.bootAccepted
-        connectFailures = interval.connectFailures
-    }
-
     /// Adds `other` (another loop or group, same interval): counts, histograms and `connected` add.
     public mutating func merge(_ other: IntervalSample) {
         for (name, action) in other.actions {
@@ -130,31 +111,5 @@ extension TimeSeries.Point {
             incoming: sample.incoming.values.reduce(0) { $0 + $1.received },
             connectFailures: sample.connectFailures.values.reduce(0, +), actions: actions,
             cpuSeconds: cpuSeconds, rssBytes: rssBytes, eventLoopLag: eventLoopLag)
-    }
-}
-
-extension TelemetrySnapshot {
-    /// Zeroes every counter of an interval while keeping its dictionary entries and histogram
-    /// storage, so the next interval records without allocating.
-    mutating func clearKeepingStorage() {
-        for index in actions.indices {
-            actions.values[index].sent = 0
-            actions.values[index].completed = 0
-            actions.values[index].callErrors = 0
-            actions.values[index].timeouts = 0
-            actions.values[index].callErrorsByCode.removeAll(keepingCapacity: true)
-            actions.values[index].latency?.storage.reset()
-            actions.values[index].callErrorLatency?.storage.reset()
-        }
-        for index in incoming.indices {
-            incoming.values[index].received = 0
-            incoming.values[index].answered = 0
-            incoming.values[index].callErrors = 0
-            incoming.values[index].callErrorsByCode.removeAll(keepingCapacity: true)
-        }
-        transactionsStarted = 0
-        transactionsStopped = 0
-        bootAccepted = 0
-        connectFailures.removeAll(keepingCapacity: true)
     }
 }

@@ -12,17 +12,18 @@
 ///
 /// Histograms are created on first use, per action, so actions that never run cost nothing.
 public final class LoopTelemetry {
-    /// Everything up to the last flush, plus the connection gauges and counters.
+    /// Everything up to the last flush, plus the connection gauges and counters, plus every
+    /// latency histogram (recorded directly: a histogram is never scanned per second).
     private var flushed = TelemetrySnapshot()
-    /// Per group, what happened since the last flush.
-    private var intervals: [TelemetrySnapshot]
+    /// Per group, the counts and raw latencies since the last flush.
+    private var intervals: [Interval]
     private var connectedByGroup: [Int]
-    /// Event-loop lag since the last flush.
-    private var intervalLag: LatencyHistogram?
+    /// Event-loop lag samples since the last flush, µs.
+    private var intervalLag: [Int64] = []
 
     /// A loop whose charge points belong to `groups` groups (indices `0 ..< groups`).
     public init(groups: Int = 1) {
-        intervals = Array(repeating: TelemetrySnapshot(), count: max(1, groups))
+        intervals = Array(repeating: Interval(), count: max(1, groups))
         connectedByGroup = Array(repeating: 0, count: max(1, groups))
     }
 
@@ -42,10 +43,12 @@ public final class LoopTelemetry {
     public func callCompleted(_ action: String, latencyMicros: Int64, group: Int = 0) {
         let index = actionSlot(action, group)
         intervals[group].actions.values[index].completed += 1
-        if intervals[group].actions.values[index].latency == nil {
-            intervals[group].actions.values[index].latency = LatencyHistogram()
+        intervals[group].actions.values[index].latencies.append(latencyMicros)
+        let total = totalSlot(action)
+        if flushed.actions.values[total].latency == nil {
+            flushed.actions.values[total].latency = LatencyHistogram()
         }
-        intervals[group].actions.values[index].latency!.record(micros: latencyMicros)
+        flushed.actions.values[total].latency!.record(micros: latencyMicros)
     }
 
     /// A CALLERROR with `code` arrived `latencyMicros` after its CALL was sent.
@@ -53,10 +56,11 @@ public final class LoopTelemetry {
         let index = actionSlot(action, group)
         intervals[group].actions.values[index].callErrors += 1
         intervals[group].actions.values[index].callErrorsByCode.increment(code, limit: TelemetrySnapshot.Limits.errorCodes)
-        if intervals[group].actions.values[index].callErrorLatency == nil {
-            intervals[group].actions.values[index].callErrorLatency = LatencyHistogram()
+        let total = totalSlot(action)
+        if flushed.actions.values[total].callErrorLatency == nil {
+            flushed.actions.values[total].callErrorLatency = LatencyHistogram()
         }
-        intervals[group].actions.values[index].callErrorLatency!.record(micros: latencyMicros)
+        flushed.actions.values[total].callErrorLatency!.record(micros: latencyMicros)
     }
 
     /// A CALL got no answer before its timeout.
@@ -108,7 +112,7 @@ public final class LoopTelemetry {
         }
     }
 
-    /// A charge point's WebSocket, opened with ``connected()``, is closed.
+    /// A charge point's WebSocket, opened with ``connected(group:)``, is closed.
     public func disconnected(group: Int = 0) {
         assert(connectedByGroup[group] > 0, "disconnected() without a matching connected()")
         connectedByGroup[group] = max(0, connectedByGroup[group] - 1)
@@ -130,48 +134,135 @@ public final class LoopTelemetry {
 
     /// A timer on this loop ran `micros` later than it was scheduled for.
     public func eventLoopLagSampled(micros: Int64) {
-        if intervalLag == nil {
-            intervalLag = LatencyHistogram()
+        if flushed.eventLoopLag == nil {
+            flushed.eventLoopLag = LatencyHistogram()
         }
-        intervalLag!.record(micros: micros)
+        flushed.eventLoopLag!.record(micros: micros)
+        intervalLag.append(micros)
     }
 
     /// Everything counted so far, flushed or not, as one value.
     public func snapshot() -> TelemetrySnapshot {
         var total = flushed
-        for interval in intervals { total.merge(interval) }
-        if let intervalLag, !intervalLag.isEmpty { total.eventLoopLag.add(intervalLag) }
+        for interval in intervals { interval.addCounts(into: &total) }
         return total
     }
 
     /// Hands over what happened since the last flush (one ``IntervalSample`` per group, and the
-    /// loop's lag), folds it into the totals ``snapshot()`` returns, and clears the interval in
-    /// place, keeping its dictionaries and histograms for the next one.
+    /// loop's lag), adds its counts to the totals ``snapshot()`` returns, and clears the interval
+    /// in place, keeping its dictionaries and buffers for the next one. Its cost grows with the
+    /// interval's events (their latencies are sorted into buckets), not with histogram sizes.
     public func flush() -> LoopFlush {
         var samples: [IntervalSample] = []
         samples.reserveCapacity(intervals.count)
         for group in intervals.indices {
-            var sample = IntervalSample(intervals[group])
+            var sample = intervals[group].sample()
             sample.connected = connectedByGroup[group]
             samples.append(sample)
-            flushed.merge(intervals[group])
+            intervals[group].addCounts(into: &flushed)
             intervals[group].clearKeepingStorage()
         }
-        var lag: SparseHistogram?
-        if let intervalLag, !intervalLag.isEmpty {
-            lag = SparseHistogram(intervalLag)
-            flushed.eventLoopLag.add(intervalLag)
-            self.intervalLag!.storage.reset()
-        }
+        let lag = intervalLag.isEmpty ? nil : SparseHistogram(values: &intervalLag)
+        intervalLag.removeAll(keepingCapacity: true)
         return LoopFlush(groups: samples, eventLoopLag: lag)
     }
 
-    private func actionSlot(_ action: String, _ group: Int) -> Dictionary<String, ActionStats>.Index {
-        intervals[group].actions.slot(for: action, limit: TelemetrySnapshot.Limits.actions, empty: ActionStats())
+    private func actionSlot(_ action: String, _ group: Int) -> Dictionary<String, Interval.Action>.Index {
+        intervals[group].actions.slot(for: action, limit: TelemetrySnapshot.Limits.actions, empty: Interval.Action())
+    }
+
+    private func totalSlot(_ action: String) -> Dictionary<String, ActionStats>.Index {
+        flushed.actions.slot(for: action, limit: TelemetrySnapshot.Limits.actions, empty: ActionStats())
     }
 
     private func incomingSlot(_ action: String, _ group: Int) -> Dictionary<String, IncomingStats>.Index {
         intervals[group].incoming.slot(for: action, limit: TelemetrySnapshot.Limits.actions, empty: IncomingStats())
+    }
+}
+
+/// What one group's charge points on one loop did since the last flush: counts, and the raw
+/// latencies of the CALLRESULTs (kept as values, sorted into buckets only when flushed).
+struct Interval {
+    struct Action {
+        var sent = 0
+        var completed = 0
+        var callErrors = 0
+        var callErrorsByCode: [String: Int] = [:]
+        var timeouts = 0
+        var latencies: [Int64] = []
+
+        var isEmpty: Bool { sent == 0 && completed == 0 && callErrors == 0 && timeouts == 0 }
+    }
+
+    var actions: [String: Action] = [:]
+    var incoming: [String: IncomingStats] = [:]
+    var transactionsStarted = 0
+    var transactionsStopped = 0
+    var bootAccepted = 0
+    var connectFailures: [String: Int] = [:]
+
+    /// The interval as a sample (actions without counts left out); sorts the latency buffers.
+    mutating func sample() -> IntervalSample {
+        var sample = IntervalSample()
+        for index in actions.indices where !actions.values[index].isEmpty {
+            let action = actions.values[index]
+            let latency = action.latencies.isEmpty ? nil : SparseHistogram(values: &actions.values[index].latencies)
+            sample.actions[actions.keys[index]] = IntervalSample.Action(
+                sent: action.sent, completed: action.completed, callErrors: action.callErrors,
+                callErrorsByCode: action.callErrorsByCode, timeouts: action.timeouts, latency: latency)
+        }
+        for (name, stats) in incoming where stats.received > 0 || stats.answered > 0 || stats.callErrors > 0 {
+            sample.incoming[name] = stats
+        }
+        sample.transactionsStarted = transactionsStarted
+        sample.transactionsStopped = transactionsStopped
+        sample.bootAccepted = bootAccepted
+        sample.connectFailures = connectFailures
+        return sample
+    }
+
+    /// Adds the counts (not the latencies: the totals record those directly) to `total`.
+    func addCounts(into total: inout TelemetrySnapshot) {
+        for (name, action) in actions where !action.isEmpty {
+            let index = total.actions.slot(for: name, limit: TelemetrySnapshot.Limits.actions, empty: ActionStats())
+            total.actions.values[index].sent += action.sent
+            total.actions.values[index].completed += action.completed
+            total.actions.values[index].callErrors += action.callErrors
+            total.actions.values[index].callErrorsByCode.addCounts(
+                action.callErrorsByCode, limit: TelemetrySnapshot.Limits.errorCodes)
+            total.actions.values[index].timeouts += action.timeouts
+        }
+        for (name, stats) in incoming where stats.received > 0 || stats.answered > 0 || stats.callErrors > 0 {
+            let index = total.incoming.slot(for: name, limit: TelemetrySnapshot.Limits.actions, empty: IncomingStats())
+            total.incoming.values[index].merge(stats)
+        }
+        total.transactionsStarted += transactionsStarted
+        total.transactionsStopped += transactionsStopped
+        total.bootAccepted += bootAccepted
+        total.connectFailures.addCounts(connectFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+    }
+
+    /// Zeroes every count while keeping dictionary entries and buffer capacity, so the next
+    /// interval records without allocating.
+    mutating func clearKeepingStorage() {
+        for index in actions.indices {
+            actions.values[index].sent = 0
+            actions.values[index].completed = 0
+            actions.values[index].callErrors = 0
+            actions.values[index].timeouts = 0
+            actions.values[index].callErrorsByCode.removeAll(keepingCapacity: true)
+            actions.values[index].latencies.removeAll(keepingCapacity: true)
+        }
+        for index in incoming.indices {
+            incoming.values[index].received = 0
+            incoming.values[index].answered = 0
+            incoming.values[index].callErrors = 0
+            incoming.values[index].callErrorsByCode.removeAll(keepingCapacity: true)
+        }
+        transactionsStarted = 0
+        transactionsStopped = 0
+        bootAccepted = 0
+        connectFailures.removeAll(keepingCapacity: true)
     }
 }
 

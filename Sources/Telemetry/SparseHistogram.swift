@@ -35,6 +35,29 @@ public struct SparseHistogram: Sendable, Equatable {
         }
     }
 
+    /// The histogram of `values` (µs, clamped to 1 µs … 1 hour as ``LatencyHistogram`` does),
+    /// exactly as a ``LatencyHistogram`` recording them would hold it; sorts `values` in place.
+    public init(values: inout [Int64]) {
+        guard !values.isEmpty else { return }
+        values.sort()
+        let low = UInt64(Swift.max(values[0], LatencyHistogram.lowestMicros))
+        let high = UInt64(Swift.min(Swift.max(values[values.count - 1], LatencyHistogram.lowestMicros),
+                                    LatencyHistogram.highestMicros))
+        minimum = Swift.min(low, UInt64(LatencyHistogram.highestMicros))
+        maximum = high
+        buckets.reserveCapacity(Swift.min(values.count, 64))
+        for value in values {
+            let clamped = UInt64(Swift.min(Swift.max(value, LatencyHistogram.lowestMicros), LatencyHistogram.highestMicros))
+            let index = UInt32(LatencyHistogram.bucketIndex(ofLowerBound: clamped))
+            if let last = buckets.last, last.index == index {
+                buckets[buckets.count - 1].count += 1
+            } else {
+                buckets.append(Bucket(index: index, count: 1))
+            }
+        }
+        count = UInt64(values.count)
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     /// The smallest recorded value, exact; nil when empty.

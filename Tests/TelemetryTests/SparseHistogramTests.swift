@@ -22,6 +22,14 @@ struct SparseHistogramTests {
         #expect(try SparseHistogram(encoded: full.encoded()) == sparse)
     }
 
+    @Test("Built from raw values it equals the full histogram of them, clamping included", arguments: [1, 2, 7, 1_000])
+    func fromValues(count: Int) {
+        var values = Self.values(seed: UInt64(count) + 100, count: count) + (count > 2 ? [0, -5, 5_000_000_000] : [])
+        let full = LatencyHistogram(values: values)
+        #expect(SparseHistogram(values: &values) == SparseHistogram(full))
+        #expect(values == values.sorted())
+    }
+
     @Test("Adding two equals recording both into one")
     func addsExactly() {
         let left = Self.values(seed: 1, count: 300)
