@@ -88,9 +88,6 @@ final class LiveProgress: Sendable {
         if let output { write(output) }
     }
 
-    /// The run is over: nothing more is drawn.
-    func finish() {}
-
     private func figures(_ state: State) -> Figures {
         let window = state.window
         let seconds = max(1, window.count)

@@ -171,7 +171,6 @@ struct Run: AsyncParsableCommand {
         secondSignal.cancel()
         let elapsed = ContinuousClock.now - started
         let end = ProcessSample.now()
-        progress?.finish()
         try? await metricsServer?.close()
         try? await group.shutdownGracefully()
         let backend = embedded?.stop()
