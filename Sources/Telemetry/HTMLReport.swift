@@ -188,18 +188,17 @@ private struct HTMLPage {
 
             """
         var shown = 0
-        for (index, action) in actions.enumerated() {
+        for action in actions {
             let points = timeline.points
             let hasLatency = points.contains { $0.actions[action]?.latency?.isEmpty == false }
             guard hasLatency else { continue }
             func value(_ point: TimeSeries.Point, _ percentile: Double) -> Double? {
                 point.actions[action]?.latency?.value(atPercentile: percentile).map { Double($0) / 1000 }
             }
-            let color = chartPalette[index % chartPalette.count]
             body += figure(LineChart(
                 title: "\(action) latency", unit: "ms",
                 series: [
-                    .init(name: "p50", color: color, points: points.map { (Double($0.time - timeline.start), value($0, 50)) }),
+                    .init(name: "p50", color: chartPalette[0], points: points.map { (Double($0.time - timeline.start), value($0, 50)) }),
                     .init(name: "p99", color: chartPalette[1], points: points.map { (Double($0.time - timeline.start), value($0, 99)) }),
                 ]), caption: "p50 and p99 of the answers received in each bucket, in milliseconds.")
             shown += 1
