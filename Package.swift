@@ -22,22 +22,28 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Wire layer: OCPP-J framing, JSON, typed messages. Foundation only.
         .target(name: "OCPP", swiftSettings: strict),
         // Sans-IO charge point engine. No sockets, clocks or randomness.
         .target(name: "ChargePoint", dependencies: ["OCPP"], swiftSettings: strict),
-        // Fleet spec: YAML to a validated model, errors with file:line:column.
+        // Fleet spec: YAML to a validated model, errors with file:line:column. Threshold
+        // expressions are Telemetry's language, so the spec checks them with its parser.
         .target(
             name: "FleetSpec",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["Telemetry", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Measurement and reports.
         .target(
             name: "Telemetry",
-            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: [
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         // Embedded reference CSMS on NIO.
@@ -76,6 +82,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -85,8 +94,12 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["OCPP"], path: "Tests/FuzzSupport", swiftSettings: strict),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
         .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP", "FuzzSupport"], swiftSettings: strict),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
-        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
+        .testTarget(
+            name: "TelemetryTests",
+            dependencies: ["Telemetry", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec", "Telemetry"], swiftSettings: strict),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [

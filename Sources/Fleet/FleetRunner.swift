@@ -30,7 +30,7 @@ final class ConnectionGauge: Sendable {
 
 /// State shared by the charge points of one event loop (never across loops).
 final class LoopShared {
-    let telemetry = LoopTelemetry()
+    let telemetry: LoopTelemetry
     let clock: FleetClock
     let endpoint: CSMSEndpoint
     /// The CSMS host resolved once at start; nil if that failed (each connect then resolves).
@@ -43,7 +43,8 @@ final class LoopShared {
     var lagProbeDue: NIODeadline?
     var lagProbe: RepeatedTask?
 
-    init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, logger: Logger) {
+    init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, logger: Logger, groups: Int) {
+        self.telemetry = LoopTelemetry(groups: groups)
         self.clock = clock
         self.endpoint = endpoint
         self.gauge = gauge
@@ -65,10 +66,15 @@ public struct FleetConfiguration: Sendable {
     public var stopTimeout: Duration
     public var reconnectInitial: Duration
     public var reconnectMax: Duration
+    /// Names of the spec's groups, by index (`ChargePointPlan.group`): the `group` label of live metrics.
+    public var groupNames: [String]
 
     public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
                 rampUp: Duration, callTimeout: Duration, stopTimeout: Duration,
-                reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30)) {
+                reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
+                groupNames: [String]? = nil) {
+        let groups = (plans.map(\.group).max() ?? 0) + 1
+        self.groupNames = groupNames ?? (1 ... groups).map { "group-\($0)" }
         self.plans = plans
         self.behaviours = behaviours
         self.endpoint = endpoint
@@ -87,7 +93,8 @@ extension FleetConfiguration {
     public init(spec: FleetSpec, plans: [ChargePointPlan], endpoint: CSMSEndpoint, seed: UInt64) {
         self.init(plans: plans, behaviours: spec.behaviours, endpoint: endpoint, seed: seed,
                   rampUp: spec.run.rampUp, callTimeout: spec.run.callTimeout, stopTimeout: spec.run.stopTimeout,
-                  reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax)
+                  reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
+                  groupNames: spec.groups.map(\.name))
     }
 }
 
@@ -100,6 +107,8 @@ public struct FleetOutcome: Sendable {
     public var unconfirmedTransactionMessages: Int
     /// The most common reason a connection failed, if any did.
     public var connectFailures: [String: Int]
+    /// Second by second, from the start to the end of `finish()`.
+    public var timeSeries: TimeSeries
 }
 
 /// Runs a fleet: charge points spread round-robin over the loops of one
@@ -110,18 +119,24 @@ public final class FleetRunner: Sendable {
     private let logger: Logger
     private let clock = FleetClock()
     private let gauge = ConnectionGauge()
-    private let loops: [LoopSlot]
+    let loops: [LoopSlot]
+    let sampler: FleetSampler
 
     public init(configuration: FleetConfiguration, group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.group = group
         self.logger = logger
+        let groupCount = max(configuration.groupNames.count, (configuration.plans.map(\.group).max() ?? 0) + 1)
         var loops: [LoopSlot] = []
         for loop in group.makeIterator() {
-            let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, logger: logger)
+            let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, logger: logger,
+                                    groups: groupCount)
             loops.append(LoopSlot(loop: loop, box: NIOLoopBoundBox.makeBoxSendingValue(shared, eventLoop: loop)))
         }
         self.loops = loops
+        var names = configuration.groupNames
+        while names.count < groupCount { names.append("group-\(names.count + 1)") }
+        self.sampler = FleetSampler(loops: loops, clock: clock, gauge: gauge, groupNames: names)
     }
 
     public var connectedNow: Int { gauge.now }
@@ -136,8 +151,10 @@ public final class FleetRunner: Sendable {
     }
 
     /// Creates every charge point on its loop and schedules its first connection,
-    /// spread evenly over the ramp-up.
-    public func start() async throws {
+    /// spread evenly over the ramp-up; from then on, once a second, every loop's telemetry is
+    /// flushed into the run's time series and `onSample` (if any) gets the fleet's second.
+    public func start(onSample: (@Sendable (FleetSample) -> Void)? = nil) async throws {
+        sampler.begin(onSample: onSample)
         let plans = configuration.plans
         let count = plans.count
         let rampMicros = Self.micros(configuration.rampUp)
@@ -231,6 +248,7 @@ public final class FleetRunner: Sendable {
         while gauge.now > 0, ContinuousClock.now < closeDeadline, !hurried.load(ordering: .relaxed) {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        let timeSeries = await sampler.end()
         var snapshot = TelemetrySnapshot()
         var failures: [String: Int] = [:]
         for slot in loops {
@@ -248,7 +266,8 @@ public final class FleetRunner: Sendable {
             }
         }
         return FleetOutcome(telemetry: snapshot, peakConnected: gauge.peak, openTransactions: remaining.open,
-                            unconfirmedTransactionMessages: remaining.messages, connectFailures: failures)
+                            unconfirmedTransactionMessages: remaining.messages, connectFailures: failures,
+                            timeSeries: timeSeries)
     }
 
     private func totals() async -> (open: Int, messages: Int) {

@@ -19,6 +19,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
     }
 
     let id: String
+    /// Index of the spec group this charge point belongs to (its telemetry is kept per group).
+    private let group: Int
     private let loop: any EventLoop
     private let shared: LoopShared
     private var engine: ChargePointV16
@@ -41,6 +43,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     init(plan: ChargePointPlan, behaviour: BehaviourSpec, settings: EngineSettings, seed: UInt64,
          loop: any EventLoop, shared: LoopShared) {
         self.id = plan.id
+        self.group = plan.group
         self.loop = loop
         self.shared = shared
         self.engine = ChargePointV16(
@@ -99,7 +102,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         switch connection {
         case .connecting:
             lastFailure = failure
-            shared.telemetry.connectFailed(reason: failure.description)
+            shared.telemetry.connectFailed(reason: failure.description, group: group)
             shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
             scheduleReconnect()
         case .idle, .open, .closing, .waitingToReconnect:
@@ -111,7 +114,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         connection = .open(channel)
         reconnectAttempts = 0
         lastFailure = nil
-        shared.telemetry.connected()
+        shared.telemetry.connected(group: group)
         shared.gauge.connected()
         drive { engine, _, now, out in engine.connected(now: now, into: &out) }
     }
@@ -119,7 +122,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     func webSocketClosed() {
         switch connection {
         case .open, .closing:
-            shared.telemetry.disconnected()
+            shared.telemetry.disconnected(group: group)
             shared.gauge.disconnected()
             drive { engine, _, now, out in engine.disconnected(now: now, into: &out) }
             if case .closing = connection, finishing { connection = .idle; return }
@@ -276,22 +279,27 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private func record(_ event: EngineEvent) {
         let telemetry = shared.telemetry
         switch event {
-        case .callSent(let action): telemetry.callSent(action)
-        case .callCompleted(let action, let latency): telemetry.callCompleted(action, latencyMicros: latency.microseconds)
+        case .callSent(let action): telemetry.callSent(action, group: group)
+        case .callCompleted(let action, let latency):
+            telemetry.callCompleted(action, latencyMicros: latency.microseconds, group: group)
         case .callErrored(let action, let code, let latency):
-            telemetry.callErrored(action, code: code, latencyMicros: latency.microseconds)
-        case .callTimedOut(let action): telemetry.callTimedOut(action)
+            telemetry.callErrored(action, code: code, latencyMicros: latency.microseconds, group: group)
+        case .callTimedOut(let action): telemetry.callTimedOut(action, group: group)
         case .incoming(let action, let errorCode):
             let name = action.isEmpty ? "(unreadable frame)" : action
-            telemetry.incomingReceived(name)
-            if let errorCode { telemetry.incomingCallError(name, code: errorCode) } else { telemetry.incomingAnswered(name) }
+            telemetry.incomingReceived(name, group: group)
+            if let errorCode {
+                telemetry.incomingCallError(name, code: errorCode, group: group)
+            } else {
+                telemetry.incomingAnswered(name, group: group)
+            }
         case .bootAccepted:
             if !everAccepted {
                 everAccepted = true
-                telemetry.bootAccepted()
+                telemetry.bootAccepted(group: group)
             }
-        case .transactionStarted: telemetry.transactionStarted()
-        case .transactionStopped: telemetry.transactionStopped()
+        case .transactionStarted: telemetry.transactionStarted(group: group)
+        case .transactionStopped: telemetry.transactionStopped(group: group)
         case .transactionMessageDropped(let action):
             shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
         case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:

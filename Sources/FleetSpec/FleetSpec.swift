@@ -1,3 +1,5 @@
+import Telemetry
+
 /// A validated fleet spec: where the CSMS is, how long to run, which charge points to simulate
 /// and how their simulated drivers behave. See `docs/fleet-spec.md` for the YAML format.
 public struct FleetSpec: Sendable, Equatable {
@@ -10,13 +12,17 @@ public struct FleetSpec: Sendable, Equatable {
     /// Every behaviour a group names, keyed by name; includes the built-in `"default"` profile
     /// whenever a group names no behaviour and the spec defines no `default` of its own.
     public var behaviours: [String: BehaviourSpec]
+    /// Pass/fail criteria the run is held to (docs/thresholds.md), in spec order.
+    public var thresholds: [Threshold]
 
     public init(
         csmsURL: String? = nil,
         run: RunSettings = RunSettings(),
         groups: [GroupSpec],
-        behaviours: [String: BehaviourSpec]
+        behaviours: [String: BehaviourSpec],
+        thresholds: [Threshold] = []
     ) {
+        self.thresholds = thresholds
         self.csmsURL = csmsURL
         self.run = run
         self.groups = groups

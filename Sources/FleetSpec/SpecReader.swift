@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 import Yams
 
 extension FleetSpec {
@@ -53,7 +54,7 @@ struct SpecReader {
 
     // MARK: - Document
 
-    static let topLevelKeys = ["csms", "run", "groups", "behaviours"]
+    static let topLevelKeys = ["csms", "run", "groups", "behaviours", "thresholds"]
 
     mutating func read(yaml: String) -> FleetSpec? {
         let root: Node?
@@ -75,9 +76,40 @@ struct SpecReader {
         let run = top.value("run").map { readRun($0, top.child("run")) } ?? RunSettings()
         let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
         let groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
+        let thresholds = top.value("thresholds").map { readThresholds($0, top.child("thresholds")) } ?? []
         let resolved = check(groups: groups, behaviours: behaviours)
         guard errors.isEmpty else { return nil }
-        return FleetSpec(csmsURL: csmsURL, run: run, groups: groups.map(\.spec), behaviours: resolved)
+        return FleetSpec(csmsURL: csmsURL, run: run, groups: groups.map(\.spec), behaviours: resolved,
+                         thresholds: thresholds)
+    }
+
+    // MARK: - thresholds
+
+    /// A list of threshold expressions; a parse error points at its column inside the line.
+    private mutating func readThresholds(_ node: Node, _ path: String) -> [Threshold] {
+        guard case .sequence(let sequence) = node else {
+            report(node, path, "must be a list of expressions like '- latency.p99 < 800ms', got \(Self.describe(node))")
+            return []
+        }
+        var thresholds: [Threshold] = []
+        for (index, item) in sequence.enumerated() {
+            let field = "\(path)[\(index)]"
+            guard case .scalar(let scalar) = item else {
+                report(item, field, "must be an expression like 'latency.p99 < 800ms', got \(Self.describe(item))")
+                continue
+            }
+            do {
+                thresholds.append(try Threshold.parse(scalar.string))
+            } catch {
+                // Point into the line: past the opening quote of a quoted scalar.
+                let quote = (scalar.style == .singleQuoted || scalar.style == .doubleQuoted) ? 1 : 0
+                let mark = item.mark
+                errors.append(SpecError(
+                    file: file, line: mark?.line ?? 1, column: (mark?.column ?? 1) + quote + error.column - 1,
+                    field: field, message: error.message))
+            }
+        }
+        return thresholds
     }
 
     private mutating func reportSyntax(_ error: YamlError) {

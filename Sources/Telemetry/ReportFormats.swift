@@ -61,8 +61,8 @@ extension RunReport {
 /// a heading with seed, duration and CSMS, the warnings, then tables of charge points,
 /// actions, incoming CALLs, transactions and client cost, then the checks.
 ///
-/// - Parameter checks: the verdicts listed last; nil lists ``RunReport/defaultChecks``, an
-///   empty array none.
+/// - Parameter checks: the verdicts listed last; nil lists ``RunReport/checks`` (the thresholds
+///   as a table when the report has any, else the default checks), an empty array none.
 public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> String {
     var lines: [String] = []
     let embedded = report.csms.embedded ? " (embedded)" : ""
@@ -73,6 +73,11 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
             + "**started** \(md(report.startedAt)) · **CSMS** \(md(report.csms.url))\(embedded) · "
             + "\(md(report.tool.name)) \(md(report.tool.version))")
 
+    if report.saturated == true {
+        lines.append("")
+        lines.append("> **The load generator was saturated:** its own CPU or event-loop lag limited the run, "
+            + "so latencies include the client's queueing. Use fewer charge points per process or more cores.")
+    }
     if !report.warnings.isEmpty {
         lines.append("")
         lines.append(report.warnings.map { "> **Warning:** \(md($0))" }.joined(separator: "\n>\n"))
@@ -133,7 +138,26 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
             millis(client.eventLoopLagMicros?.p99),
         ]])
 
-    let checks = checks ?? report.defaultChecks
+    if checks == nil, let thresholds = report.thresholds, !thresholds.isEmpty {
+        let failed = thresholds.filter { !$0.passed }.count
+        lines.append("")
+        lines.append(failed == 0
+            ? "**Thresholds:** all \(thresholds.count) held"
+            : "**Thresholds:** \(failed) of \(thresholds.count) failed")
+        lines.append("")
+        lines += markdownTable(
+            ["Threshold", "observed", "result"],
+            thresholds.map { result in
+                let observed = result.observed.map { value in
+                    ThresholdMetric.Kind(rawValue: result.unit).map { $0.format(value) } ?? trimmed(value)
+                } ?? "no data"
+                let verdict = result.passed ? "✅ pass" : (result.noData ? "❌ no data" : "❌ fail")
+                return ["`\(result.expression.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|"))`",
+                        md(observed), verdict]
+            })
+        return lines.joined(separator: "\n") + "\n"
+    }
+    let checks = checks ?? report.checks
     if !checks.isEmpty {
         let failed = checks.filter { !$0.passed }.count
         lines.append("")

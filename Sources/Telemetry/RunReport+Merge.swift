@@ -52,6 +52,26 @@ extension RunReport {
         for warning in other.warnings + notes where !warnings.contains(warning) {
             warnings.append(warning)
         }
+        schemaMinorVersion = Self.currentSchemaMinorVersion
+        if spec != other.spec { spec = [spec, other.spec].compactMap(\.self).joined(separator: ", ") }
+        switch (saturated, other.saturated) {
+        case (true, _), (_, true): saturated = true
+        case (false, false): saturated = false
+        default: saturated = nil
+        }
+        switch (timeSeries, other.timeSeries) {
+        case let (mine?, theirs?):
+            var merged = mine
+            merged.merge(theirs)
+            timeSeries = merged
+        default:
+            // A shard without a series would make every merged bucket an undercount.
+            timeSeries = nil
+        }
+        // Thresholds are judged again on the merged figures, never carried over.
+        let expressions = (thresholds ?? []).map(\.expression) + (other.thresholds ?? []).map(\.expression)
+        let parsed = expressions.compactMap { try? Threshold.parse($0) }
+        if parsed.isEmpty { thresholds = nil } else { applyThresholds(parsed) }
     }
 
     private mutating func mergeTiming(_ other: RunReport) {

@@ -8,8 +8,12 @@ import Foundation
 public struct RunReport: Sendable, Codable, Equatable {
     /// The version of this layout; bumped on any incompatible change.
     public static let currentSchemaVersion = 1
+    /// Bumped when keys are added to this layout (docs/report-schema.md, "Versions"); absent means 0.
+    public static let currentSchemaMinorVersion = 1
 
     public var schemaVersion: Int
+    /// Which additions to ``schemaVersion`` the writer knew; nil (absent) in reports of 1.0.
+    public var schemaMinorVersion: Int?
     public var tool: Tool
     /// The fleet seed every charge point's random stream derives from.
     public var seed: UInt64
@@ -28,13 +32,29 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var client: Client
     /// Reasons to distrust the figures above (the generator saturated, …), in plain words.
     public var warnings: [String]
+    /// The fleet spec the run was started with, as given on the command line.
+    public var spec: String?
+    /// Whether the generator itself was the bottleneck (CPU or event-loop lag, see ``warnings``);
+    /// nil when neither could be measured.
+    public var saturated: Bool?
+    /// The verdict of every threshold the run was held to; nil when it had none.
+    public var thresholds: [ThresholdResult]?
+    /// What happened second by second.
+    public var timeSeries: TimeSeries?
 
     public init(
         schemaVersion: Int = RunReport.currentSchemaVersion, tool: Tool, seed: UInt64, startedAt: String,
         durationSeconds: Double, csms: CSMS, chargePoints: ChargePoints, actions: [String: Action],
-        incoming: [String: Incoming], transactions: Transactions, client: Client, warnings: [String]
+        incoming: [String: Incoming], transactions: Transactions, client: Client, warnings: [String],
+        schemaMinorVersion: Int? = RunReport.currentSchemaMinorVersion, spec: String? = nil, saturated: Bool? = nil,
+        thresholds: [ThresholdResult]? = nil, timeSeries: TimeSeries? = nil
     ) {
         self.schemaVersion = schemaVersion
+        self.schemaMinorVersion = schemaMinorVersion
+        self.spec = spec
+        self.saturated = saturated
+        self.thresholds = thresholds
+        self.timeSeries = timeSeries
         self.tool = tool
         self.seed = seed
         self.startedAt = startedAt
@@ -209,11 +229,14 @@ public struct RunMetadata: Sendable, Equatable {
     public var durationSeconds: Double
     public var csms: RunReport.CSMS
     public var configuredChargePoints: Int
+    /// The fleet spec's path as given.
+    public var spec: String?
 
     public init(
         tool: RunReport.Tool, seed: UInt64, startedAt: Date, durationSeconds: Double,
-        csms: RunReport.CSMS, configuredChargePoints: Int
+        csms: RunReport.CSMS, configuredChargePoints: Int, spec: String? = nil
     ) {
+        self.spec = spec
         self.tool = tool
         self.seed = seed
         self.startedAt = startedAt
@@ -241,7 +264,8 @@ extension RunReport {
         peakConnected: Int,
         baseline: ProcessSample,
         end: ProcessSample,
-        availableCores: Int?
+        availableCores: Int?,
+        timeSeries: TimeSeries? = nil
     ) -> RunReport {
         let cpuSeconds = max(0, end.cpuSeconds - baseline.cpuSeconds)
         let baselineRSS = baseline.rssBytes > 0 ? baseline.rssBytes : nil
@@ -283,15 +307,20 @@ extension RunReport {
             incoming: snapshot.incoming.mapValues(Incoming.init(stats:)),
             transactions: Transactions(started: snapshot.transactionsStarted, stopped: snapshot.transactionsStopped),
             client: client,
-            warnings: []
+            warnings: [],
+            spec: run.spec,
+            timeSeries: timeSeries
         )
+        if availableCores != nil || lag != nil { report.saturated = false }
         if let availableCores,
            let warning = cpuSaturationWarning(
                cpuSeconds: cpuSeconds, durationSeconds: run.durationSeconds, cores: availableCores) {
             report.warnings.append(warning)
+            report.saturated = true
         }
         if let summary = lag?.summary, let warning = eventLoopLagWarning(lag: summary) {
             report.warnings.append(warning)
+            report.saturated = true
         }
         return report
     }

@@ -158,7 +158,11 @@ extension Dictionary where Key == String {
     /// share the entry of ``TelemetrySnapshot/Limits/overflowKey``.
     mutating func slot(for key: String, limit: Int, empty: @autoclosure () -> Value) -> Index {
         if let index = index(forKey: key) { return index }
-        let kept = count < limit ? key : TelemetrySnapshot.Limits.overflowKey
+        // Only real keys count toward the limit, so the result does not depend on whether
+        // the overflow key arrived (in a merge) before or after the others.
+        let overflow = TelemetrySnapshot.Limits.overflowKey
+        let realKeys = count - (index(forKey: overflow) == nil ? 0 : 1)
+        let kept = realKeys < limit ? key : overflow
         if let index = index(forKey: kept) { return index }
         updateValue(empty(), forKey: kept)
         return index(forKey: kept)!  // just stored

@@ -66,6 +66,18 @@ public func renderText(report: RunReport) -> String {
         ],
     ])
 
+    if let thresholds = report.thresholds, !thresholds.isEmpty {
+        lines.append("")
+        var rows = [["Thresholds", "observed", "result"]]
+        for result in thresholds {
+            let observed = result.observed.map { value in
+                ThresholdMetric.Kind(rawValue: result.unit).map { $0.format(value) } ?? trimmed(value)
+            } ?? "no data"
+            rows.append([result.expression, observed, result.passed ? "pass" : (result.noData ? "NO DATA" : "FAIL")])
+        }
+        lines += alignedTable(rows)
+    }
+
     if !report.warnings.isEmpty {
         lines.append("")
         lines.append("Warnings")

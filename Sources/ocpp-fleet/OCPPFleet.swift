@@ -22,8 +22,8 @@ struct OCPPFleet: AsyncParsableCommand {
         commandName: "ocpp-fleet",
         abstract: "Load-test an OCPP 1.6J Central System with a fleet of simulated charge points.",
         discussion: """
-            Exit codes: 0 success; 1 the run failed (no charge point connected, transactions left \
-            open, ...); 2 bad command line or fleet spec.
+            Exit codes: 0 success; 1 the run failed (a threshold not met, no charge point \
+            connected, transactions left open, ...); 2 bad command line or fleet spec.
             """,
         version: version,
         subcommands: [Run.self, Serve.self, Validate.self, ReportCommand.self]

@@ -6,13 +6,13 @@ import Telemetry
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Merge, compare and summarize run reports (report.json).",
+        abstract: "Merge, compare, summarize and render run reports (report.json).",
         discussion: """
             Exit codes: 0 success; 1 a regression or a failed check (or the output could not be \
             written); 2 bad command line or an input that is not a readable report of this schema \
             version.
             """,
-        subcommands: [Merge.self, Compare.self, Summary.self])
+        subcommands: [Merge.self, Compare.self, Summary.self, HTML.self])
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -124,7 +124,8 @@ struct ReportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a report as Markdown (a CI job summary) or JUnit XML; exit 1 if a check fails.",
             discussion: """
-                The checks: every charge point connected, every boot accepted, no CALL timed out, \
+                The checks are the report's thresholds when the run had any (docs/thresholds.md); \
+                otherwise: every charge point connected, every boot accepted, no CALL timed out, \
                 no CALLERRORs for each action, every transaction started was stopped.
                 """)
 
@@ -143,12 +144,45 @@ struct ReportCommand: ParsableCommand {
         /// The rendered summary and whether every check passed; exit 2 on an unreadable input.
         func summary() throws -> (output: String, passed: Bool) {
             let loaded = try loadReportOrExit(report)
-            let checks = loaded.defaultChecks
+            let checks = loaded.checks
             let passed = checks.allSatisfy(\.passed)
             switch format {
             case .markdown: return (renderMarkdown(report: loaded, checks: checks), passed)
             case .junit: return (renderJUnit(report: loaded, checks: checks), passed)
             }
+        }
+    }
+}
+
+extension ReportCommand {
+    struct HTML: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "html",
+            abstract: "Render a report as one self-contained HTML page (charts inline, nothing fetched).",
+            discussion: """
+                The same page `run --report DIR` writes as report.html: verdict, thresholds, connections, \
+                throughput and latency over time, errors, per-action table and the client's cost.
+                """)
+
+        @Argument(help: "The report (report.json).")
+        var report: String
+
+        @Option(name: [.short, .customLong("output")], help: "File to write the page to (default: stdout).")
+        var output: String?
+
+        func run() throws {
+            let page = renderHTML(report: try loadReportOrExit(report))
+            guard let output else {
+                print(page, terminator: "")
+                return
+            }
+            do {
+                try Data(page.utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                printError("ocpp-fleet: cannot write \(output): \(error.localizedDescription)")
+                throw Exit(code: ExitStatus.failedRun)
+            }
+            printError("wrote \(output)")
         }
     }
 }

@@ -36,8 +36,27 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seed of every random choice. Overrides run.seed.")
     var seed: UInt64?
 
-    @Option(help: "Directory for report.json, summary.md and junit.xml (created if missing).")
+    @Option(help: "Directory for report.json, summary.md, junit.xml and report.html (created if missing).")
     var report: String?
+
+    @Option(name: .customLong("threshold"), help: ArgumentHelp(
+        """
+        A pass/fail criterion, repeatable, added to the spec's thresholds: 'latency.p99 < 800ms', \
+        'errors.rate < 0.1%', 'timeouts == 0' (docs/thresholds.md). A violated one exits 1.
+        """,
+        valueName: "expression"))
+    var thresholds: [String] = []
+
+    @Option(help: ArgumentHelp(
+        """
+        Serve live metrics for Prometheus at http://HOST:PORT/metrics during the run (port 0: any free \
+        port, printed on stderr).
+        """,
+        valueName: "host:port"))
+    var prometheus: String?
+
+    @Flag(help: "No live progress on stderr (a refreshing status on a terminal, a line every 10 s otherwise).")
+    var quiet = false
 
     @Option(help: "Summary on stdout: text (a table) or json (the report, as in report.json).")
     var format: OutputFormat = .text
@@ -55,6 +74,23 @@ struct Run: AsyncParsableCommand {
         if let duration, parseDuration(duration) == nil {
             throw ValidationError("--duration: '\(duration)' is not a duration (e.g. 40s, 15m, 8h)")
         }
+        _ = try commandLineThresholds()
+        if let prometheus, MetricsEndpoint(prometheus) == nil {
+            throw ValidationError("--prometheus: '\(prometheus)' is not HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)")
+        }
+    }
+
+    /// The `--threshold` expressions, parsed; a parse error names the expression and the column.
+    func commandLineThresholds() throws -> [Threshold] {
+        try thresholds.map { text in
+            do throws(ThresholdParseError) {
+                return try Threshold.parse(text)
+            } catch {
+                let marker = String(repeating: " ", count: max(0, error.column - 1)) + "^"
+                throw ValidationError("--threshold '\(text)': column \(error.column): \(error.message)\n"
+                    + "  \(text)\n  \(marker)")
+            }
+        }
     }
 
     func run() async throws {
@@ -68,6 +104,7 @@ struct Run: AsyncParsableCommand {
             throw Exit(code: ExitStatus.badInput)
         }
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
+        let allThresholds = fleet.thresholds + (try commandLineThresholds())
         let runSeed = seed ?? fleet.run.seed
         let plans = fleet.chargePoints(overrideTotal: chargePoints)
 
@@ -94,12 +131,38 @@ struct Run: AsyncParsableCommand {
         let configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
 
+        var metricsServer: MetricsServer?
+        var liveMetrics: LiveMetrics?
+        if let prometheus, let address = MetricsEndpoint(prometheus) {
+            let registry = bootstrapPrometheus()
+            do {
+                let server = try await MetricsServer.start(host: address.host, port: address.port, registry: registry,
+                                                           group: group)
+                metricsServer = server
+                liveMetrics = LiveMetrics(groupNames: configuration.groupNames)
+                printError("ocpp-fleet: metrics at http://\(server.address)/metrics")
+            } catch {
+                printError("ocpp-fleet: cannot serve metrics on \(prometheus): \(error)")
+                _ = embedded?.stop()
+                try? await group.shutdownGracefully()
+                throw Exit(code: ExitStatus.failedRun)
+            }
+        }
+        let progress = quiet ? nil : LiveProgress(total: runDuration, configured: plans.count, cores: cores,
+                                                  terminal: LiveProgress.stderrIsTerminal)
+
         printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
                    + "\(formatDuration(runDuration)), seed \(runSeed)")
         let baseline = ProcessSample.now()
         let startedAt = Date()
         let started = ContinuousClock.now
-        try await runner.start()
+        let metrics = liveMetrics
+        try await runner.start { sample in
+            metrics?.record(groups: sample.groups, cpuSeconds: sample.cpuSeconds,
+                                rssBytes: sample.process.rssBytes > 0 ? sample.process.rssBytes : nil,
+                                eventLoopLag: sample.eventLoopLag)
+            progress?.update(sample)
+        }
         let interrupted = try await waitForEnd(runDuration, logger: logger)
         // From here a second SIGINT/SIGTERM cuts the end short: no more waiting, a partial report.
         let secondSignal = SecondSignal { runner.hurry() }
@@ -108,6 +171,7 @@ struct Run: AsyncParsableCommand {
         secondSignal.cancel()
         let elapsed = ContinuousClock.now - started
         let end = ProcessSample.now()
+        try? await metricsServer?.close()
         try? await group.shutdownGracefully()
         let backend = embedded?.stop()
 
@@ -117,8 +181,9 @@ struct Run: AsyncParsableCommand {
                 tool: .init(version: OCPPFleet.version), seed: runSeed, startedAt: startedAt,
                 durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                 csms: .init(url: endpoint.description, embedded: embedded != nil),
-                configuredChargePoints: plans.count),
-            peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores)
+                configuredChargePoints: plans.count, spec: spec),
+            peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
+            timeSeries: outcome.timeSeries)
         if interrupted {
             result.warnings.append("the run was interrupted (SIGINT/SIGTERM) after "
                 + "\(formatDuration(elapsed)) of \(formatDuration(runDuration))")
@@ -144,6 +209,12 @@ struct Run: AsyncParsableCommand {
             failed.append("transactions left open on the CSMS")
         }
 
+        if !result.applyThresholds(allThresholds) {
+            let violated = (result.thresholds ?? []).filter { !$0.passed }
+            failed.append("\(violated.count) of \(result.thresholds?.count ?? 0) threshold(s) not met:\n"
+                + violated.map { "  ✗ \($0.expression): \($0.message)" }.joined(separator: "\n"))
+        }
+
         switch format {
         case .text:
             print(renderText(report: result))
@@ -156,11 +227,11 @@ struct Run: AsyncParsableCommand {
                 func write(_ name: String, _ data: Data) throws {
                     try data.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name)))
                 }
-                let checks = result.defaultChecks
                 try write("report.json", result.jsonData())
-                try write("summary.md", Data(renderMarkdown(report: result, checks: checks).utf8))
-                try write("junit.xml", Data(renderJUnit(report: result, checks: checks).utf8))
-                printError("report written to \(directory)/report.json (also summary.md, junit.xml)")
+                try write("summary.md", Data(renderMarkdown(report: result).utf8))
+                try write("junit.xml", Data(renderJUnit(report: result, checks: result.checks).utf8))
+                try write("report.html", Data(renderHTML(report: result).utf8))
+                printError("report written to \(directory)/report.json (also summary.md, junit.xml, report.html)")
             } catch {
                 printError("cannot write the report into \(directory): \(error)")
                 throw Exit(code: ExitStatus.failedRun)

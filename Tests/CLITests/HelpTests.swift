@@ -47,6 +47,9 @@ struct HelpTests {
         ["run", "fleets/smoke.yaml", "--charge-points", "0"],
         ["run", "fleets/smoke.yaml", "--duration", "soon"],
         ["run", "fleets/smoke.yaml", "--format", "xml"],
+        ["run", "fleets/smoke.yaml", "--threshold", "latency.p99 < 800"],
+        ["run", "fleets/smoke.yaml", "--threshold", "nonsense"],
+        ["run", "fleets/smoke.yaml", "--prometheus", "9464"],
         ["serve", "--port", "70000"],
         ["serve"],
     ])

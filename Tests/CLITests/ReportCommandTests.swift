@@ -75,12 +75,13 @@ struct ReportCommandTests {
     }
 
     @Test("Each report command's help, at 80 columns, matches its snapshot",
-          arguments: ["report", "report-merge", "report-compare", "report-summary"])
+          arguments: ["report", "report-merge", "report-compare", "report-summary", "report-html"])
     func help(command: String) throws {
         let type: any ParsableCommand.Type = switch command {
         case "report-merge": ReportCommand.Merge.self
         case "report-compare": ReportCommand.Compare.self
         case "report-summary": ReportCommand.Summary.self
+        case "report-html": ReportCommand.HTML.self
         default: ReportCommand.self
         }
         try HelpTests().assertSnapshot(OCPPFleet.helpMessage(for: type, columns: 80), named: command)

@@ -23,6 +23,9 @@ struct ExampleFleetTests {
             duration: .seconds(60), seed: 42, rampUp: .seconds(5), callTimeout: .seconds(30), stopTimeout: .seconds(10)))
         #expect(spec.groups.count == 1)
         #expect(spec.totalCount == 100)
+        #expect(spec.thresholds.map(\.expression) == [
+            "boot.accepted.ratio == 100%", "timeouts == 0", "errors.rate < 1%", "latency.p99 < 5s",
+        ])
         let plans = spec.chargePoints()
         #expect(plans.count == 100)
         #expect(plans.allSatisfy { $0.connectors == 2 && $0.behaviour == "quick" && $0.vendor == "ocpp-fleet" })

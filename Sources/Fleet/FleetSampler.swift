@@ -1,0 +1,139 @@
+import NIOCore
+import Synchronization
+import Telemetry
+
+/// One second of the fleet, as the sampler hands it to observers (live progress, metrics).
+public struct FleetSample: Sendable {
+    /// Start of the second this sample covers, Unix seconds.
+    public var time: Int64
+    /// Wall-clock time since the runner started.
+    public var elapsed: Duration
+    /// Names of the spec's groups, by index.
+    public var groupNames: [String]
+    /// What each group did in this second, merged over the loops (same order as `groupNames`).
+    public var groups: [IntervalSample]
+    /// All groups together.
+    public var fleet: IntervalSample
+    /// Charge points connected when the second ended.
+    public var connected: Int
+    /// The fleet process at the end of the second.
+    public var process: ProcessSample
+    /// CPU time the fleet process spent in this second.
+    public var cpuSeconds: Double
+    /// How late event-loop timers ran in this second.
+    public var eventLoopLag: SparseHistogram?
+    /// The last sample of the run, taken when `finish()` is done.
+    public var isFinal: Bool
+
+    public init(time: Int64, elapsed: Duration, groupNames: [String], groups: [IntervalSample], fleet: IntervalSample,
+                connected: Int, process: ProcessSample, cpuSeconds: Double, eventLoopLag: SparseHistogram?,
+                isFinal: Bool) {
+        self.time = time
+        self.elapsed = elapsed
+        self.groupNames = groupNames
+        self.groups = groups
+        self.fleet = fleet
+        self.connected = connected
+        self.process = process
+        self.cpuSeconds = cpuSeconds
+        self.eventLoopLag = eventLoopLag
+        self.isFinal = isFinal
+    }
+}
+
+/// Once a second, at the turn of the wall-clock second, flushes every loop's
+/// ``LoopTelemetry`` (one hop per loop, no locks on the loops), merges the flushes, samples
+/// the process's CPU and RSS, and adds the second to the run's ``TimeSeries``. Recording on the
+/// loops stays as cheap as before: the sampler reads and clears per-loop intervals, it never
+/// touches a charge point.
+final class FleetSampler: Sendable {
+    private struct State {
+        var series = TimeSeries()
+        var task: Task<Void, Never>?
+        var previous: ProcessSample?
+        var startMicros: Int64 = 0
+        var onSample: (@Sendable (FleetSample) -> Void)?
+    }
+
+    private let loops: [LoopSlot]
+    private let clock: FleetClock
+    private let gauge: ConnectionGauge
+    private let groupNames: [String]
+    private let state = Mutex(State())
+
+    init(loops: [LoopSlot], clock: FleetClock, gauge: ConnectionGauge, groupNames: [String]) {
+        self.loops = loops
+        self.clock = clock
+        self.gauge = gauge
+        self.groupNames = groupNames
+    }
+
+    /// Starts sampling; the process baseline is taken now.
+    func begin(onSample: (@Sendable (FleetSample) -> Void)?) {
+        let baseline = ProcessSample.now()
+        let start = clock.now().microseconds
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                let now = clock.now().microseconds
+                let next = (now / 1_000_000 + 1) * 1_000_000
+                do {
+                    try await Task.sleep(for: .microseconds(next - now))
+                } catch {
+                    return
+                }
+                await sampleOnce(time: next / 1_000_000 - 1, isFinal: false)
+            }
+        }
+        state.withLock {
+            $0.previous = baseline
+            $0.startMicros = start
+            $0.onSample = onSample
+            $0.task = task
+        }
+    }
+
+    /// Stops the periodic sampling, takes the last sample (everything since the last second
+    /// turned) and returns the run's series.
+    func end() async -> TimeSeries {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            defer { state.task = nil }
+            return state.task
+        }
+        task?.cancel()
+        await task?.value
+        let now = clock.now().microseconds
+        await sampleOnce(time: now / 1_000_000, isFinal: true)
+        return state.withLock { $0.series }
+    }
+
+    private func sampleOnce(time: Int64, isFinal: Bool) async {
+        var groups = Array(repeating: IntervalSample(), count: groupNames.count)
+        var lag: SparseHistogram?
+        for slot in loops {
+            let box = slot.box
+            guard let flush = try? await slot.loop.submit({ box.value.telemetry.flush() }).get() else { continue }
+            for (index, sample) in flush.groups.enumerated() where index < groups.count {
+                groups[index].merge(sample)
+            }
+            if let loopLag = flush.eventLoopLag {
+                if lag == nil { lag = loopLag } else { lag!.add(loopLag) }
+            }
+        }
+        var fleet = IntervalSample()
+        for group in groups { fleet.merge(group) }
+        let process = ProcessSample.now()
+        let connected = gauge.now
+        let (cpu, start, observer) = state.withLock { state -> (Double, Int64, (@Sendable (FleetSample) -> Void)?) in
+            let cpu = max(0, process.cpuSeconds - (state.previous?.cpuSeconds ?? process.cpuSeconds))
+            state.previous = process
+            state.series.record(TimeSeries.Point(
+                time: time, sample: fleet, connected: connected, cpuSeconds: cpu,
+                rssBytes: process.rssBytes > 0 ? process.rssBytes : nil, eventLoopLag: lag))
+            return (cpu, state.startMicros, state.onSample)
+        }
+        observer?(FleetSample(
+            time: time, elapsed: .microseconds(clock.now().microseconds - start), groupNames: groupNames,
+            groups: groups, fleet: fleet, connected: connected, process: process, cpuSeconds: cpu,
+            eventLoopLag: lag, isFinal: isFinal))
+    }
+}
