@@ -22,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // TLS for security profiles 2 and 3 (wss://), client and embedded CSMS.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Throwaway certificate authorities for runs against the embedded CSMS and for tests.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Wire layer: OCPP-J framing, JSON, typed messages. Foundation only.
@@ -31,7 +37,7 @@ let package = Package(
         // Fleet spec: YAML to a validated model, errors with file:line:column.
         .target(
             name: "FleetSpec",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["OCPP", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Measurement and reports.
@@ -49,7 +55,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // A throwaway certificate authority (P-256): TLS material for runs against the
+        // embedded CSMS and for tests. Nothing private is ever committed.
+        .target(
+            name: "LabPKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),
@@ -62,6 +81,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -70,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "ocpp-fleet",
             dependencies: [
-                "OCPP", "ChargePoint", "Fleet", "FleetSpec", "Telemetry", "CentralSystem",
+                "OCPP", "ChargePoint", "Fleet", "FleetSpec", "Telemetry", "CentralSystem", "LabPKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -86,7 +106,7 @@ let package = Package(
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
         .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
-        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
+        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec", "OCPP"], swiftSettings: strict),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
@@ -103,9 +123,10 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: [
-                "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry",
+                "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry", "LabPKI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
@@ -120,9 +141,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP", "PeerSupport",
+                "Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP", "PeerSupport", "LabPKI",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -2,6 +2,7 @@ import ChargePoint
 import FleetSpec
 import Logging
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 import OCPP
 import Telemetry
@@ -19,6 +20,11 @@ final class SimulatedChargePoint: ConnectionDelegate {
     }
 
     let id: String
+    /// Index into `FleetConfiguration.groups`: whose security settings this charge point uses.
+    private let group: Int
+    /// This charge point's TLS context (the group's, or its own for a per-charge-point
+    /// certificate); nil without TLS.
+    private let tlsContext: NIOSSLContext?
     private let loop: any EventLoop
     private let shared: LoopShared
     private var engine: ChargePointV16
@@ -39,8 +45,10 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var lastFailure: ConnectFailure?
 
     init(plan: ChargePointPlan, behaviour: BehaviourSpec, settings: EngineSettings, seed: UInt64,
-         loop: any EventLoop, shared: LoopShared) {
+         tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared) {
         self.id = plan.id
+        self.group = plan.group
+        self.tlsContext = tlsContext
         self.loop = loop
         self.shared = shared
         self.engine = ChargePointV16(
@@ -72,9 +80,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
         reconnectTask = nil
         guard !finishing || engine.pendingTransactionMessages > 0 else { connection = .idle; return }
         connection = .connecting(nil)
+        let security = group < shared.transports.count
+            ? shared.transports[group].clientSecurity(chargePointId: id, context: tlsContext)
+            : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
                                    path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   loop: loop, connectTimeout: .seconds(10))
+                                   security: security, loop: loop, connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {
@@ -99,8 +110,16 @@ final class SimulatedChargePoint: ConnectionDelegate {
         switch connection {
         case .connecting:
             lastFailure = failure
-            shared.telemetry.connectFailed(reason: failure.description)
-            shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
+            shared.telemetry.connectFailed(reason: failure.description, kind: failure.kind)
+            if shared.failureLog.isFirst(group: group, kind: failure.kind) {
+                // Once per group and kind; the report counts every attempt.
+                let name = group < shared.transports.count ? shared.transports[group].name : "group-\(group + 1)"
+                shared.logger.warning("group '\(name)': connection failed: \(failure) [\(failure.kind); "
+                                      + "further failures of this kind in this group are only counted]",
+                                      metadata: ["cp": "\(id)"])
+            } else {
+                shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
+            }
             scheduleReconnect()
         case .idle, .open, .closing, .waitingToReconnect:
             lastFailure = failure

@@ -104,9 +104,14 @@ public final class LoopTelemetry {
         state.bootAccepted += 1
     }
 
-    /// A connection attempt failed; counted per reason, at most 32 distinct reasons, then `"other"`.
-    public func connectFailed(reason: String) {
+    /// A connection attempt failed; counted per reason (the words a user reads) and per `kind`
+    /// (a short stable key such as `http-401` or `tls-expired`), at most 32 distinct of each,
+    /// then `"other"`.
+    public func connectFailed(reason: String, kind: String? = nil) {
         state.connectFailures.increment(reason, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        if let kind {
+            state.connectionFailures.increment(kind, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        }
     }
 
     // MARK: Generator health
