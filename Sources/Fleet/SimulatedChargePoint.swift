@@ -114,9 +114,10 @@ final class SimulatedChargePoint: ConnectionDelegate {
             if shared.failureLog.isFirst(group: group, kind: failure.kind) {
                 // Once per group and kind; the report counts every attempt.
                 let name = group < shared.transports.count ? shared.transports[group].name : "group-\(group + 1)"
-                shared.logger.warning("group '\(name)': connection failed: \(failure) [\(failure.kind); "
-                                      + "further failures of this kind in this group are only counted]",
-                                      metadata: ["cp": "\(id)"])
+                shared.logger.warning("""
+                    group '\(name)': connection failed: \(failure) [\(failure.kind); \
+                    further failures of this kind in this group are only counted]
+                    """, metadata: ["cp": "\(id)"])
             } else {
                 shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
             }

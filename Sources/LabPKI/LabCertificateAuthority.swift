@@ -99,7 +99,7 @@ public struct IssuedCertificate: Sendable {
     /// Writes both files (the key readable by its owner only).
     public func write(certificateTo certificatePath: String, keyTo keyPath: String) throws {
         try Data(certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath))
-        FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: keyPath, contents: nil, attributes: [.posixPermissions: 0o600])
         try Data(privateKeyPEM.utf8).write(to: URL(fileURLWithPath: keyPath))
     }
 }

@@ -120,7 +120,7 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-extension CentralSystemTLS.ClientCertificates: @retroactive ExpressibleByArgument {}
+extension CentralSystemTLS.ClientCertificates: ExpressibleByArgument {}
 
 /// Runs until a graceful shutdown begins.
 struct UntilShutdown: Service {
