@@ -340,6 +340,7 @@ extension SpecReader {
     /// The embedded CSMS is one server: every group must agree on TLS, and those that send a
     /// password must send the same one.
     mutating func checkEmbeddedAgreement(_ groups: [GroupDraft]) {
+        defer { checkOnePassword(groups) }
         guard let tlsGroup = groups.first(where: { $0.spec.security.profile.usesTLS }) else { return }
         for group in groups where !group.spec.security.profile.usesTLS {
             let node = group.securityDraft?.profile?.node ?? group.node
@@ -347,7 +348,6 @@ extension SpecReader {
                    "the embedded CSMS serves one URL: \(tlsGroup.path) uses TLS (security profile "
                    + "\(tlsGroup.spec.security.profile.rawValue)), so every group needs profile 2 or 3")
         }
-        checkOnePassword(groups)
     }
 
     mutating func checkOnePassword(_ groups: [GroupDraft]) {

@@ -165,7 +165,8 @@ struct DefaultTests {
 
     @Test("The CSMS URL loses a trailing slash and keeps its path")
     func csmsURL() throws {
-        let yaml = "csms:\n  url: wss://csms.example:8443/ocpp/16/\ngroups:\n  - {count: 1, idPattern: \"CP-{index}\"}\n"
+        let yaml = "csms:\n  url: wss://csms.example:8443/ocpp/16/\n  password: lab-password-0123456789\n"
+            + "groups:\n  - {count: 1, idPattern: \"CP-{index}\"}\n"
         #expect(try FleetSpec.parse(yaml: yaml, file: "u.yaml").csmsURL == "wss://csms.example:8443/ocpp/16")
     }
 
