@@ -24,6 +24,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // TLS for security profiles 2 and 3 (wss://), client and embedded CSMS.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Throwaway certificate authorities for runs against the embedded CSMS and for tests.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Wire layer: OCPP-J framing, JSON, typed messages. Foundation only.
@@ -34,7 +40,7 @@ let package = Package(
         // expressions are Telemetry's language, so the spec checks them with its parser.
         .target(
             name: "FleetSpec",
-            dependencies: ["Telemetry", .product(name: "Yams", package: "Yams")],
+            dependencies: ["OCPP", "Telemetry", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Measurement and reports.
@@ -55,7 +61,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // A throwaway certificate authority (P-256): TLS material for runs against the
+        // embedded CSMS and for tests. Nothing private is ever committed.
+        .target(
+            name: "LabPKI",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),
@@ -68,6 +87,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -76,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "ocpp-fleet",
             dependencies: [
-                "OCPP", "ChargePoint", "Fleet", "FleetSpec", "Telemetry", "CentralSystem",
+                "OCPP", "ChargePoint", "Fleet", "FleetSpec", "Telemetry", "CentralSystem", "LabPKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +119,7 @@ let package = Package(
             dependencies: ["Telemetry", .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: strict
         ),
-        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec", "Telemetry"], swiftSettings: strict),
+        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec", "Telemetry", "OCPP"], swiftSettings: strict),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
@@ -116,9 +136,10 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: [
-                "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry",
+                "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry", "LabPKI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
@@ -133,9 +154,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP", "PeerSupport",
+                "Fleet", "FleetSpec", "CentralSystem", "Telemetry", "OCPP", "PeerSupport", "LabPKI",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

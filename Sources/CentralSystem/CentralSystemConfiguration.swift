@@ -26,6 +26,12 @@ public struct CentralSystemConfiguration: Sendable {
     public var closeGrace: TimeAmount = .seconds(2)
     /// The wall clock for `currentTime`; tests pass a fixed one.
     public var clock: WallClock = .system
+    /// Security profiles 1 and 2: when set, a charge point must send HTTP Basic credentials
+    /// `<its id>:<password>` with its upgrade request, or is refused with 401. A charge point
+    /// that presented a verified client certificate (profile 3) needs none.
+    public var password: Secret?
+    /// Security profiles 2 and 3: serve wss:// (TLS) with this certificate; nil serves ws://.
+    public var tls: CentralSystemTLS?
 
     public init(bootStatus: V16.RegistrationStatus = .accepted, heartbeatInterval: Int = 300,
                 bootRetryInterval: Int = 60, idTagPolicy: IdTagPolicy = .default) {
@@ -33,6 +39,37 @@ public struct CentralSystemConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.bootRetryInterval = bootRetryInterval
         self.idTagPolicy = idTagPolicy
+    }
+}
+
+/// The TLS side of the embedded CSMS (security profiles 2 and 3): its certificate and key,
+/// and whether charge points must present a client certificate signed by `clientCA`.
+public struct CentralSystemTLS: Sendable, Equatable {
+    /// PEM file: the server certificate, then any intermediates.
+    public var certificateChain: String
+    /// PEM file: the certificate's private key.
+    public var privateKey: String
+    /// PEM file of the CAs that sign charge point certificates; needed unless `clientCertificates` is `.none`.
+    public var clientCA: String?
+    public var clientCertificates: ClientCertificates
+
+    /// Whether charge points present certificates (security profile 3).
+    public enum ClientCertificates: String, Sendable, CaseIterable {
+        /// Not asked for (profile 2 only).
+        case none
+        /// Asked for and verified when presented; a charge point without one must send the
+        /// password (profiles 2 and 3 side by side).
+        case optional
+        /// Required: a connection without a valid client certificate fails in the TLS handshake (profile 3 only).
+        case required
+    }
+
+    public init(certificateChain: String, privateKey: String, clientCA: String? = nil,
+                clientCertificates: ClientCertificates = .none) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        self.clientCA = clientCA
+        self.clientCertificates = clientCertificates
     }
 }
 

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import OCPP
 import Synchronization
@@ -35,11 +36,12 @@ public final class CentralSystemServer: Sendable {
         let shared = SharedState(configuration: configuration, loops: Array(group.makeIterator()), logger: logger)
         self.shared = shared
         self.group = group
+        let password = configuration.password
         self.upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: configuration.maxMessageSize,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
-                switch Handshake(head) {
+                switch Handshake(head, credentials: Credentials(channel: channel, password: password)) {
                 case .upgrade(_, let subprotocol):
                     channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]))
                 case .reject:
@@ -49,7 +51,8 @@ public final class CentralSystemServer: Sendable {
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
-                    guard case .upgrade(let id, _) = Handshake(head) else {
+                    // `shouldUpgrade` accepted this head (credentials included); only the id is needed.
+                    guard let id = Handshake.chargePointId(uri: head.uri), !id.isEmpty else {
                         throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
                     }
                     try Self.addWebSocketHandlers(to: channel, chargePointId: id, shared: shared)
@@ -57,10 +60,12 @@ public final class CentralSystemServer: Sendable {
             })
     }
 
-    /// Starts listening; returns the bound port (the chosen one when `port` is 0).
+    /// Starts listening; returns the bound port (the chosen one when `port` is 0). With
+    /// `configuration.tls` it serves wss://; unreadable TLS files throw `StartError`.
     public func start(host: String, port: Int) async throws -> Int {
         let shared = self.shared
         let upgrader = self.upgrader
+        let tlsContext = try shared.configuration.tls.map(ServerSecurity.makeContext)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -69,7 +74,7 @@ public final class CentralSystemServer: Sendable {
                                 value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configureAcceptedChannel(channel, shared: shared, upgrader: upgrader)
+                    try Self.configureAcceptedChannel(channel, shared: shared, upgrader: upgrader, tls: tlsContext)
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -121,13 +126,14 @@ public final class CentralSystemServer: Sendable {
     // MARK: - pipeline
 
     private static func configureAcceptedChannel(_ channel: any Channel, shared: SharedState,
-                                                 upgrader: NIOWebSocketServerUpgrader) throws {
+                                                 upgrader: NIOWebSocketServerUpgrader, tls: NIOSSLContext?) throws {
         guard shared.registry.track(channel) else {
             throw ChannelError.ioOnClosedChannel
         }
         let registry = shared.registry
         channel.closeFuture.whenComplete { _ in registry.untrack(channel) }
         let sync = channel.pipeline.syncOperations
+        if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
         try sync.configureHTTPServerPipeline(
             withServerUpgrade: (
                 upgraders: [upgrader],
@@ -136,7 +142,8 @@ public final class CentralSystemServer: Sendable {
                 }
             ),
             withErrorHandling: true)
-        try sync.addHandler(HTTPRequestHandler(gauge: shared.gauge), name: HTTPRequestHandler.name)
+        try sync.addHandler(HTTPRequestHandler(gauge: shared.gauge, password: shared.configuration.password),
+                            name: HTTPRequestHandler.name)
     }
 
     static func addWebSocketHandlers(to channel: any Channel, chargePointId: String, shared: SharedState) throws {

@@ -15,6 +15,12 @@ public struct CentralSystemStats: Sendable, Equatable {
     public var handshakesRejected = 0
     /// Connections closed because the same charge point id connected again.
     public var connectionsReplaced = 0
+    /// Upgrade requests refused for their credentials: a wrong or missing password (401), or a
+    /// client certificate for another charge point (403). Also counted in `handshakesRejected`.
+    public var authenticationFailures = 0
+    /// TLS handshakes that failed (the client distrusted our certificate, or presented none,
+    /// or an untrusted one, when one is required).
+    public var tlsHandshakesFailed = 0
 
     /// CALLs received per known action, including the ones answered with a CALLERROR.
     public var callsReceived: [V16.Action: Int] = [:]
@@ -78,6 +84,8 @@ public struct CentralSystemStats: Sendable, Equatable {
             w.field("connectionsPeak", connectionsPeak)
             w.field("handshakesRejected", handshakesRejected)
             w.field("connectionsReplaced", connectionsReplaced)
+            w.field("authenticationFailures", authenticationFailures)
+            w.field("tlsHandshakesFailed", tlsHandshakesFailed)
             w.key("callsReceived")
             w.object { w in
                 for action in V16.Action.allCases {

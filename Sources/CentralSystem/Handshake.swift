@@ -1,16 +1,19 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import NIOWebSocket
 import OCPP
 
 /// Whether an HTTP upgrade request may become an OCPP-J connection (OCPP-J 1.6 §3.1):
-/// the last path segment, percent-decoded, is the charge point id, and the client must
-/// offer the `ocpp1.6` subprotocol.
+/// the last path segment, percent-decoded, is the charge point id, the charge point proves
+/// it is that id when the server asks (a client certificate naming it, profile 3, or HTTP
+/// Basic credentials `<id>:<password>`, profiles 1 and 2), and it offers the `ocpp1.6`
+/// subprotocol.
 enum Handshake: Equatable {
     case upgrade(chargePointId: String, subprotocol: String)
     case reject(HTTPResponseStatus, reason: String)
 
-    init(_ head: HTTPRequestHead) {
+    init(_ head: HTTPRequestHead, credentials: Credentials = .none) {
         guard head.method == .GET else {
             self = .reject(.methodNotAllowed, reason: "a WebSocket upgrade must be a GET request")
             return
@@ -22,6 +25,21 @@ enum Handshake: Equatable {
         guard !id.isEmpty else {
             self = .reject(.notFound, reason: "no charge point id: connect to <path>/<chargePointId>")
             return
+        }
+        if let name = credentials.certificateName {
+            // OCPP 1.6 Security Whitepaper, profile 3: the certificate must belong to this charge point.
+            guard name == id else {
+                self = .reject(.forbidden, reason: "the client certificate is for '\(name)', not for charge point '\(id)'")
+                return
+            }
+        } else if let password = credentials.password {
+            guard let header = head.headers["Authorization"].first,
+                  let (user, given) = ServerSecurity.basicCredentials(header), user == id, password.matches(given)
+            else {
+                self = .reject(.unauthorized,
+                               reason: "HTTP Basic authentication with the charge point id and its password required")
+                return
+            }
         }
         guard let offered = head.headers[canonicalForm: "sec-websocket-protocol"].first(where: {
             $0.lowercased() == V16.subprotocol
@@ -89,16 +107,18 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     static let name = "ocpp-http"
 
     private let gauge: ConnectionGauge
+    private let password: Secret?
     private var response: (status: HTTPResponseStatus, body: String)?
 
-    init(gauge: ConnectionGauge) {
+    init(gauge: ConnectionGauge, password: Secret? = nil) {
         self.gauge = gauge
+        self.password = password
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            response = answer(head)
+            response = answer(head, channel: context.channel)
         case .body:
             break
         case .end:
@@ -108,12 +128,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func answer(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String) {
+    private func answer(_ head: HTTPRequestHead, channel: any Channel) -> (HTTPResponseStatus, String) {
         if Handshake.isUpgradeRequest(head) {
             // The upgrader turned it down; say why.
             gauge.rejected()
-            switch Handshake(head) {
+            switch Handshake(head, credentials: Credentials(channel: channel, password: password)) {
             case .reject(let status, let reason):
+                if status == .unauthorized || status == .forbidden { gauge.unauthorized() }
                 return (status, reason)
             case .upgrade:
                 return (.badRequest, "invalid WebSocket handshake (Sec-WebSocket-Key and Sec-WebSocket-Version: 13 required)")
@@ -130,6 +151,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
+        if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Basic realm=\"OCPP\", charset=\"UTF-8\"") }
         context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
                       promise: nil)
         context.write(Self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))),
@@ -149,6 +171,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A refused upgrade arrives here first, then its request head: answered above.
         if error is NIOWebSocketUpgradeError { return }
+        if case NIOSSLError.handshakeFailed = error { gauge.tlsHandshakeFailed() }
         context.close(promise: nil)
     }
 }

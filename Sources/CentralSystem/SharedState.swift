@@ -45,6 +45,8 @@ final class ConnectionGauge: Sendable {
     private let peakCount = Atomic<Int>(0)
     private let rejectedCount = Atomic<Int>(0)
     private let replacedCount = Atomic<Int>(0)
+    private let unauthorizedCount = Atomic<Int>(0)
+    private let tlsFailedCount = Atomic<Int>(0)
 
     func opened() {
         acceptedCount.add(1, ordering: .relaxed)
@@ -55,6 +57,8 @@ final class ConnectionGauge: Sendable {
     func closed() { currentCount.subtract(1, ordering: .relaxed) }
     func rejected() { rejectedCount.add(1, ordering: .relaxed) }
     func replaced() { replacedCount.add(1, ordering: .relaxed) }
+    func unauthorized() { unauthorizedCount.add(1, ordering: .relaxed) }
+    func tlsHandshakeFailed() { tlsFailedCount.add(1, ordering: .relaxed) }
 
     func add(to stats: inout CentralSystemStats) {
         stats.connectionsAccepted = acceptedCount.load(ordering: .relaxed)
@@ -62,6 +66,8 @@ final class ConnectionGauge: Sendable {
         stats.connectionsPeak = peakCount.load(ordering: .relaxed)
         stats.handshakesRejected = rejectedCount.load(ordering: .relaxed)
         stats.connectionsReplaced = replacedCount.load(ordering: .relaxed)
+        stats.authenticationFailures = unauthorizedCount.load(ordering: .relaxed)
+        stats.tlsHandshakesFailed = tlsFailedCount.load(ordering: .relaxed)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Where charge points connect: the CSMS base URL; each charge point appends `/<id>`
 /// (OCPP-J 1.6 §3.1.1).
@@ -21,8 +22,8 @@ public struct CSMSEndpoint: Sendable, Equatable, CustomStringConvertible {
             throw Invalid(description: "'\(text)': scheme must be ws:// or wss://, got \(scheme)://")
         }
         guard let host = url.host, !host.isEmpty else { throw Invalid(description: "'\(text)' names no host") }
-        if scheme == "wss" {
-            throw Invalid(description: "'\(text)': wss:// (TLS, security profiles 2 and 3) is not supported yet; use ws://")
+        guard url.user == nil, url.password == nil else {
+            throw Invalid(description: "the URL must not hold credentials (user:password@); set csms.password in the fleet spec")
         }
         self.secure = scheme == "wss"
         self.host = host
@@ -32,10 +33,25 @@ public struct CSMSEndpoint: Sendable, Equatable, CustomStringConvertible {
         self.basePath = path
     }
 
+    /// The `Host` header: the host, with the port unless it is the scheme's default.
+    public var hostHeader: String {
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        return port == (secure ? 443 : 80) ? bracketed : "\(bracketed):\(port)"
+    }
+
+    /// The TLS server name (SNI) and the name the certificate must carry: the URL's host name;
+    /// nil for an IP address, which SNI cannot carry (the certificate must then name the
+    /// address itself).
+    public var serverName: String? {
+        (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+    }
+
     /// The request path of one charge point.
     public func path(for chargePointId: String) -> String {
         "\(basePath)/\(chargePointId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? chargePointId)"
     }
 
-    public var description: String { "\(secure ? "wss" : "ws")://\(host):\(port)\(basePath)" }
+    public var description: String {
+        "\(secure ? "wss" : "ws")://\(host.contains(":") ? "[\(host)]" : host):\(port)\(basePath)"
+    }
 }

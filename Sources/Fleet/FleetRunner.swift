@@ -3,6 +3,7 @@ import FleetSpec
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import OCPP
 import Synchronization
 import Telemetry
@@ -39,17 +40,42 @@ final class LoopShared {
     let logger: Logger
     var backoff = ReconnectBackoff(initial: .milliseconds(500), max: .seconds(30))
     var chargePoints: [SimulatedChargePoint] = []
+    /// Each group's security, by `ChargePointPlan.group`.
+    var transports: [GroupTransport] = []
+    let failureLog: ConnectionFailureLog
     /// When the lag probe should run next; how late it actually runs is the loop's lag.
     var lagProbeDue: NIODeadline?
     var lagProbe: RepeatedTask?
 
-    init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, logger: Logger, groups: Int) {
+    init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, failureLog: ConnectionFailureLog,
+         logger: Logger, groups: Int) {
         self.telemetry = LoopTelemetry(groups: groups)
         self.clock = clock
         self.endpoint = endpoint
         self.gauge = gauge
+        self.failureLog = failureLog
         self.logger = logger
     }
+}
+
+/// Which (group, failure kind) pairs have been logged: the first connection failure of each
+/// kind in a group is logged once, every later one only counted, so a CSMS refusing a whole
+/// fleet is one clear line per group, not one per charge point per retry. A lock, taken only
+/// on failed connection attempts.
+final class ConnectionFailureLog: Sendable {
+    private let seen = Mutex<Set<String>>([])
+
+    /// True the first time `kind` is seen for `group`.
+    func isFirst(group: Int, kind: String) -> Bool {
+        seen.withLock { $0.insert("\(group)\u{0}\(kind)").inserted }
+    }
+}
+
+/// Why a run could not start: TLS files that cannot be read, a security profile that does not
+/// fit the CSMS URL. Said once, before any charge point connects.
+public struct FleetSetupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
 }
 
 @available(*, unavailable)
@@ -66,15 +92,31 @@ public struct FleetConfiguration: Sendable {
     public var stopTimeout: Duration
     public var reconnectInitial: Duration
     public var reconnectMax: Duration
-    /// Names of the spec's groups, by index (`ChargePointPlan.group`): the `group` label of live metrics.
-    public var groupNames: [String]
+    /// Each group's name and security, indexed by `ChargePointPlan.group`; a plan whose group
+    /// is missing connects with security profile 0.
+    public var groups: [GroupConnection]
+
+    /// How one group connects.
+    public struct GroupConnection: Sendable, Equatable {
+        public var name: String
+        public var security: ConnectionSecurity
+        public init(name: String, security: ConnectionSecurity) {
+            self.name = name
+            self.security = security
+        }
+    }
+
+    /// Names of the spec's groups, by index (`ChargePointPlan.group`): the `group` label of live
+    /// metrics; a group the configuration does not name is `group-<n>`.
+    public var groupNames: [String] {
+        let count = max(groups.count, (plans.map(\.group).max() ?? 0) + 1)
+        return (0..<count).map { $0 < groups.count ? groups[$0].name : "group-\($0 + 1)" }
+    }
 
     public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
                 rampUp: Duration, callTimeout: Duration, stopTimeout: Duration,
                 reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
-                groupNames: [String]? = nil) {
-        let groups = (plans.map(\.group).max() ?? 0) + 1
-        self.groupNames = groupNames ?? (1 ... groups).map { "group-\($0)" }
+                groups: [GroupConnection] = []) {
         self.plans = plans
         self.behaviours = behaviours
         self.endpoint = endpoint
@@ -84,6 +126,7 @@ public struct FleetConfiguration: Sendable {
         self.stopTimeout = stopTimeout
         self.reconnectInitial = reconnectInitial
         self.reconnectMax = reconnectMax
+        self.groups = groups
     }
 }
 
@@ -94,7 +137,7 @@ extension FleetConfiguration {
         self.init(plans: plans, behaviours: spec.behaviours, endpoint: endpoint, seed: seed,
                   rampUp: spec.run.rampUp, callTimeout: spec.run.callTimeout, stopTimeout: spec.run.stopTimeout,
                   reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
-                  groupNames: spec.groups.map(\.name))
+                  groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) })
     }
 }
 
@@ -119,6 +162,7 @@ public final class FleetRunner: Sendable {
     private let logger: Logger
     private let clock = FleetClock()
     private let gauge = ConnectionGauge()
+    private let failureLog = ConnectionFailureLog()
     let loops: [LoopSlot]
     let sampler: FleetSampler
 
@@ -128,9 +172,10 @@ public final class FleetRunner: Sendable {
         self.logger = logger
         let groupCount = max(configuration.groupNames.count, (configuration.plans.map(\.group).max() ?? 0) + 1)
         var loops: [LoopSlot] = []
+        let failureLog = self.failureLog
         for loop in group.makeIterator() {
-            let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, logger: logger,
-                                    groups: groupCount)
+            let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, failureLog: failureLog,
+                                    logger: logger, groups: groupCount)
             loops.append(LoopSlot(loop: loop, box: NIOLoopBoundBox.makeBoxSendingValue(shared, eventLoop: loop)))
         }
         self.loops = loops
@@ -150,10 +195,39 @@ public final class FleetRunner: Sendable {
         duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
     }
 
+    /// Each group's transport, and every charge point's TLS context, checked against the URL:
+    /// all TLS files are read here, before anyone connects.
+    private func prepareTransports() throws(FleetSetupError) -> (groups: [GroupTransport], contexts: [NIOSSLContext?]) {
+        let endpoint = configuration.endpoint
+        let groupCount = (configuration.plans.map(\.group).max() ?? -1) + 1
+        var transports: [GroupTransport] = []
+        for index in 0..<max(groupCount, configuration.groups.count) {
+            let group = index < configuration.groups.count
+                ? configuration.groups[index]
+                : FleetConfiguration.GroupConnection(name: "group-\(index + 1)", security: .unsecured)
+            let profile = group.security.profile
+            if profile.usesTLS != endpoint.secure {
+                throw FleetSetupError(description: "group '\(group.name)' uses security profile \(profile), "
+                    + "which needs a \(profile.usesTLS ? "wss://" : "ws://") URL, but the CSMS is \(endpoint) "
+                    + "(set csms.securityProfile in the fleet spec)")
+            }
+            transports.append(try GroupTransport(name: group.name, security: group.security))
+        }
+        var contexts: [NIOSSLContext?] = []
+        contexts.reserveCapacity(configuration.plans.count)
+        for plan in configuration.plans {
+            contexts.append(try transports[plan.group].context(forChargePoint: plan.id, index: plan.index))
+        }
+        return (transports, contexts)
+    }
+
     /// Creates every charge point on its loop and schedules its first connection,
     /// spread evenly over the ramp-up; from then on, once a second, every loop's telemetry is
     /// flushed into the run's time series and `onSample` (if any) gets the fleet's second.
+    /// Throws ``FleetSetupError`` when TLS material cannot be loaded or a group's security
+    /// profile does not fit the URL.
     public func start(onSample: (@Sendable (FleetSample) -> Void)? = nil) async throws {
+        let (transports, contexts) = try prepareTransports()
         sampler.begin(onSample: onSample)
         let plans = configuration.plans
         let count = plans.count
@@ -166,7 +240,7 @@ public final class FleetRunner: Sendable {
         var starts: [EventLoopFuture<Void>] = []
         for (loopIndex, slot) in loops.enumerated() {
             let box = slot.box
-            let mine = stride(from: loopIndex, to: count, by: loops.count).map { plans[$0] }
+            let mine = stride(from: loopIndex, to: count, by: loops.count).map { (plans[$0], contexts[$0]) }
             let behaviours = configuration.behaviours
             let seed = configuration.seed
             let loopCount = loops.count
@@ -174,11 +248,12 @@ public final class FleetRunner: Sendable {
                 let shared = box.value
                 shared.address = address
                 shared.backoff = backoff
+                shared.transports = transports
                 let isolated = slot.loop.assumeIsolated()
-                for (position, plan) in mine.enumerated() {
+                for (position, (plan, tlsContext)) in mine.enumerated() {
                     let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default
                     let chargePoint = SimulatedChargePoint(plan: plan, behaviour: behaviour, settings: settings,
-                                                           seed: seed, loop: slot.loop, shared: shared)
+                                                           seed: seed, tlsContext: tlsContext, loop: slot.loop, shared: shared)
                     shared.chargePoints.append(chargePoint)
                     let globalPosition = position * loopCount + loopIndex
                     let offset = count > 1 ? rampMicros * Int64(globalPosition) / Int64(count) : 0

@@ -2,6 +2,7 @@ import ChargePoint
 import FleetSpec
 import Logging
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 import OCPP
 import Telemetry
@@ -19,8 +20,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
     }
 
     let id: String
-    /// Index of the spec group this charge point belongs to (its telemetry is kept per group).
+    /// Index of the spec group this charge point belongs to: its telemetry is kept per group,
+    /// and it connects with the group's security settings.
     private let group: Int
+    /// This charge point's TLS context (the group's, or its own for a per-charge-point
+    /// certificate); nil without TLS.
+    private let tlsContext: NIOSSLContext?
     private let loop: any EventLoop
     private let shared: LoopShared
     private var engine: ChargePointV16
@@ -41,9 +46,10 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var lastFailure: ConnectFailure?
 
     init(plan: ChargePointPlan, behaviour: BehaviourSpec, settings: EngineSettings, seed: UInt64,
-         loop: any EventLoop, shared: LoopShared) {
+         tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared) {
         self.id = plan.id
         self.group = plan.group
+        self.tlsContext = tlsContext
         self.loop = loop
         self.shared = shared
         self.engine = ChargePointV16(
@@ -75,9 +81,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
         reconnectTask = nil
         guard !finishing || engine.pendingTransactionMessages > 0 else { connection = .idle; return }
         connection = .connecting(nil)
+        let security = group < shared.transports.count
+            ? shared.transports[group].clientSecurity(chargePointId: id, context: tlsContext)
+            : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
                                    path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   loop: loop, connectTimeout: .seconds(10))
+                                   security: security, loop: loop, connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {
@@ -102,8 +111,17 @@ final class SimulatedChargePoint: ConnectionDelegate {
         switch connection {
         case .connecting:
             lastFailure = failure
-            shared.telemetry.connectFailed(reason: failure.description, group: group)
-            shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
+            shared.telemetry.connectFailed(reason: failure.description, kind: failure.kind, group: group)
+            if shared.failureLog.isFirst(group: group, kind: failure.kind) {
+                // Once per group and kind; the report counts every attempt.
+                let name = group < shared.transports.count ? shared.transports[group].name : "group-\(group + 1)"
+                shared.logger.warning("""
+                    group '\(name)': connection failed: \(failure) [\(failure.kind); \
+                    further failures of this kind in this group are only counted]
+                    """, metadata: ["cp": "\(id)"])
+            } else {
+                shared.logger.debug("connect failed", metadata: ["cp": "\(id)", "reason": "\(failure)"])
+            }
             scheduleReconnect()
         case .idle, .open, .closing, .waitingToReconnect:
             lastFailure = failure

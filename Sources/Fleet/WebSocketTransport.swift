@@ -1,28 +1,9 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import OCPP
-
-/// Why a charge point's connection attempt failed, in words a user can act on.
-enum ConnectFailure: Error, Equatable, CustomStringConvertible {
-    case connect(String)
-    case httpStatus(Int, String)
-    case subprotocolRejected(offered: String, got: String?)
-    case handshakeTimeout
-    case closedDuringHandshake
-
-    var description: String {
-        switch self {
-        case .connect(let reason): "cannot connect: \(reason)"
-        case .httpStatus(let code, let reason): "WebSocket upgrade refused: HTTP \(code) \(reason)"
-        case .subprotocolRejected(let offered, let got):
-            "the server did not accept subprotocol \(offered) (it answered \(got.map { "'\($0)'" } ?? "none"))"
-        case .handshakeTimeout: "WebSocket handshake timed out"
-        case .closedDuringHandshake: "connection closed during the WebSocket handshake"
-        }
-    }
-}
 
 /// Sends the HTTP upgrade request when the TCP connection is up, and turns a
 /// non-101 answer into a `ConnectFailure`. Removed once the upgrade succeeds.
@@ -34,18 +15,26 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     private let host: String
     private let path: String
     private let subprotocol: String
+    private let authorization: Secret?
+    private let tls: TLSClientState?
     private let onFailure: (ConnectFailure) -> Void
 
-    init(host: String, path: String, subprotocol: String, onFailure: @escaping (ConnectFailure) -> Void) {
+    /// `authorization` is the whole `Authorization` header value (security profiles 1 and 2);
+    /// `tls` is set when a TLS handler sits below, to explain its failures.
+    init(host: String, path: String, subprotocol: String, authorization: Secret? = nil, tls: TLSClientState? = nil,
+         onFailure: @escaping (ConnectFailure) -> Void) {
         self.host = host
         self.path = path
         self.subprotocol = subprotocol
+        self.authorization = authorization
+        self.tls = tls
         self.onFailure = onFailure
     }
 
     func channelActive(context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
+        if let authorization { headers.add(name: "Authorization", value: authorization.reveal()) }
         headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
         headers.add(name: "Content-Length", value: "0")
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
@@ -64,12 +53,32 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let upgradeError = error as? NIOHTTPClientUpgradeError {
             onFailure(.connect("upgrade failed: \(upgradeError)"))
+        } else if let tls, let failure = TLSFailure(error, verification: tls.verification, host: tls.host) {
+            onFailure(.tls(failure))
+        } else if case NIOSSLError.uncleanShutdown = error {
+            onFailure(.closedDuringHandshake)
         } else {
             onFailure(.connect("\(error)"))
         }
         context.close(promise: nil)
     }
 }
+
+/// One TLS connection's facts for explaining its failure: the host it expected and what the
+/// certificate check noticed (filled in by the verification observer, on the same loop).
+final class TLSClientState {
+    let host: String
+    let presentsClientCertificate: Bool
+    var verification: TLSFailure?
+
+    init(host: String, presentsClientCertificate: Bool) {
+        self.host = host
+        self.presentsClientCertificate = presentsClientCertificate
+    }
+}
+
+@available(*, unavailable)
+extension TLSClientState: Sendable {}
 
 @available(*, unavailable)
 extension UpgradeRequestHandler: Sendable {}
@@ -172,9 +181,10 @@ enum WebSocketTransport {
     /// Opens one WebSocket on `loop` to `path`; the delegate hears back through
     /// `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
     static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, address: SocketAddress?,
-                        path: String, subprotocol: String, loop: any EventLoop, connectTimeout: TimeAmount) {
+                        path: String, subprotocol: String, security: ClientSecurity, loop: any EventLoop,
+                        connectTimeout: TimeAmount) {
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: loop)
-        let hostHeader = endpoint.port == 80 ? endpoint.host : "\(endpoint.host):\(endpoint.port)"
+        let hostHeader = endpoint.hostHeader
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -182,7 +192,7 @@ enum WebSocketTransport {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configurePipeline(channel, hostHeader: hostHeader, path: path, subprotocol: subprotocol,
-                                          delegate: bound)
+                                          security: security, endpoint: endpoint, delegate: bound)
                 }
             }
         // The address is resolved once per run; without it NIO would call getaddrinfo per connection.
@@ -192,18 +202,34 @@ enum WebSocketTransport {
             case .success(let channel):
                 bound.value.tcpConnected(channel: channel)
             case .failure(let error):
-                bound.value.connectFailed(.connect(describe(error)))
+                if case ChannelError.connectTimeout = error {
+                    bound.value.connectFailed(.connectTimeout)
+                } else {
+                    bound.value.connectFailed(.connect(describe(error)))
+                }
             }
         }
     }
 
-    /// The client pipeline: HTTP/1.1 upgrade offering `subprotocol`, then (only when the
-    /// server chose that subprotocol) frame aggregation and the OCPP frame handler.
+    /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host
+    /// name), HTTP/1.1 upgrade offering `subprotocol` (with Basic authentication in profiles 1
+    /// and 2), then (only when the server chose that subprotocol) frame aggregation and the
+    /// OCPP frame handler.
     static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
+        security: ClientSecurity = .plain, endpoint: CSMSEndpoint? = nil,
         delegate bound: NIOLoopBound<any ConnectionDelegate>,
         requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey()
     ) throws {
+        var tlsState: TLSClientState?
+        if let tls = security.tls {
+            let host = endpoint?.host ?? hostHeader
+            let state = TLSClientState(host: host, presentsClientCertificate: tls.presentsClientCertificate)
+            let handler = try TLSClientHandlerFactory.make(
+                context: tls.context, serverHostname: endpoint?.serverName, observe: tls.verifies ? state : nil)
+            try channel.pipeline.syncOperations.addHandler(handler)
+            tlsState = state
+        }
         let upgrader = NIOWebSocketClientUpgrader(
             requestKey: requestKey, maxFrameSize: maxFrameSize, automaticErrorHandling: true,
             upgradePipelineHandler: { channel, response in
@@ -229,6 +255,7 @@ enum WebSocketTransport {
         try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: configuration)
         try channel.pipeline.syncOperations.addHandler(
             UpgradeRequestHandler(host: hostHeader, path: path, subprotocol: subprotocol,
+                                  authorization: security.authorization, tls: tlsState,
                                   onFailure: { bound.value.connectFailed($0) }),
             name: UpgradeRequestHandler.name)
     }

@@ -4,7 +4,8 @@ import Telemetry
 /// and how their simulated drivers behave. See `docs/fleet-spec.md` for the YAML format.
 public struct FleetSpec: Sendable, Equatable {
     /// The CSMS WebSocket endpoint (`ws://` or `wss://`), without a trailing slash; the charge point
-    /// id is appended as one more path segment. `nil` means: use the embedded CSMS.
+    /// id is appended as one more path segment. `nil` means: use the embedded CSMS. How each group
+    /// connects (security profile, password, TLS) is ``GroupSpec/security``.
     public var csmsURL: String?
     public var run: RunSettings
     /// At least one group, in spec order.
@@ -151,6 +152,9 @@ public struct GroupSpec: Sendable, Equatable {
     public var behaviour: String
     /// Configuration key overrides, in spec order.
     public var config: [ConfigOverride]
+    /// How this group connects: the `csms` section's security settings with the group's own
+    /// `csms` overrides applied, validated.
+    public var security: ConnectionSecurity
 
     public init(
         name: String,
@@ -161,7 +165,8 @@ public struct GroupSpec: Sendable, Equatable {
         firmwareVersion: String? = nil,
         connectors: Int = 1,
         behaviour: String = BehaviourSpec.defaultName,
-        config: [ConfigOverride] = []
+        config: [ConfigOverride] = [],
+        security: ConnectionSecurity = .unsecured
     ) {
         self.name = name
         self.count = count
@@ -172,6 +177,7 @@ public struct GroupSpec: Sendable, Equatable {
         self.connectors = connectors
         self.behaviour = behaviour
         self.config = config
+        self.security = security
     }
 
     public static let defaultVendor = "ocpp-fleet"

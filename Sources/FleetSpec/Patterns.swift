@@ -58,6 +58,82 @@ public func formatPattern(_ pattern: String, index: Int) -> String {
     }
 }
 
+/// Expands a file path pattern for one charge point: `{id}` becomes the charge point id,
+/// `{index}` and `{index:0N}` its index as in ``formatPattern(_:index:)``; other text is copied.
+/// `"certs/{id}.pem"` with id `CP-7` gives `"certs/CP-7.pem"`. A path without placeholders is
+/// one file for every charge point.
+public func expandPathPattern(_ pattern: String, id: String, index: Int) -> String {
+    switch PathPattern.parse(pattern) {
+    case .success(let pieces):
+        return PathPattern.format(pieces, id: id, index: index)
+    case .failure:
+        return pattern.replacingOccurrences(of: "{id}", with: id)
+    }
+}
+
+/// Whether a file path pattern has a placeholder, so that it names a file per charge point.
+public func isPerChargePointPath(_ pattern: String) -> Bool {
+    guard case .success(let pieces) = PathPattern.parse(pattern) else { return false }
+    return pieces.contains { if case .literal = $0 { false } else { true } }
+}
+
+/// File path patterns (TLS client certificates and keys): the id pattern's placeholders plus
+/// `{id}`, and no placeholder at all is allowed.
+enum PathPattern {
+    enum Piece: Equatable {
+        case literal(String)
+        case id
+        case index(width: Int)
+    }
+
+    static func parse(_ pattern: String) -> Result<[Piece], IDPattern.Problem> {
+        var pieces: [Piece] = []
+        var literal = ""
+        var rest = Substring(pattern)
+        while let char = rest.first {
+            if char == "}" { return .failure(IDPattern.Problem("has '}' without a matching '{'")) }
+            guard char == "{" else {
+                literal.append(char)
+                rest = rest.dropFirst()
+                continue
+            }
+            guard let close = rest.firstIndex(of: "}") else {
+                return .failure(IDPattern.Problem("has '{' without a closing '}'"))
+            }
+            let body = rest[rest.index(after: rest.startIndex)..<close]
+            let piece: Piece
+            if body == "id" {
+                piece = .id
+            } else if let width = IDPattern.placeholderWidth(body) {
+                guard (0...IDPattern.maxWidth).contains(width) else {
+                    return .failure(IDPattern.Problem("pads to \(width) digits in '{\(body)}'; the most is \(IDPattern.maxWidth)"))
+                }
+                piece = .index(width: width)
+            } else {
+                return .failure(IDPattern.Problem("has unknown placeholder '{\(body)}'; use {id}, {index} or {index:0N}"))
+            }
+            if !literal.isEmpty { pieces.append(.literal(literal)) }
+            literal = ""
+            pieces.append(piece)
+            rest = rest[rest.index(after: close)...]
+        }
+        if !literal.isEmpty { pieces.append(.literal(literal)) }
+        return .success(pieces)
+    }
+
+    static func format(_ pieces: [Piece], id: String, index: Int) -> String {
+        var out = ""
+        for piece in pieces {
+            switch piece {
+            case .literal(let text): out += text
+            case .id: out += id
+            case .index(let width): out += IDPattern.format([.index(width: width)], index: index)
+            }
+        }
+        return out
+    }
+}
+
 /// The parsed form of an id pattern, and the checks the spec applies to it.
 enum IDPattern {
     enum Piece: Equatable {
@@ -100,7 +176,7 @@ enum IDPattern {
     }
 
     /// `index` → 0, `index:0N` → N; `nil` for anything else.
-    private static func placeholderWidth(_ body: Substring) -> Int? {
+    static func placeholderWidth(_ body: Substring) -> Int? {
         if body == "index" { return 0 }
         guard body.hasPrefix("index:0") else { return nil }
         let digits = body.dropFirst("index:0".count)

@@ -12,11 +12,13 @@ struct GroupDraft {
     var countIsValid = false
     var pattern: [IDPattern.Piece]?
     var patternNode: Node?
+    /// The group's own `csms` overrides, if it has any.
+    var securityDraft: SecurityDraft?
 }
 
 extension SpecReader {
     static let groupKeys = [
-        "name", "count", "idPattern", "vendor", "model", "firmwareVersion", "connectors", "behaviour", "config",
+        "name", "count", "idPattern", "vendor", "model", "firmwareVersion", "connectors", "behaviour", "config", "csms",
     ]
     /// Upper bound of a group's `count`, so a typo cannot plan a billion charge points.
     static let maxGroupCount = 1_000_000
@@ -81,6 +83,9 @@ extension SpecReader {
         if let value = fields.value("config") {
             draft.spec.config = readConfig(value, fields.child("config"))
         }
+        if let value = fields.value("csms") {
+            draft.securityDraft = readGroupCSMS(value, fields.child("csms"))
+        }
         return draft
     }
 
@@ -103,8 +108,8 @@ extension SpecReader {
         }
     }
 
-    private static let trueWords: Set = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"]
-    private static let falseWords: Set = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"]
+    static let trueWords: Set = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"]
+    static let falseWords: Set = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"]
 
     /// OCPP configuration overrides: key (CiString50) → scalar value (CiString500), in file order.
     /// Plain YAML booleans become `true` / `false`, the spelling OCPP uses.

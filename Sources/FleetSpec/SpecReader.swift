@@ -17,8 +17,13 @@ extension FleetSpec {
     }
 
     /// Parses and validates spec text; `file` is only used to label errors.
-    public static func parse(yaml: String, file: String) throws(SpecErrors) -> FleetSpec {
-        var reader = SpecReader(file: file)
+    ///
+    /// Relative TLS file paths are resolved against `file`'s directory; `${NAME}` in a password
+    /// is taken from `environment`.
+    public static func parse(
+        yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(SpecErrors) -> FleetSpec {
+        var reader = SpecReader(file: file, environment: environment)
         let spec = reader.read(yaml: yaml)
         guard let spec, reader.errors.isEmpty else { throw SpecErrors(errors: reader.errorsInFileOrder) }
         return spec
@@ -28,17 +33,29 @@ extension FleetSpec {
 /// Walks the composed YAML tree, collecting every problem instead of stopping at the first.
 struct SpecReader {
     let file: String
+    /// Where relative file paths in the spec start: the spec file's directory.
+    let baseDirectory: String
+    /// Where `${NAME}` in a password is looked up.
+    let environment: [String: String]
+    let fileExists: (String) -> Bool
     private(set) var errors: [SpecError] = []
 
-    init(file: String) {
+    init(file: String, environment: [String: String] = [:],
+         fileExists: @escaping (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) {
         self.file = file
+        let directory = (file as NSString).deletingLastPathComponent
+        self.baseDirectory = directory.isEmpty ? FileManager.default.currentDirectoryPath : directory
+        self.environment = environment
+        self.fileExists = fileExists
     }
 
     /// Errors sorted by line, then column; errors at one place keep the order they were found in.
+    /// A setting inherited by several groups is reported once.
     var errorsInFileOrder: [SpecError] {
-        errors.enumerated().sorted { lhs, rhs in
+        var seen = Set<String>()
+        return errors.enumerated().sorted { lhs, rhs in
             (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
-        }.map(\.element)
+        }.map(\.element).filter { seen.insert($0.description).inserted }
     }
 
     mutating func report(_ node: Node?, _ field: String, _ message: String) {
@@ -72,15 +89,35 @@ struct SpecReader {
             return nil
         }
         guard let top = fields(root, "", allowed: Self.topLevelKeys) else { return nil }
-        let csmsURL = top.value("csms").flatMap { readCSMS($0, top.child("csms")) }
+        let csms = top.value("csms").map { readCSMS($0, top.child("csms")) } ?? CSMSDraft()
         let run = top.value("run").map { readRun($0, top.child("run")) } ?? RunSettings()
         let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
-        let groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
+        var groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
         let thresholds = top.value("thresholds").map { readThresholds($0, top.child("thresholds")) } ?? []
         let resolved = check(groups: groups, behaviours: behaviours)
+        resolveSecurity(of: &groups, csms: csms)
         guard errors.isEmpty else { return nil }
-        return FleetSpec(csmsURL: csmsURL, run: run, groups: groups.map(\.spec), behaviours: resolved,
+        return FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
                          thresholds: thresholds)
+    }
+
+    /// Every group's effective security: the `csms` section's keys, then the group's own.
+    private mutating func resolveSecurity(of groups: inout [GroupDraft], csms: CSMSDraft) {
+        let before = errors.count
+        var index = 1
+        let countsKnown = groups.allSatisfy(\.countIsValid)
+        for offset in groups.indices where groups[offset].isMapping {
+            let group = groups[offset]
+            let first: (id: String, index: Int)? =
+                countsKnown ? group.pattern.map { (id: IDPattern.format($0, index: index), index: index) } : nil
+            index += group.spec.count
+            let draft = group.securityDraft.map { csms.security.overridden(by: $0) } ?? csms.security
+            if let security = resolveSecurity(draft, url: csms.url, scope: group.node,
+                                              scopeField: "\(group.path).csms.securityProfile", firstChargePoint: first) {
+                groups[offset].spec.security = security
+            }
+        }
+        if csms.url == nil, errors.count == before { checkEmbeddedAgreement(groups) }
     }
 
     // MARK: - thresholds
@@ -159,33 +196,7 @@ struct SpecReader {
         return (line, column)
     }
 
-    // MARK: - csms and run
-
-    private mutating func readCSMS(_ node: Node, _ path: String) -> String? {
-        guard let csms = fields(node, path, allowed: ["url"]), let urlNode = csms.value("url") else { return nil }
-        let field = csms.child("url")
-        guard let text = string(urlNode, field) else { return nil }
-        let hint = "must be a URL like ws://127.0.0.1:9000/ocpp"
-        guard let components = URLComponents(string: text), let scheme = components.scheme else {
-            report(urlNode, field, "\(hint), got '\(text)'")
-            return nil
-        }
-        guard ["ws", "wss"].contains(scheme.lowercased()) else {
-            report(urlNode, field, "must use ws:// or wss://, got '\(scheme)://'")
-            return nil
-        }
-        guard let host = components.host, !host.isEmpty else {
-            report(urlNode, field, "has no host; \(hint)")
-            return nil
-        }
-        guard components.query == nil, components.fragment == nil else {
-            report(urlNode, field, "must not have a query or fragment: the charge point id is appended to the path")
-            return nil
-        }
-        var url = text
-        while url.hasSuffix("/") { url.removeLast() }
-        return url
-    }
+    // MARK: - run
 
     static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax"]
 

@@ -125,9 +125,14 @@ public final class LoopTelemetry {
         intervals[group].bootAccepted += 1
     }
 
-    /// A connection attempt failed; counted per reason, at most 32 distinct reasons, then `"other"`.
-    public func connectFailed(reason: String, group: Int = 0) {
+    /// A connection attempt failed; counted per reason (the words a user reads) and per `kind`
+    /// (a short stable key such as `http-401` or `tls-expired`), at most 32 distinct of each,
+    /// then `"other"`.
+    public func connectFailed(reason: String, kind: String? = nil, group: Int = 0) {
         intervals[group].connectFailures.increment(reason, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        if let kind {
+            intervals[group].connectionFailures.increment(kind, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        }
     }
 
     // MARK: Generator health
@@ -200,6 +205,7 @@ struct Interval {
     var transactionsStopped = 0
     var bootAccepted = 0
     var connectFailures: [String: Int] = [:]
+    var connectionFailures: [String: Int] = [:]
 
     /// The interval as a sample (actions without counts left out); sorts the latency buffers.
     mutating func sample() -> IntervalSample {
@@ -240,6 +246,7 @@ struct Interval {
         total.transactionsStopped += transactionsStopped
         total.bootAccepted += bootAccepted
         total.connectFailures.addCounts(connectFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        total.connectionFailures.addCounts(connectionFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
     }
 
     /// Zeroes every count while keeping dictionary entries and buffer capacity, so the next
@@ -263,6 +270,7 @@ struct Interval {
         transactionsStopped = 0
         bootAccepted = 0
         connectFailures.removeAll(keepingCapacity: true)
+        connectionFailures.removeAll(keepingCapacity: true)
     }
 }
 

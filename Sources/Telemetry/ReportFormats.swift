@@ -92,6 +92,11 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
     if failures > 0 {
         let byReason = points.connectFailures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
         lines.append("")
+        if !points.connectionFailures.isEmpty {
+            let byKind = points.connectionFailures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            lines.append("Connection failures by kind: " + byKind.map { "\(md($0.key)) \($0.value)" }.joined(separator: ", "))
+            lines.append("")
+        }
         lines.append("Connect failures: " + byReason.map { "\(md($0.key)) \($0.value)" }.joined(separator: ", "))
     }
 

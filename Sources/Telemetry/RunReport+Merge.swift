@@ -31,6 +31,8 @@ extension RunReport {
         chargePoints.bootAccepted += other.chargePoints.bootAccepted
         chargePoints.connectFailures.addCounts(
             other.chargePoints.connectFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        chargePoints.connectionFailures.addCounts(
+            other.chargePoints.connectionFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
         chargePoints.connectionsOpened += other.chargePoints.connectionsOpened
         chargePoints.connectionsClosed += other.chargePoints.connectionsClosed
 

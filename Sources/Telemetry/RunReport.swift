@@ -98,6 +98,9 @@ public struct RunReport: Sendable, Codable, Equatable {
         public var bootAccepted: Int
         /// Failed connection attempts by reason.
         public var connectFailures: [String: Int]
+        /// Failed connection attempts by kind (`http-401`, `tls-untrusted`, …). Added in schema
+        /// version 1 without a bump: reports written before it read as empty.
+        public var connectionFailures: [String: Int]
         /// WebSocket connections opened, reconnects included.
         public var connectionsOpened: Int
         /// WebSocket connections closed.
@@ -105,14 +108,30 @@ public struct RunReport: Sendable, Codable, Equatable {
 
         public init(
             configured: Int, connected: Int, bootAccepted: Int, connectFailures: [String: Int],
-            connectionsOpened: Int, connectionsClosed: Int
+            connectionFailures: [String: Int] = [:], connectionsOpened: Int, connectionsClosed: Int
         ) {
             self.configured = configured
             self.connected = connected
             self.bootAccepted = bootAccepted
             self.connectFailures = connectFailures
+            self.connectionFailures = connectionFailures
             self.connectionsOpened = connectionsOpened
             self.connectionsClosed = connectionsClosed
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case configured, connected, bootAccepted, connectFailures, connectionFailures, connectionsOpened, connectionsClosed
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            configured = try container.decode(Int.self, forKey: .configured)
+            connected = try container.decode(Int.self, forKey: .connected)
+            bootAccepted = try container.decode(Int.self, forKey: .bootAccepted)
+            connectFailures = try container.decode([String: Int].self, forKey: .connectFailures)
+            connectionFailures = try container.decodeIfPresent([String: Int].self, forKey: .connectionFailures) ?? [:]
+            connectionsOpened = try container.decode(Int.self, forKey: .connectionsOpened)
+            connectionsClosed = try container.decode(Int.self, forKey: .connectionsClosed)
         }
     }
 
@@ -300,6 +319,7 @@ extension RunReport {
                 connected: peakConnected,
                 bootAccepted: snapshot.bootAccepted,
                 connectFailures: snapshot.connectFailures,
+                connectionFailures: snapshot.connectionFailures,
                 connectionsOpened: snapshot.connectionsOpened,
                 connectionsClosed: snapshot.connectionsClosed
             ),

@@ -25,6 +25,9 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
     public var bootAccepted: Int
     /// Failed connection attempts by reason (at most ``Limits/connectFailureReasons`` reasons, then `"other"`).
     public var connectFailures: [String: Int]
+    /// Failed connection attempts by kind (`http-401`, `tls-untrusted`, …: a short, stable key per
+    /// cause; at most ``Limits/connectFailureReasons`` kinds, then `"other"`).
+    public var connectionFailures: [String: Int]
     /// How late the event loop ran timers it was asked to run, in microseconds; nil until sampled.
     public var eventLoopLag: LatencyHistogram?
 
@@ -52,6 +55,7 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         connectionsClosed = 0
         bootAccepted = 0
         connectFailures = [:]
+        connectionFailures = [:]
         eventLoopLag = nil
     }
 
@@ -74,6 +78,7 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         connectionsClosed += other.connectionsClosed
         bootAccepted += other.bootAccepted
         connectFailures.addCounts(other.connectFailures, limit: Limits.connectFailureReasons)
+        connectionFailures.addCounts(other.connectionFailures, limit: Limits.connectFailureReasons)
         eventLoopLag.add(other.eventLoopLag)
     }
 

@@ -17,6 +17,10 @@ public func renderText(report: RunReport) -> String {
     ])
     if failures > 0 {
         let byReason = points.connectFailures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        if !points.connectionFailures.isEmpty {
+            let byKind = points.connectionFailures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+            lines.append("  by kind: " + byKind.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         lines.append("  connect failures: " + byReason.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 

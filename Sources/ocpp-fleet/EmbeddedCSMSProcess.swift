@@ -1,5 +1,7 @@
+import CentralSystem
 import Foundation
 import Logging
+import OCPP
 
 /// The embedded CSMS as a child process (`ocpp-fleet serve` on an ephemeral loopback
 /// port), so the fleet process's CPU and memory are measured alone. The child ends on
@@ -31,11 +33,28 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    static func start(logger: Logger) throws -> EmbeddedCSMSProcess {
+    /// The environment variable that hands the password to the child (never its arguments,
+    /// which any user can list).
+    static let passwordVariable = "OCPP_FLEET_EMBEDDED_CSMS_PASSWORD"
+
+    /// Starts `serve` on an ephemeral loopback port; with `tls` it serves wss://, with
+    /// `password` it asks for HTTP Basic credentials.
+    static func start(logger: Logger, tls: CentralSystemTLS? = nil, password: Secret? = nil) throws -> EmbeddedCSMSProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof",
-                             "--log-level", "warning"]
+        var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof", "--log-level", "warning"]
+        if let tls {
+            arguments += ["--tls-certificate", tls.certificateChain, "--tls-key", tls.privateKey,
+                          "--client-certificates", tls.clientCertificates.rawValue]
+            if let clientCA = tls.clientCA { arguments += ["--client-ca", clientCA] }
+        }
+        if let password {
+            var environment = ProcessInfo.processInfo.environment
+            environment[passwordVariable] = password.reveal()
+            process.environment = environment
+            arguments += ["--password-env", passwordVariable]
+        }
+        process.arguments = arguments
         let stdout = Pipe()
         let stdin = Pipe()
         process.standardOutput = stdout

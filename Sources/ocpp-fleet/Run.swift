@@ -1,11 +1,14 @@
 import ArgumentParser
+import CentralSystem
 import Dispatch
 import Fleet
 import FleetSpec
 import Foundation
+import LabPKI
 import Logging
 import NIOCore
 import NIOPosix
+import OCPP
 import ServiceLifecycle
 import Synchronization
 import Telemetry
@@ -15,7 +18,9 @@ struct Run: AsyncParsableCommand {
         abstract: "Run a fleet of simulated OCPP 1.6J charge points against a Central System.",
         discussion: """
             Without --csms and without csms.url in the spec, an embedded CSMS is started as a child \
-            process on a loopback port and ended with the run, so the client figures are the fleet's alone. \
+            process on a loopback port and ended with the run, so the client figures are the fleet's alone; \
+            when the spec's groups use security profiles 2 or 3 it serves wss:// with a throwaway CA, server \
+            and client certificates made for the run in a temporary directory (removed at the end). \
             At the end (duration up, or SIGINT/SIGTERM) sessions stop, running transactions are stopped \
             with reason Local, their answers are awaited (run.stopTimeout), every WebSocket is closed \
             normally, and a summary is printed.
@@ -109,14 +114,22 @@ struct Run: AsyncParsableCommand {
         let plans = fleet.chargePoints(overrideTotal: chargePoints)
 
         var embedded: EmbeddedCSMSProcess?
+        var tlsMaterial: LabTLSMaterial?
+        defer { tlsMaterial?.remove() }
         let endpoint: CSMSEndpoint
+        var configuration: FleetConfiguration
         do {
             if let url = csms ?? fleet.csmsURL {
                 endpoint = try CSMSEndpoint(url: url)
+                configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
             } else {
-                let child = try EmbeddedCSMSProcess.start(logger: logger)
+                let setup = try EmbeddedSecurity(spec: fleet, plans: plans)
+                tlsMaterial = setup.material
+                let child = try EmbeddedCSMSProcess.start(logger: logger, tls: setup.serverTLS, password: setup.password)
                 embedded = child
-                endpoint = try CSMSEndpoint(url: "ws://127.0.0.1:\(child.port)/ocpp")
+                endpoint = try CSMSEndpoint(url: "\(setup.material == nil ? "ws" : "wss")://127.0.0.1:\(child.port)/ocpp")
+                configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
+                configuration.groups = setup.clientGroups(configuration.groups)
             }
         } catch let invalid as CSMSEndpoint.Invalid {
             printError("csms: \(invalid.description)")
@@ -128,7 +141,6 @@ struct Run: AsyncParsableCommand {
 
         let cores = System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
-        let configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
 
         var metricsServer: MetricsServer?
@@ -151,17 +163,27 @@ struct Run: AsyncParsableCommand {
         let progress = quiet ? nil : LiveProgress(total: runDuration, configured: plans.count, cores: cores,
                                                   terminal: LiveProgress.stderrIsTerminal)
 
+        let profiles = Set(configuration.groups.map(\.security.profile.rawValue)).sorted().map(String.init)
         printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
+                   + "security profile\(profiles.count == 1 ? "" : "s") \(profiles.joined(separator: ", ")), "
                    + "\(formatDuration(runDuration)), seed \(runSeed)")
         let baseline = ProcessSample.now()
         let startedAt = Date()
         let started = ContinuousClock.now
         let metrics = liveMetrics
-        try await runner.start { sample in
-            metrics?.record(groups: sample.groups, cpuSeconds: sample.cpuSeconds,
+        do {
+            try await runner.start { sample in
+                metrics?.record(groups: sample.groups, cpuSeconds: sample.cpuSeconds,
                                 rssBytes: sample.process.rssBytes > 0 ? sample.process.rssBytes : nil,
                                 eventLoopLag: sample.eventLoopLag)
-            progress?.update(sample)
+                progress?.update(sample)
+            }
+        } catch let setup as FleetSetupError {
+            printError("ocpp-fleet: \(setup)")
+            try? await metricsServer?.close()
+            try? await group.shutdownGracefully()
+            _ = embedded?.stop()
+            throw Exit(code: ExitStatus.badInput)
         }
         let interrupted = try await waitForEnd(runDuration, logger: logger)
         // From here a second SIGINT/SIGTERM cuts the end short: no more waiting, a partial report.
@@ -290,6 +312,43 @@ final class SecondSignal {
     var fired: Bool { flag.value.load(ordering: .relaxed) }
 
     func cancel() { for source in sources { source.cancel() } }
+}
+
+/// The embedded CSMS's side of a fleet's security profiles: a throwaway CA with a server
+/// certificate for the loopback addresses and a client certificate per profile-3 charge point
+/// (`LabTLSMaterial`), the password the profile-1/2 groups send, and client certificates asked
+/// for when any group uses profile 3 (required when all do).
+struct EmbeddedSecurity {
+    var material: LabTLSMaterial?
+    var serverTLS: CentralSystemTLS?
+    var password: Secret?
+
+    init(spec: FleetSpec, plans: [ChargePointPlan]) throws {
+        let profiles = spec.groups.map(\.security.profile)
+        password = spec.groups.lazy.compactMap(\.security.password).first
+        guard profiles.contains(where: \.usesTLS) else { return }
+        let clientIDs = plans.filter { spec.groups[$0.group].security.profile.usesClientCertificate }.map(\.id)
+        let material = try LabTLSMaterial.make(clientIDs: clientIDs)
+        self.material = material
+        let mode: CentralSystemTLS.ClientCertificates = clientIDs.isEmpty ? .none
+            : profiles.allSatisfy(\.usesClientCertificate) ? .required : .optional
+        serverTLS = CentralSystemTLS(certificateChain: material.serverCertificate, privateKey: material.serverKey,
+                                     clientCA: mode == .none ? nil : material.caFile, clientCertificates: mode)
+    }
+
+    /// The spec's groups, pointed at the run's CA and client certificates.
+    func clientGroups(_ groups: [FleetConfiguration.GroupConnection]) -> [FleetConfiguration.GroupConnection] {
+        guard let material else { return groups }
+        return groups.map { group in
+            var group = group
+            group.security.tls.caFile = material.caFile
+            if group.security.profile.usesClientCertificate {
+                group.security.tls.clientCertificate = material.clientCertificatePattern
+                group.security.tls.clientKey = material.clientKeyPattern
+            }
+            return group
+        }
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import OCPP
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -13,7 +14,11 @@ struct Serve: AsyncParsableCommand {
             Accepts charge points on any URL path that ends in the charge point id \
             (/ocpp/<id>, /steve/websocket/CentralSystemService/<id>). Prints "listening on HOST:PORT" \
             on stdout when ready; on SIGINT/SIGTERM it closes every connection and prints \
-            "stats {json}" with its counters.
+            "stats {json}" with its counters. Security profiles (OCPP 1.6 Security Whitepaper): \
+            --password-env asks for HTTP Basic credentials <id>:<password> (profiles 1, 2); \
+            --tls-certificate and --tls-key serve wss:// (profiles 2, 3); --client-certificates \
+            asks charge points for certificates signed by --client-ca, whose common name must be \
+            their id (profile 3).
             """)
 
     @Option(help: "Address to listen on.")
@@ -25,6 +30,25 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Heartbeat interval sent in BootNotification.conf, seconds.")
     var heartbeatInterval = 300
 
+    @Option(help: ArgumentHelp("Require HTTP Basic authentication with the password in this environment variable "
+                               + "(kept off the command line).", valueName: "name"))
+    var passwordEnv: String?
+
+    @Option(help: ArgumentHelp("PEM certificate (chain) to serve wss:// with.", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-certificate.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("PEM file of the CAs that sign charge point certificates.", valueName: "file"))
+    var clientCA: String?
+
+    @Option(help: ArgumentHelp("""
+        Client certificates: none, optional (verified when presented; without one the password is \
+        required) or required.
+        """, valueName: "mode"))
+    var clientCertificates: CentralSystemTLS.ClientCertificates = .none
+
     @Flag(help: .hidden)
     var exitOnStdinEof = false
 
@@ -33,6 +57,18 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard heartbeatInterval >= 0 else { throw ValidationError("--heartbeat-interval must be ≥ 0") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-certificate and --tls-key go together")
+        }
+        if clientCertificates != .none {
+            guard tlsCertificate != nil else { throw ValidationError("--client-certificates needs TLS (--tls-certificate, --tls-key)") }
+            guard clientCA != nil else { throw ValidationError("--client-certificates \(clientCertificates.rawValue) needs --client-ca") }
+        }
+        if let passwordEnv {
+            guard let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty else {
+                throw ValidationError("--password-env: environment variable \(passwordEnv) is not set")
+            }
+        }
     }
 
     func run() async throws {
@@ -41,6 +77,11 @@ struct Serve: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var configuration = CentralSystemConfiguration()
         configuration.heartbeatInterval = heartbeatInterval
+        configuration.password = passwordEnv.flatMap { ProcessInfo.processInfo.environment[$0] }.map(Secret.init)
+        if let tlsCertificate, let tlsKey {
+            configuration.tls = CentralSystemTLS(certificateChain: tlsCertificate, privateKey: tlsKey, clientCA: clientCA,
+                                                 clientCertificates: clientCertificates)
+        }
         let server = CentralSystemServer(configuration: configuration, group: group, logger: logger)
         let bound: Int
         do {
@@ -78,6 +119,8 @@ struct Serve: AsyncParsableCommand {
         thread.start()
     }
 }
+
+extension CentralSystemTLS.ClientCertificates: ExpressibleByArgument {}
 
 /// Runs until a graceful shutdown begins.
 struct UntilShutdown: Service {

@@ -11,8 +11,10 @@ struct Validate: ParsableCommand {
     func run() throws {
         do {
             let fleet = try FleetSpec.load(path: spec)
+            let profiles = Set(fleet.groups.map(\.security.profile.rawValue)).sorted().map(String.init)
             print("\(spec): ok — \(fleet.totalCount) charge points in \(fleet.groups.count) group(s), "
-                  + "\(fleet.behaviours.count) behaviour(s), duration \(formatDuration(fleet.run.duration))")
+                  + "\(fleet.behaviours.count) behaviour(s), duration \(formatDuration(fleet.run.duration)), "
+                  + "security profile\(profiles.count == 1 ? "" : "s") \(profiles.joined(separator: ", "))")
         } catch {
             for problem in error.errors { printError(problem.description) }
             throw Exit(code: ExitStatus.badInput)

@@ -1,3 +1,5 @@
+import Foundation
+import OCPP
 @testable import CentralSystem
 import NIOHTTP1
 import Testing
@@ -49,5 +51,52 @@ struct HandshakeTests {
             return
         }
         #expect(missing == .notFound)
+    }
+}
+
+@Suite("Handshake: credentials of security profiles 1 to 3")
+struct HandshakeCredentialTests {
+    static let password = Secret("lab-password-0123456789")
+
+    private func head(_ uri: String, authorization: String?) -> HTTPRequestHead {
+        var headers = HTTPHeaders([("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Protocol", "ocpp1.6")])
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
+        return HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+    }
+
+    private func basic(_ text: String) -> String { "Basic " + Data(text.utf8).base64EncodedString() }
+
+    @Test("The charge point id with the right password is accepted")
+    func rightPassword() {
+        let credentials = Credentials(password: Self.password)
+        #expect(Handshake(head("/ocpp/CP-1", authorization: basic("CP-1:lab-password-0123456789")), credentials: credentials)
+                == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
+    }
+
+    @Test("A wrong password, another id, a malformed header or none at all is refused with 401",
+          arguments: [Optional("Basic " + Data("CP-1:wrong-password-0123456".utf8).base64EncodedString()),
+                      Optional("Basic " + Data("CP-2:lab-password-0123456789".utf8).base64EncodedString()),
+                      Optional("Basic !!!"), Optional("Bearer abc"), nil])
+    func refused(authorization: String?) {
+        guard case .reject(let status, let reason) = Handshake(head("/ocpp/CP-1", authorization: authorization),
+                                                               credentials: Credentials(password: Self.password)) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(status == .unauthorized)
+        #expect(!reason.contains("lab-password"))
+    }
+
+    @Test("A verified client certificate for this id needs no password; one for another id is 403")
+    func clientCertificate() {
+        #expect(Handshake(head("/ocpp/CP-1", authorization: nil),
+                          credentials: Credentials(password: Self.password, certificateName: "CP-1"))
+                == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
+        guard case .reject(let status, _) = Handshake(head("/ocpp/CP-1", authorization: nil),
+                                                      credentials: Credentials(certificateName: "CP-9")) else {
+            Issue.record("accepted a certificate of another charge point")
+            return
+        }
+        #expect(status == .forbidden)
     }
 }

@@ -74,6 +74,34 @@ struct ExampleFleetTests {
         #expect(ids[40] == "PARK-041")
         #expect(ids[99] == "PARK-100")
     }
+
+    @Test("secure.yaml is profile 2 and profile 3 against the embedded CSMS, its password from the environment")
+    func secure() throws {
+        let path = fleetsFolder().appendingPathComponent("secure.yaml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let spec = try FleetSpec.parse(yaml: text, file: path, environment: [:])
+        #expect(spec.csmsURL == nil)
+        #expect(spec.groups.map(\.security.profile) == [.tlsWithBasicAuth, .tlsWithClientCertificate])
+        #expect(spec.groups[0].security.password?.reveal() == "lab-password-0123456789")
+        #expect(spec.groups[1].security.password == nil)
+        #expect(spec.groups.allSatisfy { $0.security.tls == TLSSettings() })
+        #expect(text.hasPrefix("# "))
+        #expect(text.contains("ocpp-fleet run fleets/secure.yaml --duration 20s --report DIR"))
+        let fromEnvironment = try FleetSpec.parse(yaml: text, file: path, environment: ["OCPP_FLEET_PASSWORD": "another-lab-password"])
+        #expect(fromEnvironment.groups[0].security.password?.reveal() == "another-lab-password")
+    }
+
+    @Test("Every file in fleets/ is a valid fleet spec")
+    func everyFleet() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: fleetsFolder().path)
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        #expect(names.count >= 3)
+        for name in names {
+            #expect(throws: Never.self, "\(name)") {
+                _ = try FleetSpec.load(path: fleetsFolder().appendingPathComponent(name).path)
+            }
+        }
+    }
 }
 
 @Suite("The documentation")
@@ -140,7 +168,8 @@ struct DefaultTests {
 
     @Test("The CSMS URL loses a trailing slash and keeps its path")
     func csmsURL() throws {
-        let yaml = "csms:\n  url: wss://csms.example:8443/ocpp/16/\ngroups:\n  - {count: 1, idPattern: \"CP-{index}\"}\n"
+        let yaml = "csms:\n  url: wss://csms.example:8443/ocpp/16/\n  password: lab-password-0123456789\n"
+            + "groups:\n  - {count: 1, idPattern: \"CP-{index}\"}\n"
         #expect(try FleetSpec.parse(yaml: yaml, file: "u.yaml").csmsURL == "wss://csms.example:8443/ocpp/16")
     }
 

@@ -21,7 +21,7 @@ struct RunReportTests {
         telemetry.callErrored("StatusNotification", code: "FormationViolation", latencyMicros: 250)
         telemetry.callTimedOut("StatusNotification")
         telemetry.transactionStarted()
-        telemetry.connectFailed(reason: "connection refused")
+        telemetry.connectFailed(reason: "connection refused", kind: "connect")
         return telemetry.snapshot()
     }
 
@@ -49,7 +49,7 @@ struct RunReportTests {
         let report = Self.sampleReport()
         #expect(report.chargePoints == RunReport.ChargePoints(
             configured: 100, connected: 10, bootAccepted: 10, connectFailures: ["connection refused": 1],
-            connectionsOpened: 10, connectionsClosed: 0))
+            connectionFailures: ["connect": 1], connectionsOpened: 10, connectionsClosed: 0))
         let boot = try #require(report.actions["BootNotification"])
         #expect(boot.sent == 10 && boot.completed == 10 && boot.callErrors == 0 && boot.timeouts == 0)
         #expect(boot.latencyMicros?.max == 1_900)
@@ -84,7 +84,8 @@ struct RunReportTests {
             "schemaVersion", "tool.name", "tool.version", "seed", "startedAt", "durationSeconds",
             "csms.url", "csms.embedded",
             "chargePoints.configured", "chargePoints.connected", "chargePoints.bootAccepted",
-            "chargePoints.connectFailures.connection refused", "chargePoints.connectionsOpened",
+            "chargePoints.connectFailures.connection refused", "chargePoints.connectionFailures.connect",
+            "chargePoints.connectionsOpened",
             "chargePoints.connectionsClosed",
             "actions.BootNotification.sent", "actions.BootNotification.completed",
             "actions.BootNotification.callErrors", "actions.BootNotification.callErrorsByCode",
@@ -108,6 +109,21 @@ struct RunReportTests {
         #expect(jsonValue(at: "csms.url", in: json) as? String == "ws://127.0.0.1:9000/ocpp")
         #expect(jsonValue(at: "actions.StatusNotification.latencyMicros", in: json) == nil)
         #expect(jsonValue(at: "client.eventLoopLagMicros", in: json) == nil)
+    }
+
+    @Test("A report written before connectionFailures existed still reads, with none counted; merging adds kinds")
+    func connectionFailuresCompatible() throws {
+        let report = Self.sampleReport()
+        var object = try #require(try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
+        var points = try #require(object["chargePoints"] as? [String: Any])
+        points["connectionFailures"] = nil
+        object["chargePoints"] = points
+        let old = try RunReport.decode(from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.chargePoints.connectionFailures == [:])
+        #expect(old.schemaVersion == 1)
+        var merged = report
+        try merged.merge(report)
+        #expect(merged.chargePoints.connectionFailures == ["connect": 2])
     }
 
     @Test("Numbers not measured are absent, not zero")
