@@ -53,7 +53,7 @@ struct SpecReader {
 
     // MARK: - Document
 
-    static let topLevelKeys = ["csms", "run", "groups", "behaviours"]
+    static let topLevelKeys = ["csms", "run", "ramp", "groups", "behaviours"]
 
     mutating func read(yaml: String) -> FleetSpec? {
         let root: Node?
@@ -75,9 +75,18 @@ struct SpecReader {
         let run = top.value("run").map { readRun($0, top.child("run")) } ?? RunSettings()
         let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
         let groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
+        let ramp = top.value("ramp").flatMap { readRamp($0, top.child("ramp"), keyNode: top.keyNode("ramp")) }
         let resolved = check(groups: groups, behaviours: behaviours)
+        if let ramp {
+            let rampUpKey = top.value("run").flatMap { run -> Node? in
+                guard case .mapping(let mapping) = run else { return nil }
+                return mapping.first { $0.key.string == "rampUp" }?.key
+            }
+            let total = !groups.isEmpty && groups.allSatisfy(\.countIsValid) ? groups.reduce(0) { $0 + $1.spec.count } : nil
+            check(ramp: ramp, rampUpKey: rampUpKey, total: total)
+        }
         guard errors.isEmpty else { return nil }
-        return FleetSpec(csmsURL: csmsURL, run: run, groups: groups.map(\.spec), behaviours: resolved)
+        return FleetSpec(csmsURL: csmsURL, run: run, groups: groups.map(\.spec), behaviours: resolved, ramp: ramp?.spec)
     }
 
     private mutating func reportSyntax(_ error: YamlError) {
