@@ -61,6 +61,9 @@ public struct FleetConfiguration: Sendable {
     public var endpoint: CSMSEndpoint
     public var seed: UInt64
     public var rampUp: Duration
+    /// How first connections spread over time (`.linear(rampUp)` unless given); each plan's
+    /// `startOffset` is added.
+    public var ramp: RampSpec
     public var callTimeout: Duration
     public var stopTimeout: Duration
     public var reconnectInitial: Duration
@@ -68,8 +71,10 @@ public struct FleetConfiguration: Sendable {
 
     public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
                 rampUp: Duration, callTimeout: Duration, stopTimeout: Duration,
-                reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30)) {
+                reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
+                ramp: RampSpec? = nil) {
         self.plans = plans
+        self.ramp = ramp ?? .linear(rampUp)
         self.behaviours = behaviours
         self.endpoint = endpoint
         self.seed = seed
@@ -87,7 +92,7 @@ extension FleetConfiguration {
     public init(spec: FleetSpec, plans: [ChargePointPlan], endpoint: CSMSEndpoint, seed: UInt64) {
         self.init(plans: plans, behaviours: spec.behaviours, endpoint: endpoint, seed: seed,
                   rampUp: spec.run.rampUp, callTimeout: spec.run.callTimeout, stopTimeout: spec.run.stopTimeout,
-                  reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax)
+                  reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax, ramp: spec.ramp)
     }
 }
 
@@ -135,12 +140,12 @@ public final class FleetRunner: Sendable {
         duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
     }
 
-    /// Creates every charge point on its loop and schedules its first connection,
-    /// spread evenly over the ramp-up.
+    /// Creates every charge point on its loop and schedules its first connection at its
+    /// ramp offset (`RampSpec.offsets`, deterministic for the seed) plus its group's start offset.
     public func start() async throws {
         let plans = configuration.plans
         let count = plans.count
-        let rampMicros = Self.micros(configuration.rampUp)
+        let rampOffsets = configuration.ramp.offsets(count: count, seed: configuration.seed)
         let settings = engineSettings
         let endpoint = configuration.endpoint
         let address = try? SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
@@ -149,22 +154,21 @@ public final class FleetRunner: Sendable {
         var starts: [EventLoopFuture<Void>] = []
         for (loopIndex, slot) in loops.enumerated() {
             let box = slot.box
-            let mine = stride(from: loopIndex, to: count, by: loops.count).map { plans[$0] }
+            let mine = stride(from: loopIndex, to: count, by: loops.count).map {
+                (plans[$0], Self.micros(rampOffsets[$0] + plans[$0].startOffset))
+            }
             let behaviours = configuration.behaviours
             let seed = configuration.seed
-            let loopCount = loops.count
             starts.append(slot.loop.submit {
                 let shared = box.value
                 shared.address = address
                 shared.backoff = backoff
                 let isolated = slot.loop.assumeIsolated()
-                for (position, plan) in mine.enumerated() {
+                for (plan, offset) in mine {
                     let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default
                     let chargePoint = SimulatedChargePoint(plan: plan, behaviour: behaviour, settings: settings,
                                                            seed: seed, loop: slot.loop, shared: shared)
                     shared.chargePoints.append(chargePoint)
-                    let globalPosition = position * loopCount + loopIndex
-                    let offset = count > 1 ? rampMicros * Int64(globalPosition) / Int64(count) : 0
                     isolated.scheduleTask(in: .microseconds(offset)) { chargePoint.start() }
                 }
             })

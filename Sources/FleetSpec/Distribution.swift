@@ -75,7 +75,7 @@ public enum Distribution: Sendable, Equatable, Hashable {
     }
 
     /// A uniform draw in [0, 1) from the top 53 bits.
-    static func unit<R: RandomNumberGenerator>(_ generator: inout R) -> Double {
+    public static func unit<R: RandomNumberGenerator>(_ generator: inout R) -> Double {
         Double(generator.next() >> 11) * 0x1p-53
     }
 

@@ -104,7 +104,7 @@ struct DefaultTests {
             name: "group-1", count: 3, idPattern: "CP-{index}", vendor: "ocpp-fleet", model: "ocpp-fleet-sim",
             firmwareVersion: nil, connectors: 1, behaviour: "default", config: [])])
         #expect(spec.behaviours == ["default": BehaviourSpec(
-            idleBetweenSessions: .uniform(lower: 30, upper: 120), plugToAuthorize: .uniform(lower: 1, upper: 5),
+            arrival: .uniform(lower: 30, upper: 120), plugToAuthorize: .uniform(lower: 1, upper: 5),
             chargeDuration: .uniform(lower: 60, upper: 300), unplugDelay: .uniform(lower: 1, upper: 5),
             powerKW: .constant(11), idTags: .pattern("TAG-{index:05}"), remoteStartShare: 0)])
     }

@@ -49,7 +49,7 @@ struct VirtualChargePoint {
     var stopped = 0
 
     init(seed: UInt64, behaviour: BehaviourSpec = BehaviourSpec(
-        idleBetweenSessions: .uniform(lower: 60, upper: 600), plugToAuthorize: .uniform(lower: 2, upper: 10),
+        arrival: .uniform(lower: 60, upper: 600), plugToAuthorize: .uniform(lower: 2, upper: 10),
         chargeDuration: .exponential(mean: 1800), unplugDelay: .uniform(lower: 5, upper: 60), powerKW: .constant(11))) {
         engine = ChargePointV16(identity: ChargePointIdentity(id: "CP-1", vendor: "ocpp-fleet", model: "sim", connectors: 2))
         driver = SessionDriver(behaviour: behaviour, chargePointIndex: 1, connectors: 2, seed: seed)
@@ -125,7 +125,7 @@ struct SessionDriverTests {
     @Test("Sessions follow the profile: the mean charge duration is close to the configured mean")
     func chargeDurations() {
         var chargePoint = VirtualChargePoint(seed: 3, behaviour: BehaviourSpec(
-            idleBetweenSessions: .constant(60), plugToAuthorize: .constant(5), chargeDuration: .constant(1200),
+            arrival: .constant(60), plugToAuthorize: .constant(5), chargeDuration: .constant(1200),
             unplugDelay: .constant(30), powerKW: .constant(7.2)))
         chargePoint.run(for: 12 * 3600)
         // Each cycle: 60 s idle + 5 s + 1200 s charging + 30 s ≈ 1295 s, two connectors.
@@ -139,7 +139,7 @@ struct SessionDriverTests {
     @Test("An app session waits for RemoteStartTransaction and gives up without one")
     func appSessionWithoutRemoteStart() {
         var chargePoint = VirtualChargePoint(seed: 5, behaviour: BehaviourSpec(
-            idleBetweenSessions: .constant(60), plugToAuthorize: .constant(5), chargeDuration: .constant(600),
+            arrival: .constant(60), plugToAuthorize: .constant(5), chargeDuration: .constant(600),
             unplugDelay: .constant(10), powerKW: .constant(11), remoteStartShare: 1))
         chargePoint.run(for: 3600)
         #expect(chargePoint.started == 0, "nobody sent RemoteStartTransaction, so no session may start")
