@@ -17,7 +17,10 @@ extension SpecReader {
     mutating func readRamp(_ node: Node, _ path: String, keyNode: Node?) -> RampDraft? {
         guard let fields = fields(node, path, allowed: Self.rampKinds) else { return nil }
         guard let (kind, _, value) = fields.entries.first else {
-            report(node, path, "must name a ramp: \(Self.rampKinds.joined(separator: ", "))")
+            // An unknown kind has been reported; an empty mapping has not.
+            if case .mapping(let mapping) = node, mapping.count == 0 {
+                report(node, path, "must name a ramp: \(Self.rampKinds.joined(separator: ", "))")
+            }
             return nil
         }
         if fields.entries.count > 1 {
