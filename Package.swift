@@ -86,7 +86,11 @@ let package = Package(
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
         .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
-        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
+        .testTarget(
+            name: "FleetSpecTests",
+            dependencies: ["FleetSpec", "PeerSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
