@@ -149,7 +149,8 @@ public struct GroupSpec: Sendable, Equatable {
     public var firmwareVersion: String?
     /// Connectors per charge point, 1...16.
     public var connectors: Int
-    /// Name of an entry of `FleetSpec.behaviours`.
+    /// Name of an entry of `FleetSpec.behaviours`; a behaviour written inline in the group is
+    /// there under its path (`groups[1].behaviour`).
     public var behaviour: String
     /// Configuration key overrides, in spec order.
     public var config: [ConfigOverride]

@@ -9,6 +9,8 @@ struct BehaviourDraft {
     var tagPatternNode: Node?
     /// `idTagPool`, when given: the pattern's largest index.
     var tagPoolSize: Int?
+    /// Written in a group (`behaviour: {...}`) rather than under `behaviours`.
+    var isInline = false
 }
 
 extension SpecReader {
@@ -38,7 +40,7 @@ extension SpecReader {
         return drafts
     }
 
-    private mutating func readBehaviour(_ node: Node, into draft: inout BehaviourDraft) {
+    mutating func readBehaviour(_ node: Node, into draft: inout BehaviourDraft) {
         guard let fields = fields(node, draft.path, allowed: Self.behaviourKeys) else { return }
         if fields.value("arrival") != nil, fields.value("idleBetweenSessions") != nil {
             report(fields.keyNode("idleBetweenSessions"), fields.child("idleBetweenSessions"),

@@ -14,6 +14,8 @@ struct GroupDraft {
     var patternNode: Node?
     var serial: [IDPattern.Piece]?
     var serialNode: Node?
+    /// A behaviour written inline (`behaviour: {arrival: 5m, ...}`), named by its path.
+    var inline: BehaviourDraft?
 }
 
 extension SpecReader {
@@ -99,9 +101,17 @@ extension SpecReader {
         if let value = fields.value("startOffset"), let offset = duration(value, fields.child("startOffset")) {
             draft.spec.startOffset = offset
         }
-        if let value = fields.value("behaviour"), let behaviour = text(value, fields.child("behaviour"), length: 1...100) {
-            draft.spec.behaviour = behaviour
-            draft.behaviourNode = value
+        if let value = fields.value("behaviour") {
+            if case .mapping = value {
+                var inline = BehaviourDraft(name: fields.child("behaviour"), path: fields.child("behaviour"), spec: .default,
+                                            isInline: true)
+                readBehaviour(value, into: &inline)
+                draft.spec.behaviour = inline.name
+                draft.inline = inline
+            } else if let behaviour = text(value, fields.child("behaviour"), length: 1...100) {
+                draft.spec.behaviour = behaviour
+                draft.behaviourNode = value
+            }
         }
         if let value = fields.value("config") {
             draft.spec.config = readConfig(value, fields.child("config"))
@@ -280,7 +290,7 @@ extension SpecReader {
 
         var resolved: [String: BehaviourSpec] = [:]
         for behaviour in behaviours { resolved[behaviour.name] = behaviour.spec }
-        let defined = behaviours.map(\.name)
+        let defined = behaviours.filter { !$0.isInline }.map(\.name)
         for group in groups where group.isMapping && resolved[group.spec.behaviour] == nil {
             if group.spec.behaviour == BehaviourSpec.defaultName {
                 resolved[BehaviourSpec.defaultName] = .default

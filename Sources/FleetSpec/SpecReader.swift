@@ -76,7 +76,7 @@ struct SpecReader {
         let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
         let groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
         let ramp = top.value("ramp").flatMap { readRamp($0, top.child("ramp"), keyNode: top.keyNode("ramp")) }
-        let resolved = check(groups: groups, behaviours: behaviours)
+        let resolved = check(groups: groups, behaviours: behaviours + groups.compactMap(\.inline))
         if let ramp {
             let rampUpKey = top.value("run").flatMap { run -> Node? in
                 guard case .mapping(let mapping) = run else { return nil }

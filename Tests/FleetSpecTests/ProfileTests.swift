@@ -58,6 +58,21 @@ struct ProfileTests {
                                                       data: #"{"t": 21}"#))
     }
 
+    @Test("A group may write its behaviour inline; it is kept under the group's path")
+    func inlineBehaviour() throws {
+        let yaml = """
+            groups:
+              - {count: 1, idPattern: "A-{index}", behaviour: {powerKW: 50, faults: {ratePerHour: 2}}}
+              - {count: 1, idPattern: "B-{index}"}
+            """
+        let spec = try FleetSpec.parse(yaml: yaml, file: "i.yaml")
+        #expect(spec.groups[0].behaviour == "groups[0].behaviour")
+        #expect(spec.behaviours["groups[0].behaviour"]?.powerKW == .constant(50))
+        #expect(spec.behaviours["groups[0].behaviour"]?.faults?.ratePerHour == 2)
+        #expect(spec.chargePoints()[0].behaviour == "groups[0].behaviour")
+        #expect(Set(spec.behaviours.keys) == ["groups[0].behaviour", "default"])
+    }
+
     @Test("idleBetweenSessions still works, as the older name of arrival")
     func idleAlias() throws {
         let yaml = "groups:\n  - {count: 1, idPattern: \"CP-{index}\", behaviour: b}\nbehaviours:\n  b: {idleBetweenSessions: 45s}\n"

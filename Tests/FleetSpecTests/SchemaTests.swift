@@ -45,6 +45,7 @@ struct SchemaTests {
             ("two ramps", group + "ramp: {linear: 10s, poisson: 5}\n"),
             ("rampUp and ramp", group + "run: {rampUp: 10s}\nramp: {linear: 10s}\n"),
             ("ramp step without a count", group + "ramp: {steps: [{after: 0s}]}\n"),
+            ("misspelt key in an inline behaviour", "groups:\n  - {count: 1, idPattern: \"CP-{index}\", behaviour: {powerKv: 5}}\n"),
         ]
     }()
 
@@ -68,7 +69,10 @@ struct SchemaTests {
 
     @Test("The schema and the Swift validator refuse the same invalid specs, and accept the same valid ones")
     func agreement() throws {
-        let valid = [("everything", profileSpec), ("minimal", "groups:\n  - {count: 1, idPattern: \"CP-{index}\"}\n")]
+        let valid = [
+            ("everything", profileSpec), ("minimal", "groups:\n  - {count: 1, idPattern: \"CP-{index}\"}\n"),
+            ("inline behaviour", "groups:\n  - {count: 1, idPattern: \"CP-{index}\", behaviour: {powerKW: 50, reboots: {ratePerHour: 1}}}\n"),
+        ]
         guard let results = try validate(Self.invalid + valid) else { return }
         for (name, yaml) in Self.invalid {
             #expect(errors(yaml) != ["parsed"], "the Swift validator accepts '\(name)'")
