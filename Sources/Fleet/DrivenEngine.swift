@@ -36,8 +36,18 @@ enum ChargePointSetup {
         return (engine, refused)
     }
 
-    static func driver(plan: ChargePointPlan, behaviour: BehaviourSpec, seed: UInt64) -> SessionDriver {
+    static func driver(plan: ChargePointPlan, behaviour: SharedBehaviour, seed: UInt64) -> SessionDriver {
         SessionDriver(behaviour: behaviour, chargePointIndex: plan.index,
                       connectorLimitsW: plan.connectorSpecs.map(\.powerLimitW), seed: seed)
+    }
+}
+
+/// A behaviour profile shared, read-only, by the drivers of every charge point that uses it:
+/// the profile is a few hundred bytes, a reference eight.
+final class SharedBehaviour: Sendable {
+    let spec: BehaviourSpec
+
+    init(_ spec: BehaviourSpec) {
+        self.spec = spec
     }
 }

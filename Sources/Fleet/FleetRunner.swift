@@ -157,7 +157,8 @@ public final class FleetRunner: Sendable {
             let mine = stride(from: loopIndex, to: count, by: loops.count).map {
                 (plans[$0], Self.micros(rampOffsets[$0] + plans[$0].startOffset))
             }
-            let behaviours = configuration.behaviours
+            let behaviours = configuration.behaviours.mapValues(SharedBehaviour.init)
+            let fallback = SharedBehaviour(.default)
             let seed = configuration.seed
             starts.append(slot.loop.submit {
                 let shared = box.value
@@ -165,7 +166,7 @@ public final class FleetRunner: Sendable {
                 shared.backoff = backoff
                 let isolated = slot.loop.assumeIsolated()
                 for (plan, offset) in mine {
-                    let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default
+                    let behaviour = behaviours[plan.behaviour] ?? fallback
                     let chargePoint = SimulatedChargePoint(plan: plan, behaviour: behaviour, settings: settings,
                                                            seed: seed, loop: slot.loop, shared: shared)
                     shared.chargePoints.append(chargePoint)

@@ -21,8 +21,14 @@ extension SessionDriver {
         interval(seconds: Distribution.exponential(mean: 3600 / ratePerHour).sample(using: &stream))
     }
 
+    /// The earliest planned event (read after every input, so it allocates nothing).
     var eventsWakeup: Timestamp? {
-        [faultAt, fault?.clearsAt, outageAt, rebootAt, dataTransferAt].compactMap { $0 }.min()
+        func earlier(_ a: Timestamp?, _ b: Timestamp?) -> Timestamp? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return min(a, b)
+        }
+        return earlier(earlier(earlier(faultAt, fault?.clearsAt), earlier(outageAt, rebootAt)), dataTransferAt)
     }
 
     /// The outage the shell must carry out now, if one fell due: drop the connection and stay

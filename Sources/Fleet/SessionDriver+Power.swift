@@ -71,12 +71,12 @@ extension SessionDriver {
         let soc = min(100, ev.initialSoC + delivered / ev.batteryWh * 100)
         let elapsed = (now - charge.startedAt).seconds
         var factor = 1.0
-        var waits: [Double] = []
+        var wait = Double.infinity  // seconds to the next check
         if ev.rampSeconds > 0 {
             let quarter = Int(elapsed / (ev.rampSeconds / 4))
             if quarter < 4 {
                 factor = EV.rampLevels[quarter]
-                waits.append(Double(quarter + 1) * ev.rampSeconds / 4 - elapsed)
+                wait = min(wait, Double(quarter + 1) * ev.rampSeconds / 4 - elapsed)
             }
         }
         let taper = behaviour.powerCurve.taperFromSoC
@@ -92,13 +92,13 @@ extension SessionDriver {
             let whPerSecond = watts / 3600
             if taper < 100, soc < 100 {
                 let target = soc < taper ? taper : min(100, soc + Self.taperStep)
-                waits.append((target - soc) / 100 * ev.batteryWh / whPerSecond)
+                wait = min(wait, (target - soc) / 100 * ev.batteryWh / whPerSecond)
             }
             if let demand = ev.demandWh {
-                waits.append((demand - delivered) / whPerSecond)
+                wait = min(wait, (demand - delivered) / whPerSecond)
             }
         }
-        charge.nextCheck = waits.min().map { now + Self.interval(seconds: max(Self.minimumCheck, $0)) }
+        charge.nextCheck = wait.isFinite ? now + Self.interval(seconds: max(Self.minimumCheck, wait)) : nil
         charges[connector] = charge
     }
 }

@@ -82,7 +82,9 @@ struct SessionDriver: Sendable {
         var resumeAt: Timestamp?
     }
 
-    let behaviour: BehaviourSpec
+    /// Shared by every charge point of the profile: one copy per run, not one per driver.
+    let profile: SharedBehaviour
+    var behaviour: BehaviourSpec { profile.spec }
     let chargePointIndex: Int
     /// Per connector (index 0 unused): the connector's power limit in W.
     let limitsW: [Double]
@@ -99,8 +101,8 @@ struct SessionDriver: Sendable {
     /// An outage the shell must carry out: drop the connection and stay offline this long.
     var requestedOutage: Interval?
 
-    init(behaviour: BehaviourSpec, chargePointIndex: Int, connectorLimitsW: [Double], seed: UInt64) {
-        self.behaviour = behaviour
+    init(behaviour: SharedBehaviour, chargePointIndex: Int, connectorLimitsW: [Double], seed: UInt64) {
+        self.profile = behaviour
         self.chargePointIndex = chargePointIndex
         self.limitsW = [0] + connectorLimitsW
         self.streams = Streams(seed: seed, chargePointIndex: chargePointIndex, connectors: connectorLimitsW.count)
@@ -111,7 +113,7 @@ struct SessionDriver: Sendable {
 
     /// Connectors rated at `ConnectorSpec.standardAC`.
     init(behaviour: BehaviourSpec, chargePointIndex: Int, connectors: Int, seed: UInt64) {
-        self.init(behaviour: behaviour, chargePointIndex: chargePointIndex,
+        self.init(behaviour: SharedBehaviour(behaviour), chargePointIndex: chargePointIndex,
                   connectorLimitsW: Array(repeating: ConnectorSpec.standardAC.powerLimitW, count: connectors), seed: seed)
     }
 

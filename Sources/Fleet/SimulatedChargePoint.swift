@@ -38,7 +38,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var finishing = false
     private var lastFailure: ConnectFailure?
 
-    init(plan: ChargePointPlan, behaviour: BehaviourSpec, settings: EngineSettings, seed: UInt64,
+    init(plan: ChargePointPlan, behaviour: SharedBehaviour, settings: EngineSettings, seed: UInt64,
          loop: any EventLoop, shared: LoopShared) {
         self.id = plan.id
         self.loop = loop

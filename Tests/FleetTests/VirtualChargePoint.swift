@@ -143,7 +143,7 @@ struct VirtualChargePoint {
 
     init(plan: ChargePointPlan, behaviour: BehaviourSpec, seed: UInt64) {
         engine = RecordingEngine(base: ChargePointSetup.engine(plan: plan, settings: EngineSettings(), seed: seed).0)
-        driver = ChargePointSetup.driver(plan: plan, behaviour: behaviour, seed: seed)
+        driver = ChargePointSetup.driver(plan: plan, behaviour: SharedBehaviour(behaviour), seed: seed)
     }
 
     var frames: [String] { csms.frames }
