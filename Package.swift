@@ -119,7 +119,11 @@ let package = Package(
             dependencies: ["Telemetry", .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: strict
         ),
-        .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec", "Telemetry", "OCPP"], swiftSettings: strict),
+        .testTarget(
+            name: "FleetSpecTests",
+            dependencies: ["FleetSpec", "Telemetry", "OCPP", "PeerSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [

@@ -88,6 +88,9 @@ public struct FleetConfiguration: Sendable {
     public var endpoint: CSMSEndpoint
     public var seed: UInt64
     public var rampUp: Duration
+    /// How first connections spread over time (`.linear(rampUp)` unless given); each plan's
+    /// `startOffset` is added.
+    public var ramp: RampSpec
     public var callTimeout: Duration
     public var stopTimeout: Duration
     public var reconnectInitial: Duration
@@ -116,8 +119,9 @@ public struct FleetConfiguration: Sendable {
     public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
                 rampUp: Duration, callTimeout: Duration, stopTimeout: Duration,
                 reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
-                groups: [GroupConnection] = []) {
+                groups: [GroupConnection] = [], ramp: RampSpec? = nil) {
         self.plans = plans
+        self.ramp = ramp ?? .linear(rampUp)
         self.behaviours = behaviours
         self.endpoint = endpoint
         self.seed = seed
@@ -137,7 +141,7 @@ extension FleetConfiguration {
         self.init(plans: plans, behaviours: spec.behaviours, endpoint: endpoint, seed: seed,
                   rampUp: spec.run.rampUp, callTimeout: spec.run.callTimeout, stopTimeout: spec.run.stopTimeout,
                   reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
-                  groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) })
+                  groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) }, ramp: spec.ramp)
     }
 }
 
@@ -222,7 +226,8 @@ public final class FleetRunner: Sendable {
     }
 
     /// Creates every charge point on its loop and schedules its first connection,
-    /// spread evenly over the ramp-up; from then on, once a second, every loop's telemetry is
+    /// at its ramp offset (`RampSpec.offsets`, deterministic for the seed) plus its
+    /// group's start offset; from then on, once a second, every loop's telemetry is
     /// flushed into the run's time series and `onSample` (if any) gets the fleet's second.
     /// Throws ``FleetSetupError`` when TLS material cannot be loaded or a group's security
     /// profile does not fit the URL.
@@ -231,7 +236,7 @@ public final class FleetRunner: Sendable {
         sampler.begin(onSample: onSample)
         let plans = configuration.plans
         let count = plans.count
-        let rampMicros = Self.micros(configuration.rampUp)
+        let rampOffsets = configuration.ramp.offsets(count: count, seed: configuration.seed)
         let settings = engineSettings
         let endpoint = configuration.endpoint
         let address = try? SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
@@ -240,23 +245,23 @@ public final class FleetRunner: Sendable {
         var starts: [EventLoopFuture<Void>] = []
         for (loopIndex, slot) in loops.enumerated() {
             let box = slot.box
-            let mine = stride(from: loopIndex, to: count, by: loops.count).map { (plans[$0], contexts[$0]) }
-            let behaviours = configuration.behaviours
+            let mine = stride(from: loopIndex, to: count, by: loops.count).map {
+                (plans[$0], contexts[$0], Self.micros(rampOffsets[$0] + plans[$0].startOffset))
+            }
+            let behaviours = configuration.behaviours.mapValues(SharedBehaviour.init)
+            let fallback = SharedBehaviour(.default)
             let seed = configuration.seed
-            let loopCount = loops.count
             starts.append(slot.loop.submit {
                 let shared = box.value
                 shared.address = address
                 shared.backoff = backoff
                 shared.transports = transports
                 let isolated = slot.loop.assumeIsolated()
-                for (position, (plan, tlsContext)) in mine.enumerated() {
-                    let behaviour = behaviours[plan.behaviour] ?? BehaviourSpec.default
+                for (plan, tlsContext, offset) in mine {
+                    let behaviour = behaviours[plan.behaviour] ?? fallback
                     let chargePoint = SimulatedChargePoint(plan: plan, behaviour: behaviour, settings: settings,
                                                            seed: seed, tlsContext: tlsContext, loop: slot.loop, shared: shared)
                     shared.chargePoints.append(chargePoint)
-                    let globalPosition = position * loopCount + loopIndex
-                    let offset = count > 1 ? rampMicros * Int64(globalPosition) / Int64(count) : 0
                     isolated.scheduleTask(in: .microseconds(offset)) { chargePoint.start() }
                 }
             })

@@ -45,23 +45,19 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var finishing = false
     private var lastFailure: ConnectFailure?
 
-    init(plan: ChargePointPlan, behaviour: BehaviourSpec, settings: EngineSettings, seed: UInt64,
+    init(plan: ChargePointPlan, behaviour: SharedBehaviour, settings: EngineSettings, seed: UInt64,
          tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared) {
         self.id = plan.id
         self.group = plan.group
         self.tlsContext = tlsContext
         self.loop = loop
         self.shared = shared
-        self.engine = ChargePointV16(
-            identity: ChargePointIdentity(id: plan.id, vendor: plan.vendor, model: plan.model,
-                                          firmwareVersion: plan.firmwareVersion,
-                                          serialNumber: "SIM-\(plan.index)", connectors: plan.connectors),
-            settings: settings)
-        let refused = engine.configure(plan.config.map { ($0.key, $0.value) })
+        let (engine, refused) = ChargePointSetup.engine(plan: plan, settings: settings, seed: seed)
+        self.engine = engine
         if !refused.isEmpty {
             shared.logger.warning("configuration overrides refused", metadata: ["cp": "\(plan.id)", "keys": "\(refused)"])
         }
-        self.driver = SessionDriver(behaviour: behaviour, chargePointIndex: plan.index, connectors: plan.connectors, seed: seed)
+        self.driver = ChargePointSetup.driver(plan: plan, behaviour: behaviour, seed: seed)
         self.random = SplitMix64.stream(seed: seed ^ 0x6E65_7477_6F72_6B00, index: UInt64(plan.index))
     }
 
@@ -236,6 +232,22 @@ final class SimulatedChargePoint: ConnectionDelegate {
             engine.tick(now: now, into: &out)
             driver.tick(now: now, engine: &engine, into: &out)
         }
+        if let offline = driver.takeOutage() { dropConnection(for: offline) }
+    }
+
+    /// A network outage of the behaviour profile: the connection goes without a close handshake
+    /// (as when a modem loses its link) and the first reconnect waits `offline`; the engine keeps
+    /// its transaction messages meanwhile, as after any disconnect. A charge point that is not
+    /// connected when its outage falls due is offline already: that outage is skipped.
+    private func dropConnection(for offline: Interval) {
+        guard !finishing, case .open(let channel) = connection else { return }
+        connection = .waitingToReconnect  // so the close that follows is not handled as a lost connection
+        shared.telemetry.disconnected()
+        shared.gauge.disconnected()
+        channel.close(promise: nil)
+        drive { engine, _, now, out in engine.disconnected(now: now, into: &out) }
+        shared.logger.debug("network outage", metadata: ["cp": "\(id)", "seconds": "\(offline.seconds)"])
+        scheduleReconnect(after: offline)
     }
 
     // MARK: outputs

@@ -15,19 +15,23 @@ public struct FleetSpec: Sendable, Equatable {
     public var behaviours: [String: BehaviourSpec]
     /// Pass/fail criteria the run is held to (docs/thresholds.md), in spec order.
     public var thresholds: [Threshold]
+    /// How first connections spread over time; `run.rampUp` is `.linear(run.rampUp)`.
+    public var ramp: RampSpec
 
     public init(
         csmsURL: String? = nil,
         run: RunSettings = RunSettings(),
         groups: [GroupSpec],
         behaviours: [String: BehaviourSpec],
-        thresholds: [Threshold] = []
+        thresholds: [Threshold] = [],
+        ramp: RampSpec? = nil
     ) {
         self.thresholds = thresholds
         self.csmsURL = csmsURL
         self.run = run
         self.groups = groups
         self.behaviours = behaviours
+        self.ramp = ramp ?? .linear(run.rampUp)
     }
 
     /// Total number of charge points the spec describes (the sum of the group counts).
@@ -59,7 +63,11 @@ public struct FleetSpec: Sendable, Equatable {
                     firmwareVersion: group.firmwareVersion,
                     connectors: group.connectors,
                     behaviour: group.behaviour,
-                    config: group.config
+                    config: group.config,
+                    serialNumber: formatPattern(group.serialPattern, index: index),
+                    connectorSpecs: group.connectorSpecs,
+                    initialMeterWh: group.initialMeterWh,
+                    startOffset: group.startOffset
                 ))
             }
         }
@@ -148,13 +156,22 @@ public struct GroupSpec: Sendable, Equatable {
     public var firmwareVersion: String?
     /// Connectors per charge point, 1...16.
     public var connectors: Int
-    /// Name of an entry of `FleetSpec.behaviours`.
+    /// Name of an entry of `FleetSpec.behaviours`; a behaviour written inline in the group is
+    /// there under its path (`groups[1].behaviour`).
     public var behaviour: String
     /// Configuration key overrides, in spec order.
     public var config: [ConfigOverride]
     /// How this group connects: the `csms` section's security settings with the group's own
     /// `csms` overrides applied, validated.
     public var security: ConnectionSecurity
+    /// BootNotification `chargePointSerialNumber` pattern (CiString25), formatted with the index.
+    public var serialPattern: String
+    /// One entry per connector (`connectors` of them), in connector order from 1.
+    public var connectorSpecs: [ConnectorSpec]
+    /// Energy register of every connector at power-on, in Wh, drawn once per charge point.
+    public var initialMeterWh: Distribution
+    /// Added to the ramp's start time of each of this group's charge points.
+    public var startOffset: Duration
 
     public init(
         name: String,
@@ -166,7 +183,11 @@ public struct GroupSpec: Sendable, Equatable {
         connectors: Int = 1,
         behaviour: String = BehaviourSpec.defaultName,
         config: [ConfigOverride] = [],
-        security: ConnectionSecurity = .unsecured
+        security: ConnectionSecurity = .unsecured,
+        serialPattern: String = GroupSpec.defaultSerialPattern,
+        connectorSpecs: [ConnectorSpec]? = nil,
+        initialMeterWh: Distribution = .constant(0),
+        startOffset: Duration = .zero
     ) {
         self.name = name
         self.count = count
@@ -174,14 +195,19 @@ public struct GroupSpec: Sendable, Equatable {
         self.vendor = vendor
         self.model = model
         self.firmwareVersion = firmwareVersion
-        self.connectors = connectors
+        self.connectors = connectorSpecs?.count ?? connectors
         self.behaviour = behaviour
         self.config = config
         self.security = security
+        self.serialPattern = serialPattern
+        self.connectorSpecs = connectorSpecs ?? Array(repeating: .standardAC, count: connectors)
+        self.initialMeterWh = initialMeterWh
+        self.startOffset = startOffset
     }
 
     public static let defaultVendor = "ocpp-fleet"
     public static let defaultModel = "ocpp-fleet-sim"
+    public static let defaultSerialPattern = "SIM-{index}"
 }
 
 /// Where a simulated driver's idTags come from.
@@ -190,36 +216,84 @@ public enum IdTagSource: Sendable, Equatable {
     case list([String])
     /// Each charge point's driver uses `formatPattern(pattern, index: chargePointIndex)`.
     case pattern(String)
+    /// A fleet-wide pool of `size` drivers: each session formats `pattern` with an index drawn
+    /// uniformly from 1...size, so one driver's card turns up at many charge points.
+    case pool(pattern: String, size: Int)
 }
 
-/// A simulated driver profile: how long things take, how much power is drawn, which tags are shown.
-/// Duration distributions sample seconds; `powerKW` samples kilowatts.
+/// A simulated driver profile: how long things take, how much power is drawn, which tags are shown,
+/// and what goes wrong. Duration distributions sample seconds, `powerKW` kilowatts, `energyKWh` and
+/// `batteryKWh` kilowatt-hours, `initialSoC` percent.
 public struct BehaviourSpec: Sendable, Equatable {
-    public var idleBetweenSessions: Distribution
+    /// EV inter-arrival per connector: from the connector becoming free (the last EV unplugged)
+    /// to the next EV plugging in. YAML `arrival`, or its older name `idleBetweenSessions`.
+    public var arrival: Distribution
     public var plugToAuthorize: Distribution
+    /// From the transaction's start to the driver ending it, unless `energyKWh` is delivered first.
     public var chargeDuration: Distribution
     public var unplugDelay: Distribution
+    /// The EV's maximum power; the connector's rating caps it.
     public var powerKW: Distribution
+    /// Energy the driver wants; the session ends once it is delivered. nil: no such limit.
+    public var energyKWh: Distribution?
+    public var batteryKWh: Distribution
+    /// State of charge (%) on arrival.
+    public var initialSoC: Distribution
+    public var powerCurve: PowerCurve
     public var idTags: IdTagSource
     /// Share (0...1) of sessions the driver starts from the app: it waits for RemoteStartTransaction.
     public var remoteStartShare: Double
+    /// Share (0...1) of sessions with a card the CSMS refuses (`RefusedTag.invalid`).
+    public var invalidShare: Double
+    /// Share (0...1) of sessions with a card no CSMS knows (`RefusedTag.unknown`).
+    public var unknownShare: Double
+    public var faults: FaultProfile?
+    public var outages: OutageProfile?
+    public var reboots: RebootProfile?
+    public var dataTransfer: DataTransferProfile?
 
     public init(
-        idleBetweenSessions: Distribution = .uniform(lower: 30, upper: 120),
+        arrival: Distribution = .uniform(lower: 30, upper: 120),
         plugToAuthorize: Distribution = .uniform(lower: 1, upper: 5),
         chargeDuration: Distribution = .uniform(lower: 60, upper: 300),
         unplugDelay: Distribution = .uniform(lower: 1, upper: 5),
         powerKW: Distribution = .constant(11),
+        energyKWh: Distribution? = nil,
+        batteryKWh: Distribution = .uniform(lower: 40, upper: 100),
+        initialSoC: Distribution = .uniform(lower: 10, upper: 60),
+        powerCurve: PowerCurve = .flat,
         idTags: IdTagSource = .pattern(BehaviourSpec.defaultIdTagPattern),
-        remoteStartShare: Double = 0
+        remoteStartShare: Double = 0,
+        invalidShare: Double = 0,
+        unknownShare: Double = 0,
+        faults: FaultProfile? = nil,
+        outages: OutageProfile? = nil,
+        reboots: RebootProfile? = nil,
+        dataTransfer: DataTransferProfile? = nil
     ) {
-        self.idleBetweenSessions = idleBetweenSessions
+        self.arrival = arrival
         self.plugToAuthorize = plugToAuthorize
         self.chargeDuration = chargeDuration
         self.unplugDelay = unplugDelay
         self.powerKW = powerKW
+        self.energyKWh = energyKWh
+        self.batteryKWh = batteryKWh
+        self.initialSoC = initialSoC
+        self.powerCurve = powerCurve
         self.idTags = idTags
         self.remoteStartShare = remoteStartShare
+        self.invalidShare = invalidShare
+        self.unknownShare = unknownShare
+        self.faults = faults
+        self.outages = outages
+        self.reboots = reboots
+        self.dataTransfer = dataTransfer
+    }
+
+    /// The older name of `arrival`, kept for specs and code written before it.
+    public var idleBetweenSessions: Distribution {
+        get { arrival }
+        set { arrival = newValue }
     }
 
     /// The profile every missing key falls back to, and the one a group without `behaviour` gets.
@@ -242,10 +316,19 @@ public struct ChargePointPlan: Sendable, Equatable {
     public var connectors: Int
     public var behaviour: String
     public var config: [ConfigOverride]
+    /// BootNotification `chargePointSerialNumber`.
+    public var serialNumber: String
+    /// One per connector, from connector 1.
+    public var connectorSpecs: [ConnectorSpec]
+    public var initialMeterWh: Distribution
+    /// The group's start offset, added to the ramp's.
+    public var startOffset: Duration
 
     public init(
         index: Int, id: String, group: Int, vendor: String, model: String, firmwareVersion: String?,
-        connectors: Int, behaviour: String, config: [ConfigOverride]
+        connectors: Int, behaviour: String, config: [ConfigOverride],
+        serialNumber: String? = nil, connectorSpecs: [ConnectorSpec]? = nil,
+        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero
     ) {
         self.index = index
         self.id = id
@@ -256,5 +339,9 @@ public struct ChargePointPlan: Sendable, Equatable {
         self.connectors = connectors
         self.behaviour = behaviour
         self.config = config
+        self.serialNumber = serialNumber ?? formatPattern(GroupSpec.defaultSerialPattern, index: index)
+        self.connectorSpecs = connectorSpecs ?? Array(repeating: .standardAC, count: connectors)
+        self.initialMeterWh = initialMeterWh
+        self.startOffset = startOffset
     }
 }

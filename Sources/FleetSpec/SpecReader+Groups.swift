@@ -14,12 +14,22 @@ struct GroupDraft {
     var patternNode: Node?
     /// The group's own `csms` overrides, if it has any.
     var securityDraft: SecurityDraft?
+    var serial: [IDPattern.Piece]?
+    var serialNode: Node?
+    /// A behaviour written inline (`behaviour: {arrival: 5m, ...}`), named by its path.
+    var inline: BehaviourDraft?
 }
 
 extension SpecReader {
     static let groupKeys = [
-        "name", "count", "idPattern", "vendor", "model", "firmwareVersion", "connectors", "behaviour", "config", "csms",
+        "name", "count", "idPattern", "vendor", "model", "firmwareVersion", "serialPattern", "connectors",
+        "initialMeterWh", "startOffset", "behaviour", "config", "csms",
     ]
+    static let connectorKeys = ["count", "type", "current", "phases", "maxCurrentA", "maxPowerKW"]
+    /// chargePointSerialNumber is CiString25 in OCPP 1.6.
+    static let maxSerialLength = 25
+    /// Largest connector rating accepted, in A and in kW.
+    static let maxConnectorRating = 1000.0
     /// Upper bound of a group's `count`, so a typo cannot plan a billion charge points.
     static let maxGroupCount = 1_000_000
     static let maxConnectors = 16
@@ -72,13 +82,38 @@ extension SpecReader {
            let version = text(value, fields.child("firmwareVersion"), length: 1...50) {
             draft.spec.firmwareVersion = version
         }
-        if let value = fields.value("connectors"),
-           let connectors = integer(value, fields.child("connectors"), in: 1...Self.maxConnectors) {
-            draft.spec.connectors = connectors
+        if let value = fields.value("serialPattern"), let pattern = string(value, fields.child("serialPattern")) {
+            draft.serial = checkedPattern(
+                pattern, value, fields.child("serialPattern"),
+                allowed: IDPattern.isIdTagCharacter, rule: "cannot be in a serial number; use printable ASCII without spaces"
+            )
+            if draft.serial != nil {
+                draft.spec.serialPattern = pattern
+                draft.serialNode = value
+            }
         }
-        if let value = fields.value("behaviour"), let behaviour = text(value, fields.child("behaviour"), length: 1...100) {
-            draft.spec.behaviour = behaviour
-            draft.behaviourNode = value
+        if let value = fields.value("connectors"), let connectors = readConnectors(value, fields.child("connectors")) {
+            draft.spec.connectors = connectors.count
+            draft.spec.connectorSpecs = connectors
+        }
+        if let value = fields.value("initialMeterWh"),
+           let meter = distribution(value, fields.child("initialMeterWh"), .wattHours) {
+            draft.spec.initialMeterWh = meter
+        }
+        if let value = fields.value("startOffset"), let offset = duration(value, fields.child("startOffset")) {
+            draft.spec.startOffset = offset
+        }
+        if let value = fields.value("behaviour") {
+            if case .mapping = value {
+                var inline = BehaviourDraft(name: fields.child("behaviour"), path: fields.child("behaviour"), spec: .default,
+                                            isInline: true)
+                readBehaviour(value, into: &inline)
+                draft.spec.behaviour = inline.name
+                draft.inline = inline
+            } else if let behaviour = text(value, fields.child("behaviour"), length: 1...100) {
+                draft.spec.behaviour = behaviour
+                draft.behaviourNode = value
+            }
         }
         if let value = fields.value("config") {
             draft.spec.config = readConfig(value, fields.child("config"))
@@ -87,6 +122,107 @@ extension SpecReader {
             draft.securityDraft = readGroupCSMS(value, fields.child("csms"))
         }
         return draft
+    }
+
+    /// `connectors`: a count, one mapping (with `count`) for identical connectors, or a list of
+    /// mappings (each with an optional `count`, default 1) in connector order. 1...16 in all.
+    private mutating func readConnectors(_ node: Node, _ path: String) -> [ConnectorSpec]? {
+        switch node {
+        case .scalar:
+            return integer(node, path, in: 1...Self.maxConnectors).map { Array(repeating: .standardAC, count: $0) }
+        case .mapping:
+            return connectorEntry(node, path)
+        case .sequence(let items):
+            guard !items.isEmpty else {
+                report(node, path, "must list at least one connector")
+                return nil
+            }
+            var all: [ConnectorSpec] = []
+            var complete = true
+            for (offset, item) in items.enumerated() {
+                if let some = connectorEntry(item, "\(path)[\(offset)]") {
+                    all += some
+                } else {
+                    complete = false
+                }
+            }
+            guard complete else { return nil }
+            guard all.count <= Self.maxConnectors else {
+                report(node, path, "must add up to at most \(Self.maxConnectors) connectors, got \(all.count)")
+                return nil
+            }
+            return all
+        case .alias:
+            report(node, path, "must be a number of connectors, a mapping or a list of mappings, got \(Self.describe(node))")
+            return nil
+        }
+    }
+
+    private mutating func connectorEntry(_ node: Node, _ path: String) -> [ConnectorSpec]? {
+        guard let fields = fields(node, path, allowed: Self.connectorKeys) else { return nil }
+        var valid = true
+        var count = 1
+        if let value = fields.value("count") {
+            if let parsed = integer(value, fields.child("count"), in: 1...Self.maxConnectors) { count = parsed } else { valid = false }
+        }
+        var plug: ConnectorSpec.Plug?
+        if let value = fields.value("type") {
+            plug = word(value, fields.child("type"), ConnectorSpec.Plug.allCases.map(\.rawValue)).flatMap(ConnectorSpec.Plug.init)
+            valid = valid && plug != nil
+        }
+        var current: ConnectorSpec.Current?
+        if let value = fields.value("current") {
+            current = word(value, fields.child("current"), ConnectorSpec.Current.allCases.map(\.rawValue))
+                .flatMap(ConnectorSpec.Current.init)
+            if let plug, let current, let fixed = plug.fixedCurrent, fixed != current {
+                report(value, fields.child("current"), "a \(plug.rawValue) connector carries \(fixed.rawValue), got \(current.rawValue)")
+                valid = false
+            }
+            valid = valid && current != nil
+        }
+        let isDC = (current ?? plug?.fixedCurrent) == .dc
+        var phases: Int?
+        if let value = fields.value("phases") {
+            if isDC {
+                report(value, fields.child("phases"), "applies to AC connectors only")
+                valid = false
+            } else if case .scalar = value, let parsed = Int(Self.text(of: value)), parsed == 1 || parsed == 3 {
+                phases = parsed
+            } else {
+                report(value, fields.child("phases"), "must be 1 or 3, got \(Self.text(of: value))")
+                valid = false
+            }
+        }
+        func rating(_ key: String) -> Double? {
+            guard let value = fields.value(key) else { return nil }
+            guard let number = self.number(value, fields.child(key)) else { valid = false; return nil }
+            guard number > 0, number <= Self.maxConnectorRating else {
+                report(value, fields.child(key),
+                       "must be > 0 and at most \(Self.format(Self.maxConnectorRating)), got \(Self.text(of: value))")
+                valid = false
+                return nil
+            }
+            return number
+        }
+        let amps = rating("maxCurrentA")
+        let kilowatts = rating("maxPowerKW")
+        guard valid else { return nil }
+        let spec = ConnectorSpec.resolved(type: plug, current: current, phases: phases, maxCurrentA: amps, maxPowerKW: kilowatts)
+        return Array(repeating: spec, count: count)
+    }
+
+    /// One of `allowed` exactly, with a "did you mean" for a near miss.
+    mutating func word(_ node: Node, _ path: String, _ allowed: [String]) -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard allowed.contains(text) else {
+            if let guess = suggestion(for: text, among: allowed) {
+                report(node, path, "unknown value '\(text)'; did you mean '\(guess)'?")
+            } else {
+                report(node, path, "must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
+            }
+            return nil
+        }
+        return text
     }
 
     /// Parses an id or idTag pattern, reporting syntax problems and characters `allowed` rejects.
@@ -159,7 +295,7 @@ extension SpecReader {
 
         var resolved: [String: BehaviourSpec] = [:]
         for behaviour in behaviours { resolved[behaviour.name] = behaviour.spec }
-        let defined = behaviours.map(\.name)
+        let defined = behaviours.filter { !$0.isInline }.map(\.name)
         for group in groups where group.isMapping && resolved[group.spec.behaviour] == nil {
             if group.spec.behaviour == BehaviourSpec.defaultName {
                 resolved[BehaviourSpec.defaultName] = .default
@@ -173,7 +309,7 @@ extension SpecReader {
         let total = groups.reduce(0) { $0 + $1.spec.count }
         for behaviour in behaviours {
             guard let pieces = behaviour.tagPattern, let node = behaviour.tagPatternNode else { continue }
-            let longest = IDPattern.format(pieces, index: total)
+            let longest = IDPattern.format(pieces, index: behaviour.tagPoolSize ?? total)
             if longest.count > Self.maxIdTagLength {
                 report(node, "\(behaviour.path).idTagPattern",
                        "idTags reach \(longest.count) characters ('\(longest)'); the most is \(Self.maxIdTagLength)")
@@ -201,6 +337,13 @@ extension SpecReader {
             last += group.spec.count
         }
         for (offset, group) in groups.enumerated() {
+            if let serial = group.serial {
+                let longest = IDPattern.format(serial, index: ranges[offset].upperBound)
+                if longest.count > Self.maxSerialLength {
+                    report(group.serialNode, "\(group.path).serialPattern",
+                           "serial numbers reach \(longest.count) characters ('\(longest)'); the most is \(Self.maxSerialLength)")
+                }
+            }
             guard let pieces = group.pattern else { continue }
             let longest = IDPattern.format(pieces, index: ranges[offset].upperBound)
             if longest.count > Self.maxIDLength {

@@ -71,7 +71,7 @@ struct SpecReader {
 
     // MARK: - Document
 
-    static let topLevelKeys = ["csms", "run", "groups", "behaviours", "thresholds"]
+    static let topLevelKeys = ["csms", "run", "ramp", "groups", "behaviours", "thresholds"]
 
     mutating func read(yaml: String) -> FleetSpec? {
         let root: Node?
@@ -94,11 +94,20 @@ struct SpecReader {
         let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
         var groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
         let thresholds = top.value("thresholds").map { readThresholds($0, top.child("thresholds")) } ?? []
-        let resolved = check(groups: groups, behaviours: behaviours)
+        let ramp = top.value("ramp").flatMap { readRamp($0, top.child("ramp"), keyNode: top.keyNode("ramp")) }
+        let resolved = check(groups: groups, behaviours: behaviours + groups.compactMap(\.inline))
+        if let ramp {
+            let rampUpKey = top.value("run").flatMap { run -> Node? in
+                guard case .mapping(let mapping) = run else { return nil }
+                return mapping.first { $0.key.string == "rampUp" }?.key
+            }
+            let total = !groups.isEmpty && groups.allSatisfy(\.countIsValid) ? groups.reduce(0) { $0 + $1.spec.count } : nil
+            check(ramp: ramp, rampUpKey: rampUpKey, total: total)
+        }
         resolveSecurity(of: &groups, csms: csms)
         guard errors.isEmpty else { return nil }
         return FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
-                         thresholds: thresholds)
+                         thresholds: thresholds, ramp: ramp?.spec)
     }
 
     /// Every group's effective security: the `csms` section's keys, then the group's own.

@@ -101,13 +101,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         unblockTerminationSignals()
         let logger = logging.bootstrap()
-        let fleet: FleetSpec
-        do {
-            fleet = try FleetSpec.load(path: spec)
-        } catch {
-            for problem in error.errors { printError(problem.description) }
-            throw Exit(code: ExitStatus.badInput)
-        }
+        let fleet = try loadFleetSpec(spec, errors: printError)
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
         let allThresholds = fleet.thresholds + (try commandLineThresholds())
         let runSeed = seed ?? fleet.run.seed

@@ -107,4 +107,41 @@ struct DistributionTests {
         let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
         #expect(abs(deviation - 30) < 2)
     }
+
+    @Test("A weighted choice picks each value in proportion to its weight, one generator step per pick")
+    func weightedChoice() {
+        let choice = WeightedChoice([.init(value: 7.4, weight: 1), .init(value: 11, weight: 3), .init(value: 22, weight: 6)])
+        let values = draws(.choice(choice))
+        #expect(Set(values) == [7.4, 11, 22])
+        #expect((900...1_100).contains(values.filter { $0 == 7.4 }.count))
+        #expect((2_800...3_200).contains(values.filter { $0 == 11 }.count))
+        #expect(abs(average(values) - Distribution.choice(choice).mean) < 0.3)
+        var one = SplitMix64(seed: 5)
+        var other = SplitMix64(seed: 5)
+        _ = choice.pick(using: &one)
+        _ = other.next()
+        #expect(one == other)
+        var generator = SplitMix64(seed: 1)
+        #expect((0..<100).allSatisfy { _ in WeightedChoice(always: "OtherError").pick(using: &generator) == "OtherError" })
+    }
+
+    @Test("An empirical table interpolates its cumulative probabilities")
+    func empirical() {
+        let table = [CDFPoint(value: 10, probability: 0), CDFPoint(value: 20, probability: 0.5),
+                     CDFPoint(value: 20, probability: 0.8), CDFPoint(value: 60, probability: 1)]
+        #expect(Distribution.interpolate(table, at: 0) == 10)
+        #expect(Distribution.interpolate(table, at: 0.25) == 15)
+        #expect(Distribution.interpolate(table, at: 0.6) == 20)  // a flat stretch: 30% of the mass at 20
+        #expect(Distribution.interpolate(table, at: 0.9) == 40)
+        let values = draws(.empirical(table))
+        #expect(values.allSatisfy { $0 >= 10 && $0 < 60 })
+        #expect((4_800...5_200).contains(values.filter { $0 < 20 }.count))
+        #expect((1_800...2_200).contains(values.filter { $0 > 20 }.count))
+        // Mean: 0.5 × 15 + 0.3 × 20 + 0.2 × 40 = 21.5.
+        #expect(abs(Distribution.empirical(table).mean - 21.5) < 1e-12)
+        #expect(abs(average(values) - 21.5) < 0.4)
+        // A step: P(X ≤ 5) jumps from 0 to 1 at 5.
+        #expect(draws(.empirical([CDFPoint(value: 5, probability: 0), CDFPoint(value: 5, probability: 1)]), count: 10)
+            .allSatisfy { $0 == 5 })
+    }
 }

@@ -45,34 +45,101 @@ struct ExampleFleetTests {
         #expect(session < 45)
     }
 
-    @Test("depot.yaml has two groups, three behaviours and ids that run on across groups")
+    func load(_ name: String) throws -> FleetSpec {
+        try FleetSpec.load(path: fleetsFolder().appendingPathComponent(name).path)
+    }
+
+    @Test("depot.yaml: 500 AC chargers in two groups, arriving in three waves for overnight sessions")
     func depot() throws {
-        let spec = try FleetSpec.load(path: fleetsFolder().appendingPathComponent("depot.yaml").path)
-        #expect(spec.csmsURL == "ws://127.0.0.1:9000/ocpp")
+        let spec = try load("depot.yaml")
+        #expect(spec.csmsURL == nil)
         #expect(spec.run.duration == .seconds(900))
         #expect(spec.run.seed == 20_240_611)
-        #expect(spec.groups.map(\.name) == ["depot", "car-park"])
-        #expect(spec.groups.map(\.count) == [40, 60])
-        #expect(spec.groups[1].vendor == "ocpp-fleet")
-        #expect(spec.groups[1].firmwareVersion == nil)
-        #expect(spec.groups[0].config.last == ConfigOverride(key: "StopTransactionOnEVSideDisconnect", value: "true"))
-        #expect(Set(spec.behaviours.keys) == ["fleet-overnight", "commuter", "visitor"])
-        let overnight = try #require(spec.behaviours["fleet-overnight"])
-        #expect(overnight.idleBetweenSessions == .lognormal(median: 240, sigma: 0.5))
-        #expect(overnight.plugToAuthorize == .constant(2))
-        #expect(overnight.chargeDuration == .normal(mean: 480, stddev: 120))
-        #expect(overnight.idTags == .list(["FLEET-0001", "FLEET-0002", "FLEET-0003", "FLEET-0004"]))
-        let commuter = try #require(spec.behaviours["commuter"])
-        #expect(commuter.chargeDuration == .exponential(mean: 300))
-        #expect(commuter.remoteStartShare == 0.2)
-        let visitor = try #require(spec.behaviours["visitor"])
-        #expect(visitor.powerKW == .constant(7.4))
-        #expect(visitor.plugToAuthorize == BehaviourSpec.default.plugToAuthorize)
-        let ids = spec.chargePoints().map(\.id)
-        #expect(ids[0] == "DEPOT-0001")
-        #expect(ids[39] == "DEPOT-0040")
-        #expect(ids[40] == "PARK-041")
-        #expect(ids[99] == "PARK-100")
+        #expect(spec.totalCount == 500)
+        #expect(spec.groups.map(\.name) == ["vans", "trucks"])
+        #expect(spec.groups.allSatisfy { $0.connectorSpecs.allSatisfy { $0.current == .ac && $0.type == .type2 } })
+        #expect(spec.groups[1].connectors == 2)
+        #expect(spec.ramp == .steps([RampStep(after: .zero, count: 200, over: .seconds(60)),
+                                     RampStep(after: .seconds(120), count: 200, over: .seconds(60)),
+                                     RampStep(after: .seconds(240), count: 100, over: .seconds(60))]))
+        let van = try #require(spec.behaviours["overnight-van"])
+        #expect(van.chargeDuration == .normal(mean: 36_000, stddev: 3600))
+        #expect(van.powerCurve.taperFromSoC == 85)
+        #expect(van.idTags == .pattern("FLEET-{index:04}"))
+        #expect(van.faults?.errorCode.options.map(\.value) == ["GroundFailure", "HighTemperature", "PowerMeterFailure"])
+        let plans = spec.chargePoints()
+        #expect(plans.first?.id == "DEPOT-VAN-001")
+        #expect(plans.last?.id == "DEPOT-TRK-500")
+        #expect(plans.first?.serialNumber == "DAC22-000001")
+        // Overnight: sessions last hours, far beyond the run.
+        #expect(van.chargeDuration.mean > 10 * Double(spec.run.duration.components.seconds))
+    }
+
+    @Test("highway.yaml: DC fast chargers, short high-power sessions, most of them remote starts")
+    func highway() throws {
+        let spec = try load("highway.yaml")
+        #expect(spec.csmsURL == nil)
+        #expect(spec.groups.allSatisfy { $0.connectorSpecs.allSatisfy { $0.current == .dc } })
+        #expect(spec.groups[0].connectorSpecs[0].powerLimitW == 200_000)  // 500 A at 400 V caps the 300 kW rating
+        #expect(spec.groups[1].connectorSpecs.map(\.type) == [.ccs2, .chademo])
+        #expect(spec.groups[1].startOffset == .seconds(60))
+        let trip = try #require(spec.behaviours["road-trip"])
+        #expect(trip.remoteStartShare >= 0.5)
+        #expect(trip.chargeDuration.mean < 40 * 60)
+        #expect(trip.powerKW.mean > 100)
+        #expect(trip.idTags == .pool(pattern: "EMSP-{index:05}", size: 20_000))
+        #expect(trip.energyKWh.map { $0.mean > 20 && $0.mean < 40 } == true)
+    }
+
+    @Test("mixed-city.yaml: four groups of different vendors, each with its own behaviour")
+    func mixedCity() throws {
+        let spec = try load("mixed-city.yaml")
+        #expect(Set(spec.groups.map(\.vendor)).count >= 3)
+        #expect(Set(spec.groups.map(\.behaviour)) == ["resident", "commuter", "shopper", "taxi"])
+        #expect(spec.groups.map(\.startOffset) == [.zero, .seconds(30), .seconds(60), .seconds(90)])
+        #expect(spec.ramp == .poisson(perSecond: 5))
+        #expect(spec.groups[2].connectorSpecs.map(\.current) == [.dc, .ac])
+        #expect(spec.behaviours["taxi"]?.dataTransfer?.vendorId == "ocpp-fleet")
+    }
+
+    @Test("chaos.yaml: faults, outages, reboots, refused and unknown cards")
+    func chaos() throws {
+        let spec = try load("chaos.yaml")
+        let chaos = try #require(spec.behaviours["everything-fails"])
+        #expect(chaos.faults.map { $0.ratePerHour > 0 && $0.errorCode.options.count > 3 } == true)
+        #expect(chaos.outages != nil && chaos.reboots != nil)
+        #expect(chaos.invalidShare > 0 && chaos.unknownShare > 0)
+        #expect(chaos.dataTransfer?.vendorId != "ocpp-fleet", "a vendor the embedded CSMS does not know")
+        // Offline stretches are shorter than the stop timeout, so the end of the run still
+        // delivers every transaction message.
+        #expect(Double(spec.run.stopTimeout.components.seconds) > 2 * (chaos.outages?.duration.mean ?? 0))
+    }
+
+    static let examples = ["smoke.yaml", "depot.yaml", "highway.yaml", "mixed-city.yaml", "chaos.yaml"]
+
+    @Test("Every file in fleets/ is valid, starts with a comment on what it models and how to run it, and targets the embedded CSMS")
+    func everyFleet() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: fleetsFolder().path).filter { $0.hasSuffix(".yaml") }
+        #expect(Set(Self.examples).isSubset(of: files))
+        for name in files {
+            let text = try String(contentsOf: fleetsFolder().appendingPathComponent(name), encoding: .utf8)
+            let header = text.prefix { $0 != "\n" }
+            #expect(header.hasPrefix("# "), "\(name) starts with a comment")
+            let comments = text.split(separator: "\n").prefix { $0.hasPrefix("#") }.joined(separator: "\n")
+            #expect(comments.contains("ocpp-fleet run fleets/\(name)"), "\(name) says how to run it")
+            let spec = try load(name)
+            if Self.examples.contains(name) { #expect(spec.csmsURL == nil, "\(name) runs against the embedded CSMS") }
+        }
+    }
+
+    @Test("A copy of an example with a misspelt key appended is rejected, naming the key and its line",
+          arguments: examples)
+    func misspeltKey(name: String) throws {
+        let text = try String(contentsOf: fleetsFolder().appendingPathComponent(name), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let bad = text + (text.hasSuffix("\n") ? "" : "\n") + "rampp: {linear: 10s}\n"
+        let line = lines.count + (text.hasSuffix("\n") ? 0 : 1)
+        #expect(errors(bad, file: name) == ["\(name):\(line):1: rampp: unknown key; did you mean 'ramp'?"])
     }
 
     @Test("secure.yaml is profile 2 and profile 3 against the embedded CSMS, its password from the environment")
@@ -135,7 +202,7 @@ struct DefaultTests {
             name: "group-1", count: 3, idPattern: "CP-{index}", vendor: "ocpp-fleet", model: "ocpp-fleet-sim",
             firmwareVersion: nil, connectors: 1, behaviour: "default", config: [])])
         #expect(spec.behaviours == ["default": BehaviourSpec(
-            idleBetweenSessions: .uniform(lower: 30, upper: 120), plugToAuthorize: .uniform(lower: 1, upper: 5),
+            arrival: .uniform(lower: 30, upper: 120), plugToAuthorize: .uniform(lower: 1, upper: 5),
             chargeDuration: .uniform(lower: 60, upper: 300), unplugDelay: .uniform(lower: 1, upper: 5),
             powerKW: .constant(11), idTags: .pattern("TAG-{index:05}"), remoteStartShare: 0)])
     }

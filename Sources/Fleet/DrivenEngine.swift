@@ -1,0 +1,53 @@
+import ChargePoint
+import FleetSpec
+import OCPP
+
+/// The engine inputs a behaviour profile uses beyond the session basics of `ChargePointEngine`:
+/// faults, the EV's changing power, the energy delivered so far, power cycles and DataTransfer.
+/// `ChargePointV16` provides them; tests wrap it to record every input.
+protocol DrivenEngine: ChargePointEngine {
+    mutating func setFault(_ code: V16.ChargePointErrorCode?, connector: Int, now: Timestamp, into out: inout [EngineOutput])
+    mutating func setEVPower(_ watts: Double, connector: Int, now: Timestamp, into out: inout [EngineOutput])
+    mutating func sessionEnergyWh(connector: Int, now: Timestamp) -> Double?
+    mutating func powerCycle(now: Timestamp, into out: inout [EngineOutput])
+    mutating func sendDataTransfer(vendorId: String, messageId: String?, data: String?, now: Timestamp,
+                                   into out: inout [EngineOutput])
+}
+
+extension ChargePointV16: DrivenEngine {}
+
+/// How one charge point is built from its plan: the engine it starts with and the driver that
+/// feeds it. The runtime and the virtual-clock tests both use this, so they simulate the same
+/// charge point.
+enum ChargePointSetup {
+    /// The engine, with the plan's identity (serial number included), configuration overrides and
+    /// an initial meter register drawn from the charge point's own meter stream. Returns the
+    /// configuration keys the engine refused.
+    static func engine(plan: ChargePointPlan, settings: EngineSettings, seed: UInt64) -> (ChargePointV16, refused: [String]) {
+        var settings = settings
+        var meterStream = SessionDriver.Streams(seed: seed, chargePointIndex: plan.index, connectors: 0).meter
+        settings.initialMeterWh = max(0, plan.initialMeterWh.sample(using: &meterStream))
+        var engine = ChargePointV16(
+            identity: ChargePointIdentity(id: plan.id, vendor: plan.vendor, model: plan.model,
+                                          firmwareVersion: plan.firmwareVersion, serialNumber: plan.serialNumber,
+                                          connectors: plan.connectors),
+            settings: settings)
+        let refused = engine.configure(plan.config.map { ($0.key, $0.value) })
+        return (engine, refused)
+    }
+
+    static func driver(plan: ChargePointPlan, behaviour: SharedBehaviour, seed: UInt64) -> SessionDriver {
+        SessionDriver(behaviour: behaviour, chargePointIndex: plan.index,
+                      connectorLimitsW: plan.connectorSpecs.map(\.powerLimitW), seed: seed)
+    }
+}
+
+/// A behaviour profile shared, read-only, by the drivers of every charge point that uses it:
+/// the profile is a few hundred bytes, a reference eight.
+final class SharedBehaviour: Sendable {
+    let spec: BehaviourSpec
+
+    init(_ spec: BehaviourSpec) {
+        self.spec = spec
+    }
+}
