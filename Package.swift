@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "ocpp-fleet", targets: ["ocpp-fleet"]),
         .library(name: "OCPP", targets: ["OCPP"]),
         .library(name: "ChargePoint", targets: ["ChargePoint"]),
+        .library(name: "ChargePointSecurity", targets: ["ChargePointSecurity"]),
         .library(name: "Fleet", targets: ["Fleet"]),
         .library(name: "FleetSpec", targets: ["FleetSpec"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
@@ -22,12 +23,27 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.1.0"),
     ],
     targets: [
         // Wire layer: OCPP-J framing, JSON, typed messages. Foundation only.
         .target(name: "OCPP", swiftSettings: strict),
         // Sans-IO charge point engine. No sockets, clocks or randomness.
         .target(name: "ChargePoint", dependencies: ["OCPP"], swiftSettings: strict),
+        // The Security profile's cryptography (key pairs, PKCS#10 requests, X.509 parsing), kept
+        // out of the engine: injected into it as `CertificateServices`.
+        .target(
+            name: "ChargePointSecurity",
+            dependencies: [
+                "ChargePoint", "OCPP",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
         // Fleet spec: YAML to a validated model, errors with file:line:column.
         .target(
             name: "FleetSpec",
@@ -83,8 +99,36 @@ let package = Package(
         .target(name: "PeerSupport", path: "Tests/PeerSupport", swiftSettings: strict),
         // The seeded frame mutator both fuzz tests share.
         .target(name: "FuzzSupport", dependencies: ["OCPP"], path: "Tests/FuzzSupport", swiftSettings: strict),
+        // A certificate authority made at test time (no private key is committed).
+        .target(
+            name: "SecuritySupport",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Tests/SecuritySupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
-        .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP", "FuzzSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ChargePointTests",
+            dependencies: [
+                "ChargePoint", "OCPP", "FuzzSupport", "ChargePointSecurity", "SecuritySupport",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChargePointSecurityTests",
+            dependencies: [
+                "ChargePointSecurity", "ChargePoint", "OCPP", "SecuritySupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "FleetSpecTests", dependencies: ["FleetSpec"], swiftSettings: strict),
         .testTarget(

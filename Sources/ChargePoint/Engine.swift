@@ -31,6 +31,9 @@ public enum EngineEvent: Sendable, Equatable {
     case authorizationFailed(connector: Int)
     /// A transaction-related message was dropped after all attempts (a loss, counted).
     case transactionMessageDropped(action: String)
+    /// A security event was lost: the queue of undelivered events was full, or the Central
+    /// System refused or never answered it (security whitepaper A04; counted).
+    case securityEventDropped(type: String)
 }
 
 /// The simulated vehicle plugged into a connector.

@@ -140,7 +140,7 @@ struct SessionDriver: Sendable {
                 break
             }
         case .callSent, .callCompleted, .callErrored, .callTimedOut, .incoming, .bootAccepted,
-             .transactionStopped, .transactionMessageDropped:
+             .transactionStopped, .transactionMessageDropped, .securityEventDropped:
             break
         }
     }

@@ -294,6 +294,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         case .transactionStopped: telemetry.transactionStopped()
         case .transactionMessageDropped(let action):
             shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
+        case .securityEventDropped(let type):
+            shared.logger.warning("security event dropped", metadata: ["cp": "\(id)", "type": "\(type)"])
         case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:
             break
         }

@@ -303,7 +303,8 @@ struct ScriptedCSMS {
                 switch event {
                 case .callTimedOut, .callErrored: outstanding = nil
                 case .callSent, .callCompleted, .incoming, .bootAccepted, .transactionStarted, .transactionStopped,
-                     .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed, .transactionMessageDropped:
+                     .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed, .transactionMessageDropped,
+                     .securityEventDropped:
                     break
                 }
             }
@@ -404,13 +405,17 @@ struct ScriptedCSMS {
             return .conf(V16.MeterValuesResponse())
         case .dataTransfer:
             return .conf(V16.DataTransferResponse(status: .unknownVendorId))
+        case .securityEventNotification:
+            return .conf(V16.SecurityEventNotificationResponse())
+        case .signCertificate:
+            return .conf(V16.SignCertificateResponse(status: .accepted))
         case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
              .remoteStopTransaction, .reset, .unlockConnector, .diagnosticsStatusNotification,
              .firmwareStatusNotification, .getDiagnostics, .updateFirmware, .getLocalListVersion, .sendLocalList,
              .cancelReservation, .reserveNow, .clearChargingProfile, .getCompositeSchedule, .setChargingProfile,
              .triggerMessage, .certificateSigned, .deleteCertificate, .extendedTriggerMessage,
              .getInstalledCertificateIds, .getLog, .installCertificate, .logStatusNotification,
-             .securityEventNotification, .signCertificate, .signedFirmwareStatusNotification, .signedUpdateFirmware:
+             .signedFirmwareStatusNotification, .signedUpdateFirmware:
             return .error(.notSupported)
         }
     }
@@ -419,16 +424,16 @@ struct ScriptedCSMS {
 
     /// Decodes a CALL payload the engine wrote with the request type of its action.
     static func validateRequest(_ action: V16.Action, _ payload: JSONValue) throws(CallError) {
-        guard action.isCore, action.initiatedByChargePoint, let types = action.payloadTypes else {
-            throw CallError(.notSupported, "a Core charge point does not send \(action.rawValue)")
+        guard action.initiatedByChargePoint, let types = action.payloadTypes else {
+            throw CallError(.notSupported, "this charge point does not send \(action.rawValue)")
         }
         _ = try types.request.init(json: payload)
     }
 
     /// Decodes a CALLRESULT payload the engine wrote with the response type of `action`.
     static func validateResponse(to action: V16.Action, _ payload: JSONValue) throws(CallError) {
-        guard action.isCore, action == .dataTransfer || !action.initiatedByChargePoint, let types = action.payloadTypes else {
-            throw CallError(.notSupported, "a Core charge point answers \(action.rawValue) with a CALLERROR")
+        guard action == .dataTransfer || !action.initiatedByChargePoint, let types = action.payloadTypes else {
+            throw CallError(.notSupported, "this charge point answers \(action.rawValue) with a CALLERROR")
         }
         _ = try types.response.init(json: payload)
     }
