@@ -7,6 +7,10 @@ public enum EngineOutput: Sendable, Equatable {
     case send([UInt8])
     /// Close the connection (normal close) and connect again after `after`: a reboot.
     case reboot(after: Interval)
+    /// Close the connection (normal close) and connect again after `after`, reading the
+    /// security settings anew (profile, AuthorizationKey, client certificate): no reboot,
+    /// the registration stays (security whitepaper A01, A05.FR.06).
+    case reconnect(after: Interval)
     /// Something telemetry or the behaviour driver cares about.
     case event(EngineEvent)
 }

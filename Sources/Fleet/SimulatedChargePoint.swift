@@ -251,7 +251,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMaskKey(), data: buffer), promise: nil)
-        case .reboot(let after):
+        case .reboot(let after), .reconnect(let after):
             if case .open(let channel) = connection {
                 connection = .closing(channel)
                 WebSocketClose.closeNormally(channel, grace: .seconds(2))

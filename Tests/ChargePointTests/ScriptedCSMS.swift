@@ -73,6 +73,8 @@ struct ScriptedCSMS {
     private(set) var held: [Call] = []
     private(set) var events: [EngineEvent] = []
     private(set) var reboots: [Timestamp] = []
+    /// When the engine closed the connection to open it again without a reboot.
+    private(set) var reconnects: [Timestamp] = []
     private(set) var wire: [WireFrame] = []
     /// The engine's answers to CSMS-initiated CALLs, by unique id.
     private(set) var answers: [String: Frame] = [:]
@@ -298,6 +300,13 @@ struct ScriptedCSMS {
                     pendingOutputs.append(contentsOf: out)
                 }
                 if reconnectAfterReboot { reconnectAt = now + after }
+            case .reconnect(let after):
+                reconnects.append(now)
+                dropConnection()
+                var out: [EngineOutput] = []
+                engine.disconnected(now: now, into: &out)
+                pendingOutputs.append(contentsOf: out)
+                reconnectAt = now + after
             case .event(let event):
                 events.append(event)
                 switch event {

@@ -63,7 +63,7 @@ struct VirtualChargePoint {
                 switch output {
                 case .send(let bytes):
                     if let reply = csms.answer(bytes, now: now) { engine.received(reply, now: now, into: &next) }
-                case .reboot:
+                case .reboot, .reconnect:
                     break
                 case .event(let event):
                     if case .transactionStarted = event { started += 1 }

@@ -154,13 +154,15 @@ public struct CertID: Equatable, Sendable, CustomStringConvertible {
         let request = directory.appendingPathComponent("request.der")
         try Data(certificatePEM.utf8).write(to: certificate)
         try Data(issuerPEM.utf8).write(to: issuer)
-        guard let made = try runTool("openssl", ["ocsp", "-issuer", issuer.path, "-cert", certificate.path, "-\(digest)",
+        guard let made = try runTool("openssl", ["ocsp", "-\(digest)", "-issuer", issuer.path, "-cert", certificate.path,
                                                  "-no_nonce", "-reqout", request.path]) else { return nil }
         guard made.status == 0, let text = try runTool("openssl", ["ocsp", "-reqin", request.path, "-req_text"]), text.status == 0 else {
             throw CertIDError.openssl(made.output)
         }
+        // Long hex values continue on the next line after a backslash.
+        let output = text.output.replacingOccurrences(of: "\\\n", with: "")
         func field(_ name: String) throws -> String {
-            guard let line = text.output.split(separator: "\n").first(where: { $0.contains("\(name):") }),
+            guard let line = output.split(separator: "\n").first(where: { $0.contains("\(name):") }),
                   let value = line.split(separator: ":", maxSplits: 1).last else { throw CertIDError.openssl(text.output) }
             return value.trimmingCharacters(in: .whitespaces)
         }

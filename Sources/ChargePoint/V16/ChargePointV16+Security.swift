@@ -9,11 +9,11 @@ struct SecurityState: Sendable {
     var pendingEvents: [PendingSecurityEvent] = []
     /// Root certificates, the charge point certificate and keys.
     var store: OutOfLine<CertificateStore>?
-    /// StartupOfTheDevice is recorded on the next connection: after power-on or a reboot.
-    var startupPending = true
     /// Close the connection and connect again at this time: new credentials or security
     /// profile (A01, A05.FR.06) or a new charge point certificate under profile 3.
     var reconnectAt: Timestamp?
+    /// StartupOfTheDevice is recorded on the next connection: after power-on or a reboot.
+    var startupPending = true
 }
 
 /// A security event waiting to be delivered (A04.FR.02: queued while offline).
@@ -138,11 +138,10 @@ extension ChargePointV16 {
         if let at = security.reconnectAt, at <= now {
             security.reconnectAt = nil
             if isConnected {
-                // Close and connect again with the new settings; the shell's `.reboot` output
-                // only closes and reconnects: the registration stays Accepted, so this is no
-                // reboot (no BootNotification), and queued messages are kept (A01 step 3).
+                // Close and connect again with the new settings: the registration stays
+                // Accepted (no BootNotification) and queued messages are kept (A01 step 3).
                 disconnected(now: now, into: &out)
-                out.append(.reboot(after: .seconds(1)))
+                out.append(.reconnect(after: .seconds(1)))
                 return
             }
         }
@@ -157,7 +156,8 @@ extension ChargePointV16 {
     /// the boot is Accepted, oldest first; critical ones are kept across disconnects and
     /// reboots until confirmed (A04.FR.02), non-critical ones are the first to go when the
     /// queue is full and are not sent again after a failure. Nothing is recorded unless
-    /// `EngineSettings.securityEvents` is on.
+    /// `EngineSettings.securityEvents` is on. Like `enqueue`, it leaves the sending to the
+    /// caller's `pump` (so an answer being built still goes out first).
     mutating func securityEvent(_ type: String, techInfo: String? = nil, now: Timestamp, into out: inout [EngineOutput]) {
         guard settings.securityEvents else { return }
         let event = PendingSecurityEvent(type: Self.clipped(type, to: 50), timestamp: now,
@@ -191,6 +191,7 @@ extension ChargePointV16 {
         let type = kind.eventType.rawValue
         guard !security.pendingEvents.dropFirst(securityEventQueued ? 1 : 0).contains(where: { $0.type == type }) else { return }
         securityEvent(type, techInfo: techInfo, now: now, into: &out)
+        pump(now: now, into: &out)
     }
 
     /// Hook of `connected`: the charge point is up, after power-on or a reboot.
@@ -259,14 +260,15 @@ extension ChargePointV16 {
     /// After an accepted ChangeConfiguration of a security key: the event and the reconnect.
     mutating func securityParametersChanged(_ key: String, now: Timestamp, into out: inout [EngineOutput]) {
         switch key {
+        // The reconnect comes first: the event goes out on the new connection.
         case "SecurityProfile":
+            security.reconnectAt = now                                                                         // A05.FR.06
             securityEvent(.reconfigurationOfSecurityParameters,
                           techInfo: "SecurityProfile set to \(configuration.securityProfile)", now: now, into: &out)
-            security.reconnectAt = now                                                                         // A05.FR.06
         case "AuthorizationKey":
+            if (1...2).contains(configuration.securityProfile) { security.reconnectAt = now }                  // A01 step 3
             // The key itself never appears in a log or event (A01.FR.12).
             securityEvent(.reconfigurationOfSecurityParameters, techInfo: "AuthorizationKey changed", now: now, into: &out)
-            if (1...2).contains(configuration.securityProfile) { security.reconnectAt = now }                  // A01 step 3
         default:
             break
         }
