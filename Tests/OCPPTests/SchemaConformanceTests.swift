@@ -20,9 +20,14 @@ struct MutationBuilder {
     /// Schema paths the rich sample does not reach; every path must be present.
     private(set) var uncovered: [String] = []
 
+    /// The whole schema, where `$ref`s ("#/definitions/…", used by the security extension's
+    /// schemas) are looked up.
+    private let schema: JSONValue
+
     init(sample: Sample, schema: JSONValue) {
         self.sample = sample
         self.base = sample.payload.json
+        self.schema = schema
         walk(schema, path: [])
     }
 
@@ -43,6 +48,10 @@ struct MutationBuilder {
     }
 
     private mutating func walk(_ node: JSONValue, path: [PathComponent]) {
+        if case .string(let reference)? = node["$ref"], reference.hasPrefix("#/definitions/"),
+           let target = schema["definitions"]?[String(reference.dropFirst("#/definitions/".count))] {
+            return walk(target, path: path)
+        }
         guard case .string(let type)? = node["type"] else {
             uncovered.append("\(path.text): schema node without a type")
             return
