@@ -298,6 +298,26 @@ struct SecurityConfigurationTests {
         #expect(engine.configure([(key: "SecurityProfile", value: "2")]) == ["SecurityProfile"])
     }
 
+    @Test("The read-only keys report the charge point's limits; a longer certificateChain is a CALLERROR")
+    func readOnlyKeys() throws {
+        var csms = ScriptedCSMS.secured(events: false)
+        let report = try csms.call(V16.GetConfigurationRequest(key: ["AdditionalRootCertificateCheck", "CertificateSignedMaxChainSize",
+                                                                     "CertificateStoreMaxLength"]))
+        #expect(report.configurationKey == [V16.KeyValue(key: "AdditionalRootCertificateCheck", readonly: true, value: "false"),
+                                            V16.KeyValue(key: "CertificateSignedMaxChainSize", readonly: true, value: "10000"),
+                                            V16.KeyValue(key: "CertificateStoreMaxLength", readonly: true, value: "8")])
+        for key in ["AdditionalRootCertificateCheck", "CertificateSignedMaxChainSize", "CertificateStoreMaxLength"] {
+            #expect(try csms.call(V16.ChangeConfigurationRequest(key: key, value: "1")).status == .rejected)
+        }
+        let tooLong = String(repeating: "A", count: Configuration.certificateSignedMaxChainSize + 1)
+        let answer = csms.send("CertificateSigned", .object([("certificateChain", .string(tooLong))]))
+        guard case .callError(_, let code, _, _)? = answer else {
+            Issue.record("expected a CALLERROR, got \(String(describing: answer))")
+            return
+        }
+        #expect(code == "TypeConstraintViolation")
+    }
+
     @Test("An idle engine keeps the Security profile's state small")
     func memory() {
         let csms = ScriptedCSMS.booted()

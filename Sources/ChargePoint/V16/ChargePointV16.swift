@@ -10,12 +10,12 @@ public struct EngineSettings: Sendable, Equatable {
     public var queueCapacity: Int
     /// Energy register at power-on, in Wh.
     public var initialMeterWh: Double
-    /// Send SecurityEventNotification (security whitepaper A04). Off by default: a Central
-    /// System without the security extension answers it with a CALLERROR.
-    public var securityEvents: Bool
     /// The cryptography of the Security profile (key pairs, CSRs, X.509); nil: SignCertificate
     /// cannot be triggered and certificates cannot be installed.
     public var certificateServices: CertificateServicesReference?
+    /// Send SecurityEventNotification (security whitepaper A04). Off by default: a Central
+    /// System without the security extension answers it with a CALLERROR.
+    public var securityEvents: Bool
 
     public init(callTimeout: Interval = .seconds(30), bootRetry: Interval = .seconds(60),
                 queueCapacity: Int = 256, initialMeterWh: Double = 0, securityEvents: Bool = false,
