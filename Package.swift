@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "ocpp-fleet", targets: ["ocpp-fleet"]),
         .library(name: "OCPP", targets: ["OCPP"]),
         .library(name: "ChargePoint", targets: ["ChargePoint"]),
+        .library(name: "ChargePointSecurity", targets: ["ChargePointSecurity"]),
         .library(name: "Fleet", targets: ["Fleet"]),
         .library(name: "FleetSpec", targets: ["FleetSpec"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
@@ -36,6 +37,18 @@ let package = Package(
         .target(name: "OCPP", swiftSettings: strict),
         // Sans-IO charge point engine. No sockets, clocks or randomness.
         .target(name: "ChargePoint", dependencies: ["OCPP"], swiftSettings: strict),
+        // The Security profile's cryptography (key pairs, PKCS#10 requests, X.509 parsing), kept
+        // out of the engine: injected into it as `CertificateServices`.
+        .target(
+            name: "ChargePointSecurity",
+            dependencies: [
+                "ChargePoint", "OCPP",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
         // Fleet spec: YAML to a validated model, errors with file:line:column. Threshold
         // expressions are Telemetry's language, so the spec checks them with its parser.
         .target(
@@ -82,7 +95,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "OCPP", "ChargePoint", "Telemetry", "FleetSpec",
+                "OCPP", "ChargePoint", "ChargePointSecurity", "Telemetry", "FleetSpec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -112,8 +125,36 @@ let package = Package(
         .target(name: "PeerSupport", path: "Tests/PeerSupport", swiftSettings: strict),
         // The seeded frame mutator both fuzz tests share.
         .target(name: "FuzzSupport", dependencies: ["OCPP"], path: "Tests/FuzzSupport", swiftSettings: strict),
+        // A certificate authority made at test time (no private key is committed).
+        .target(
+            name: "SecuritySupport",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Tests/SecuritySupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
-        .testTarget(name: "ChargePointTests", dependencies: ["ChargePoint", "OCPP", "FuzzSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ChargePointTests",
+            dependencies: [
+                "ChargePoint", "OCPP", "FuzzSupport", "ChargePointSecurity", "SecuritySupport",
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChargePointSecurityTests",
+            dependencies: [
+                "ChargePointSecurity", "ChargePoint", "OCPP", "SecuritySupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "TelemetryTests",
             dependencies: ["Telemetry", .product(name: "MetricsTestKit", package: "swift-metrics")],

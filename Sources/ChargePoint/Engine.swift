@@ -7,6 +7,10 @@ public enum EngineOutput: Sendable, Equatable {
     case send([UInt8])
     /// Close the connection (normal close) and connect again after `after`: a reboot.
     case reboot(after: Interval)
+    /// Close the connection (normal close) and connect again after `after`, reading the
+    /// security settings anew (profile, AuthorizationKey, client certificate): no reboot,
+    /// the registration stays (security whitepaper A01, A05.FR.06).
+    case reconnect(after: Interval)
     /// Something telemetry or the behaviour driver cares about.
     case event(EngineEvent)
 }
@@ -31,6 +35,9 @@ public enum EngineEvent: Sendable, Equatable {
     case authorizationFailed(connector: Int)
     /// A transaction-related message was dropped after all attempts (a loss, counted).
     case transactionMessageDropped(action: String)
+    /// A security event was lost: the queue of undelivered events was full, or the Central
+    /// System refused or never answered it (security whitepaper A04; counted).
+    case securityEventDropped(type: String)
 }
 
 /// The simulated vehicle plugged into a connector.

@@ -1,3 +1,4 @@
+import ChargePointSecurity
 import ChargePoint
 import FleetSpec
 import OCPP
@@ -23,8 +24,18 @@ enum ChargePointSetup {
     /// The engine, with the plan's identity (serial number included), configuration overrides and
     /// an initial meter register drawn from the charge point's own meter stream. Returns the
     /// configuration keys the engine refused.
-    static func engine(plan: ChargePointPlan, settings: EngineSettings, seed: UInt64) -> (ChargePointV16, refused: [String]) {
+    static func engine(plan: ChargePointPlan, settings: EngineSettings, seed: UInt64,
+                       behaviour: BehaviourSpec = .default) -> (ChargePointV16, refused: [String]) {
         var settings = settings
+        settings.seed = seed
+        settings.securityEvents = plan.securityEvents
+        settings.certificateServices = settings.certificateServices ?? certificateServices
+        let transfer = behaviour.fileTransfer
+        settings.fileTransfer = FileTransferBehaviour(
+            downloadDuration: interval(transfer.download), installDuration: interval(transfer.install),
+            uploadDuration: interval(transfer.upload), downloadFailure: transfer.downloadFailure,
+            installFailure: transfer.installFailure, uploadFailure: transfer.uploadFailure,
+            signatureFailure: transfer.signatureFailure)
         var meterStream = SessionDriver.Streams(seed: seed, chargePointIndex: plan.index, connectors: 0).meter
         settings.initialMeterWh = max(0, plan.initialMeterWh.sample(using: &meterStream))
         var engine = ChargePointV16(
@@ -34,6 +45,14 @@ enum ChargePointSetup {
             settings: settings)
         let refused = engine.configure(plan.config.map { ($0.key, $0.value) })
         return (engine, refused)
+    }
+
+    /// The Security profile's cryptography, one instance for the whole process: it keeps no
+    /// per-charge-point state (a key pair exists only in the engine that asked for one).
+    static let certificateServices = CertificateServicesReference(X509CertificateServices())
+
+    static func interval(_ duration: Duration) -> Interval {
+        Interval(microseconds: duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
     }
 
     static func driver(plan: ChargePointPlan, behaviour: SharedBehaviour, seed: UInt64) -> SessionDriver {

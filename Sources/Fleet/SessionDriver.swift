@@ -297,7 +297,7 @@ struct SessionDriver: Sendable {
                 break
             }
         case .callSent, .callCompleted, .callErrored, .callTimedOut, .incoming, .bootAccepted,
-             .transactionStopped, .transactionMessageDropped:
+             .transactionStopped, .transactionMessageDropped, .securityEventDropped:
             break
         }
     }

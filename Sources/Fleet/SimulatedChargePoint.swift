@@ -52,7 +52,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         self.tlsContext = tlsContext
         self.loop = loop
         self.shared = shared
-        let (engine, refused) = ChargePointSetup.engine(plan: plan, settings: settings, seed: seed)
+        let (engine, refused) = ChargePointSetup.engine(plan: plan, settings: settings, seed: seed,
+                                                              behaviour: behaviour.spec)
         self.engine = engine
         if !refused.isEmpty {
             shared.logger.warning("configuration overrides refused", metadata: ["cp": "\(plan.id)", "keys": "\(refused)"])
@@ -284,7 +285,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMaskKey(), data: buffer), promise: nil)
-        case .reboot(let after):
+        case .reboot(let after), .reconnect(let after):
             if case .open(let channel) = connection {
                 connection = .closing(channel)
                 WebSocketClose.closeNormally(channel, grace: .seconds(2))
@@ -332,6 +333,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         case .transactionStopped: telemetry.transactionStopped(group: group)
         case .transactionMessageDropped(let action):
             shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
+        case .securityEventDropped(let type):
+            shared.logger.warning("security event dropped", metadata: ["cp": "\(id)", "type": "\(type)"])
         case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:
             break
         }

@@ -117,3 +117,35 @@ public enum RefusedTag {
         return "INVALID-" + String(repeating: "0", count: 8 - hex.count) + hex
     }
 }
+
+/// Simulated file transfers of the firmware and diagnostics operations (UpdateFirmware,
+/// SignedUpdateFirmware, GetDiagnostics, GetLog): how long each step takes and how often
+/// it fails. YAML `fileTransfer`.
+public struct FileTransferProfile: Sendable, Equatable {
+    /// One firmware download attempt.
+    public var download: Duration
+    /// Installing a downloaded firmware, before the reboot.
+    public var install: Duration
+    /// One diagnostics or log upload attempt.
+    public var upload: Duration
+    /// Probabilities (0...1): one download attempt fails, an installation fails, one upload
+    /// attempt fails, a signed firmware's signature does not verify.
+    public var downloadFailure: Double
+    public var installFailure: Double
+    public var uploadFailure: Double
+    public var signatureFailure: Double
+
+    public init(download: Duration = .seconds(30), install: Duration = .seconds(60), upload: Duration = .seconds(10),
+                downloadFailure: Double = 0, installFailure: Double = 0, uploadFailure: Double = 0,
+                signatureFailure: Double = 0) {
+        self.download = download
+        self.install = install
+        self.upload = upload
+        self.downloadFailure = downloadFailure
+        self.installFailure = installFailure
+        self.uploadFailure = uploadFailure
+        self.signatureFailure = signatureFailure
+    }
+
+    public static let `default` = FileTransferProfile()
+}

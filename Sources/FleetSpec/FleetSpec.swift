@@ -67,7 +67,8 @@ public struct FleetSpec: Sendable, Equatable {
                     serialNumber: formatPattern(group.serialPattern, index: index),
                     connectorSpecs: group.connectorSpecs,
                     initialMeterWh: group.initialMeterWh,
-                    startOffset: group.startOffset
+                    startOffset: group.startOffset,
+                    securityEvents: group.sendsSecurityEvents
                 ))
             }
         }
@@ -172,6 +173,13 @@ public struct GroupSpec: Sendable, Equatable {
     public var initialMeterWh: Distribution
     /// Added to the ramp's start time of each of this group's charge points.
     public var startOffset: Duration
+    /// Whether the charge points send SecurityEventNotification (security whitepaper); nil:
+    /// when the group uses security profile 1 or higher (a CSMS that asks for a profile speaks
+    /// the security extension; a plain 1.6 CSMS would answer the event with a CALLERROR).
+    public var securityEvents: Bool?
+
+    /// `securityEvents`, with its default resolved.
+    public var sendsSecurityEvents: Bool { securityEvents ?? (security.profile.rawValue >= 1) }
 
     public init(
         name: String,
@@ -251,6 +259,7 @@ public struct BehaviourSpec: Sendable, Equatable {
     public var outages: OutageProfile?
     public var reboots: RebootProfile?
     public var dataTransfer: DataTransferProfile?
+    public var fileTransfer: FileTransferProfile
 
     public init(
         arrival: Distribution = .uniform(lower: 30, upper: 120),
@@ -269,7 +278,8 @@ public struct BehaviourSpec: Sendable, Equatable {
         faults: FaultProfile? = nil,
         outages: OutageProfile? = nil,
         reboots: RebootProfile? = nil,
-        dataTransfer: DataTransferProfile? = nil
+        dataTransfer: DataTransferProfile? = nil,
+        fileTransfer: FileTransferProfile = .default
     ) {
         self.arrival = arrival
         self.plugToAuthorize = plugToAuthorize
@@ -288,6 +298,7 @@ public struct BehaviourSpec: Sendable, Equatable {
         self.outages = outages
         self.reboots = reboots
         self.dataTransfer = dataTransfer
+        self.fileTransfer = fileTransfer
     }
 
     /// The older name of `arrival`, kept for specs and code written before it.
@@ -323,12 +334,14 @@ public struct ChargePointPlan: Sendable, Equatable {
     public var initialMeterWh: Distribution
     /// The group's start offset, added to the ramp's.
     public var startOffset: Duration
+    /// Sends SecurityEventNotification (the group's `securityEvents`, resolved).
+    public var securityEvents: Bool
 
     public init(
         index: Int, id: String, group: Int, vendor: String, model: String, firmwareVersion: String?,
         connectors: Int, behaviour: String, config: [ConfigOverride],
         serialNumber: String? = nil, connectorSpecs: [ConnectorSpec]? = nil,
-        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero
+        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false
     ) {
         self.index = index
         self.id = id
@@ -343,5 +356,6 @@ public struct ChargePointPlan: Sendable, Equatable {
         self.connectorSpecs = connectorSpecs ?? Array(repeating: .standardAC, count: connectors)
         self.initialMeterWh = initialMeterWh
         self.startOffset = startOffset
+        self.securityEvents = securityEvents
     }
 }

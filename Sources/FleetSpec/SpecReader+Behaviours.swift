@@ -17,7 +17,7 @@ extension SpecReader {
     static let behaviourKeys = [
         "arrival", "idleBetweenSessions", "plugToAuthorize", "chargeDuration", "unplugDelay", "powerKW", "energyKWh",
         "batteryKWh", "initialSoC", "powerCurve", "idTags", "idTagPattern", "idTagPool", "remoteStartShare",
-        "invalidShare", "unknownShare", "faults", "outages", "reboots", "dataTransfer",
+        "invalidShare", "unknownShare", "faults", "outages", "reboots", "dataTransfer", "fileTransfer",
     ]
     static let powerCurveKeys = ["ramp", "taperFromSoC", "suspendShare", "suspendAfter", "suspendDuration"]
     /// Most events of one kind per hour per charge point: one a second.
@@ -79,6 +79,9 @@ extension SpecReader {
         }
         if let value = fields.value("reboots"), let reboots = readReboots(value, fields.child("reboots")) {
             draft.spec.reboots = reboots
+        }
+        if let value = fields.value("fileTransfer"), let transfer = readFileTransfer(value, fields.child("fileTransfer")) {
+            draft.spec.fileTransfer = transfer
         }
         if let value = fields.value("dataTransfer"), let transfer = readDataTransfer(value, fields.child("dataTransfer")) {
             draft.spec.dataTransfer = transfer
@@ -213,6 +216,32 @@ extension SpecReader {
     private mutating func readReboots(_ node: Node, _ path: String) -> RebootProfile? {
         guard let fields = fields(node, path, allowed: ["ratePerHour"]) else { return nil }
         return rate(fields).map { RebootProfile(ratePerHour: $0) }
+    }
+
+    static let fileTransferKeys = ["download", "install", "upload", "downloadFailure", "installFailure",
+                                   "uploadFailure", "signatureFailure"]
+
+    private mutating func readFileTransfer(_ node: Node, _ path: String) -> FileTransferProfile? {
+        guard let fields = fields(node, path, allowed: Self.fileTransferKeys) else { return nil }
+        var transfer = FileTransferProfile.default
+        let durations: [(String, WritableKeyPath<FileTransferProfile, Duration>)] = [
+            ("download", \.download), ("install", \.install), ("upload", \.upload),
+        ]
+        for (key, keyPath) in durations {
+            if let value = fields.value(key), let duration = duration(value, fields.child(key)) {
+                transfer[keyPath: keyPath] = duration
+            }
+        }
+        let shares: [(String, WritableKeyPath<FileTransferProfile, Double>)] = [
+            ("downloadFailure", \.downloadFailure), ("installFailure", \.installFailure),
+            ("uploadFailure", \.uploadFailure), ("signatureFailure", \.signatureFailure),
+        ]
+        for (key, keyPath) in shares {
+            if let value = fields.value(key), let share = share(value, fields.child(key)) {
+                transfer[keyPath: keyPath] = share
+            }
+        }
+        return transfer
     }
 
     private mutating func readDataTransfer(_ node: Node, _ path: String) -> DataTransferProfile? {

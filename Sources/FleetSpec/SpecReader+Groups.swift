@@ -23,7 +23,7 @@ struct GroupDraft {
 extension SpecReader {
     static let groupKeys = [
         "name", "count", "idPattern", "vendor", "model", "firmwareVersion", "serialPattern", "connectors",
-        "initialMeterWh", "startOffset", "behaviour", "config", "csms",
+        "initialMeterWh", "startOffset", "securityEvents", "behaviour", "config", "csms",
     ]
     static let connectorKeys = ["count", "type", "current", "phases", "maxCurrentA", "maxPowerKW"]
     /// chargePointSerialNumber is CiString25 in OCPP 1.6.
@@ -102,6 +102,9 @@ extension SpecReader {
         }
         if let value = fields.value("startOffset"), let offset = duration(value, fields.child("startOffset")) {
             draft.spec.startOffset = offset
+        }
+        if let value = fields.value("securityEvents"), let events = boolean(value, fields.child("securityEvents")) {
+            draft.spec.securityEvents = events
         }
         if let value = fields.value("behaviour") {
             if case .mapping = value {

@@ -331,7 +331,8 @@ struct IncomingCallTests {
           arguments: V16.Action.allCases.filter { !$0.isCore && !$0.initiatedByChargePoint }.filter {
               ![.updateFirmware, .getDiagnostics, .getLog, .signedUpdateFirmware, .triggerMessage,
                 .extendedTriggerMessage, .setChargingProfile, .clearChargingProfile, .getCompositeSchedule,
-                .sendLocalList, .getLocalListVersion, .reserveNow, .cancelReservation].contains($0)
+                .sendLocalList, .getLocalListVersion, .reserveNow, .cancelReservation,
+                .certificateSigned, .deleteCertificate, .getInstalledCertificateIds, .installCertificate].contains($0)
           })
     func notSupported(action: V16.Action) throws {
         var csms = ScriptedCSMS.booted()

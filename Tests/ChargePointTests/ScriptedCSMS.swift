@@ -73,6 +73,8 @@ struct ScriptedCSMS {
     private(set) var held: [Call] = []
     private(set) var events: [EngineEvent] = []
     private(set) var reboots: [Timestamp] = []
+    /// When the engine closed the connection to open it again without a reboot.
+    private(set) var reconnects: [Timestamp] = []
     private(set) var wire: [WireFrame] = []
     /// The engine's answers to CSMS-initiated CALLs, by unique id.
     private(set) var answers: [String: Frame] = [:]
@@ -307,12 +309,20 @@ struct ScriptedCSMS {
                     pendingOutputs.append(contentsOf: out)
                 }
                 if reconnectAfterReboot { reconnectAt = now + after }
+            case .reconnect(let after):
+                reconnects.append(now)
+                dropConnection()
+                var out: [EngineOutput] = []
+                engine.disconnected(now: now, into: &out)
+                pendingOutputs.append(contentsOf: out)
+                reconnectAt = now + after
             case .event(let event):
                 events.append(event)
                 switch event {
                 case .callTimedOut, .callErrored: outstanding = nil
                 case .callSent, .callCompleted, .incoming, .bootAccepted, .transactionStarted, .transactionStopped,
-                     .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed, .transactionMessageDropped:
+                     .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed, .transactionMessageDropped,
+                     .securityEventDropped:
                     break
                 }
             }
@@ -416,13 +426,17 @@ struct ScriptedCSMS {
             return .conf(V16.MeterValuesResponse())
         case .dataTransfer:
             return .conf(V16.DataTransferResponse(status: .unknownVendorId))
+        case .securityEventNotification:
+            return .conf(V16.SecurityEventNotificationResponse())
+        case .signCertificate:
+            return .conf(V16.SignCertificateResponse(status: .accepted))
         case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
              .remoteStopTransaction, .reset, .unlockConnector, .diagnosticsStatusNotification,
              .firmwareStatusNotification, .getDiagnostics, .updateFirmware, .getLocalListVersion, .sendLocalList,
              .cancelReservation, .reserveNow, .clearChargingProfile, .getCompositeSchedule, .setChargingProfile,
              .triggerMessage, .certificateSigned, .deleteCertificate, .extendedTriggerMessage,
              .getInstalledCertificateIds, .getLog, .installCertificate, .logStatusNotification,
-             .securityEventNotification, .signCertificate, .signedFirmwareStatusNotification, .signedUpdateFirmware:
+             .signedFirmwareStatusNotification, .signedUpdateFirmware:
             // A modelled notification of a feature profile whose answer is `{}` is acknowledged.
             if action.initiatedByChargePoint, let types = action.payloadTypes,
                (try? types.response.init(json: .object([]))) != nil {

@@ -157,18 +157,6 @@ struct ExampleFleetTests {
         let fromEnvironment = try FleetSpec.parse(yaml: text, file: path, environment: ["OCPP_FLEET_PASSWORD": "another-lab-password"])
         #expect(fromEnvironment.groups[0].security.password?.reveal() == "another-lab-password")
     }
-
-    @Test("Every file in fleets/ is a valid fleet spec")
-    func everyFleet() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: fleetsFolder().path)
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-        #expect(names.count >= 3)
-        for name in names {
-            #expect(throws: Never.self, "\(name)") {
-                _ = try FleetSpec.load(path: fleetsFolder().appendingPathComponent(name).path)
-            }
-        }
-    }
 }
 
 @Suite("The documentation")

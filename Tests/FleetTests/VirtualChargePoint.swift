@@ -164,6 +164,8 @@ struct VirtualChargePoint {
                 case .reboot(let after):
                     reboots += 1
                     goOffline(for: after, into: &next)
+                case .reconnect(let after):
+                    goOffline(for: after, into: &next)
                 case .event(let event):
                     if case .transactionStarted = event { started += 1 }
                     if case .transactionStopped = event { stopped += 1 }

@@ -92,6 +92,10 @@ extension ChargePointV16 {
 
     private mutating func changeConfiguration(_ request: V16.ChangeConfigurationRequest, now: Timestamp,
                                               into out: inout [EngineOutput]) -> V16.ChangeConfigurationResponse {
+        // Security profile: SecurityProfile's prerequisites (whitepaper A05).
+        if let refused = securityRefusal(key: request.key, value: request.value, now: now) {
+            return V16.ChangeConfigurationResponse(status: refused)
+        }
         switch configuration.set(request.key, to: request.value) {
         case .notSupported: return V16.ChangeConfigurationResponse(status: .notSupported)
         case .rejected: return V16.ChangeConfigurationResponse(status: .rejected)
@@ -104,6 +108,8 @@ extension ChargePointV16 {
             for index in 1..<connectors.count { armSampling(index, now: now) }
         case "ClockAlignedDataInterval":
             if registration == .accepted { armAlignedSampling(now: now) }
+        case "SecurityProfile", "AuthorizationKey":  // Security profile (whitepaper A01, A05)
+            securityParametersChanged(Configuration.key(named: request.key)?.name ?? request.key, now: now, into: &out)
         default:
             break
         }

@@ -16,15 +16,25 @@ public struct EngineSettings: Sendable, Equatable {
     /// charge point id give the same outcomes (see `ChargePointV16.simulatedDraw`).
     public var seed: UInt64
 
+    /// The cryptography of the Security profile (key pairs, CSRs, X.509); nil: SignCertificate
+    /// cannot be triggered and certificates cannot be installed.
+    public var certificateServices: CertificateServicesReference?
+    /// Send SecurityEventNotification (security whitepaper A04). Off by default: a Central
+    /// System without the security extension answers it with a CALLERROR.
+    public var securityEvents: Bool
+
     public init(callTimeout: Interval = .seconds(30), bootRetry: Interval = .seconds(60),
                 queueCapacity: Int = 256, initialMeterWh: Double = 0,
-                fileTransfer: FileTransferBehaviour = FileTransferBehaviour(), seed: UInt64 = 0) {
+                fileTransfer: FileTransferBehaviour = FileTransferBehaviour(), seed: UInt64 = 0,
+                securityEvents: Bool = false, certificateServices: (any CertificateServices)? = nil) {
         self.callTimeout = callTimeout
         self.bootRetry = bootRetry
         self.queueCapacity = queueCapacity
         self.initialMeterWh = initialMeterWh
         self.fileTransfer = fileTransfer
         self.seed = seed
+        self.securityEvents = securityEvents
+        self.certificateServices = certificateServices.map(CertificateServicesReference.init)
     }
 }
 
@@ -174,6 +184,7 @@ public struct ChargePointV16: ChargePointEngine {
 
     public mutating func connected(now: Timestamp, into out: inout [EngineOutput]) {
         isConnected = true
+        securityConnected(now: now, into: &out)  // Security profile: StartupOfTheDevice
         switch registration {
         case .unregistered, .booting:
             registration = .booting
@@ -260,6 +271,7 @@ public struct ChargePointV16: ChargePointEngine {
     mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, into out: inout [EngineOutput]) {
         if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity), dropped.isTransactionMessage {
             out.append(.event(.transactionMessageDropped(action: dropped.action.rawValue)))
+            securityJournalFull(dropped: dropped, for: call, into: &out)  // Security profile: MemoryExhaustion
         }
     }
 
@@ -476,6 +488,7 @@ public struct ChargePointV16: ChargePointEngine {
     mutating func reboot(now: Timestamp, into out: inout [EngineOutput]) {
         pendingReset = nil
         connectionLost(now: now, into: &out)
+        securityRebooting(now: now, into: &out)  // Security profile: ResetOrReboot
         registration = .unregistered
         for index in connectors.indices {
             connectors[index].authorizingTag = nil

@@ -39,8 +39,14 @@ public struct Configuration: Sendable, Equatable {
     // Security whitepaper (ed. 2) §"Configuration Keys"
     public var cpoName = ""
     public var securityProfile = 0
-    /// Write-only: GetConfiguration never reveals it (whitepaper: AuthorizationKey).
-    public var authorizationKey = ""
+    /// The HTTP Basic password of security profiles 1 and 2. Write-only: GetConfiguration
+    /// lists the key without a value (whitepaper §7.2), and it is stored so that printing or
+    /// dumping a configuration or an engine never shows it (A01.FR.12).
+    public var authorizationKey: String {
+        get { storedAuthorizationKey.value }
+        set { storedAuthorizationKey.value = newValue }
+    }
+    private var storedAuthorizationKey = Redacted()
     /// Fixed per charge point model, read-only.
     public let numberOfConnectors: Int
 
@@ -70,6 +76,8 @@ public struct Configuration: Sendable, Equatable {
     public struct Key: Sendable {
         public let name: String
         public let readonly: Bool
+        /// The value is never reported (GetConfiguration lists the key without one).
+        public var writeOnly = false
         let get: @Sendable (Configuration) -> String
         let set: (@Sendable (inout Configuration, String) -> Bool)?
     }
@@ -115,8 +123,9 @@ public struct Configuration: Sendable, Equatable {
         constant("AdditionalRootCertificateCheck") { _ in "false" },
         bool("AllowOfflineTxForUnknownId", \.allowOfflineTxForUnknownId),
         bool("AuthorizationCacheEnabled", \.authorizationCacheEnabled),
-        Key(name: "AuthorizationKey", readonly: false, get: { _ in "" }, set: { config, text in
-            // Whitepaper: 16 to 40 characters; the value is write-only.
+        Key(name: "AuthorizationKey", readonly: false, writeOnly: true, get: { _ in "" }, set: { config, text in
+            // Whitepaper A00.FR.205: at least 16 bytes, at most 20 bytes as 40 hex digits; both
+            // the hex form (32...40 digits) and a plain 16...40 character password fit here.
             guard (16...40).contains(text.utf8.count) else { return false }
             config.authorizationKey = text
             return true
@@ -136,7 +145,8 @@ public struct Configuration: Sendable, Equatable {
         constant("ConnectorPhaseRotationMaxLength") { String($0.numberOfConnectors + 1) },
         constant("ConnectorSwitch3to1PhaseSupported") { _ in "false" },
         Key(name: "CpoName", readonly: false, get: { $0.cpoName }, set: { config, text in
-            guard !text.isEmpty, text.utf8.count <= 50 else { return false }
+            // The O (organizationName) of the charge point's CSR (A02.FR.13): X.520 allows 1...64 characters.
+            guard (1...64).contains(text.unicodeScalars.count) else { return false }
             config.cpoName = text
             return true
         }),
@@ -159,7 +169,9 @@ public struct Configuration: Sendable, Equatable {
         constant("ReserveConnectorZeroSupported") { _ in reserveConnectorZeroSupported ? "true" : "false" },
         integer("ResetRetries", \.resetRetries),
         Key(name: "SecurityProfile", readonly: false, get: { String($0.securityProfile) }, set: { config, text in
-            // Whitepaper: the profile may be raised, never lowered.
+            // Whitepaper A00.FR.005: never lowered. Over OCPP it must also rise and its
+            // prerequisites be met (A05.FR.01–04, checked by the engine's ChangeConfiguration);
+            // the fleet spec sets it before the first connection (A00.FR.004).
             guard let value = Int(text.trimmingSpaces), (0...3).contains(value), value >= config.securityProfile else {
                 return false
             }
@@ -217,8 +229,16 @@ public struct Configuration: Sendable, Equatable {
     }
 
     private func keyValue(_ key: Key) -> V16.KeyValue {
-        V16.KeyValue(key: key.name, readonly: key.readonly, value: key.get(self))
+        V16.KeyValue(key: key.name, readonly: key.readonly, value: key.writeOnly ? nil : key.get(self))
     }
+}
+
+/// A secret that prints as "<redacted>", in descriptions, debug descriptions and mirrors alike.
+struct Redacted: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    var value = ""
+    var description: String { "<redacted>" }
+    var debugDescription: String { "<redacted>" }
+    var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// A set of measurands as a bit set over `V16.Measurand.allCases`.

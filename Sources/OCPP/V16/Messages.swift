@@ -88,12 +88,12 @@ extension V16.Action {
         case .signedFirmwareStatusNotification: (V16.SignedFirmwareStatusNotificationRequest.self, V16.SignedFirmwareStatusNotificationResponse.self)
         case .signedUpdateFirmware: (V16.SignedUpdateFirmwareRequest.self, V16.SignedUpdateFirmwareResponse.self)
         // Security extension: certificates and events
-        case .certificateSigned: nil
-        case .deleteCertificate: nil
-        case .getInstalledCertificateIds: nil
-        case .installCertificate: nil
-        case .securityEventNotification: nil
-        case .signCertificate: nil
+        case .certificateSigned: (V16.CertificateSignedRequest.self, V16.CertificateSignedResponse.self)
+        case .deleteCertificate: (V16.DeleteCertificateRequest.self, V16.DeleteCertificateResponse.self)
+        case .getInstalledCertificateIds: (V16.GetInstalledCertificateIdsRequest.self, V16.GetInstalledCertificateIdsResponse.self)
+        case .installCertificate: (V16.InstallCertificateRequest.self, V16.InstallCertificateResponse.self)
+        case .securityEventNotification: (V16.SecurityEventNotificationRequest.self, V16.SecurityEventNotificationResponse.self)
+        case .signCertificate: (V16.SignCertificateRequest.self, V16.SignCertificateResponse.self)
         }
     }
 }
