@@ -132,6 +132,27 @@ final class SimulatedChargePoint: ConnectionDelegate {
         shared.telemetry.connected(group: group)
         shared.gauge.connected()
         drive { engine, _, now, out in engine.connected(now: now, into: &out) }
+        startPings(on: channel)
+    }
+
+    /// WebSocketPingInterval (OCPP 1.6 §9.1): with a value above 0 the charge point pings the
+    /// CSMS that often, on this connection (a change takes effect at the next one). Off by
+    /// default, so an idle charge point keeps a single timer.
+    private func startPings(on channel: any Channel) {
+        let seconds = engine.configuration.webSocketPingInterval
+        guard seconds > 0 else { return }
+        schedulePing(on: channel, every: .seconds(Int64(seconds)))
+    }
+
+    /// One ping after `interval`, then the next: the chain ends with the connection it is for.
+    private func schedulePing(on channel: any Channel, every interval: TimeAmount) {
+        loop.assumeIsolated().scheduleTask(in: interval) {
+            guard case .open(let current) = self.connection, current === channel else { return }
+            let ping = WebSocketFrame(fin: true, opcode: .ping, maskKey: self.nextMaskKey(),
+                                      data: channel.allocator.buffer(capacity: 0))
+            channel.writeAndFlush(ping, promise: nil)
+            self.schedulePing(on: channel, every: interval)
+        }
     }
 
     func webSocketClosed() {
@@ -243,7 +264,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private func dropConnection(for offline: Interval) {
         guard !finishing, case .open(let channel) = connection else { return }
         connection = .waitingToReconnect  // so the close that follows is not handled as a lost connection
-        shared.telemetry.disconnected()
+        shared.telemetry.disconnected(group: group)
         shared.gauge.disconnected()
         channel.close(promise: nil)
         drive { engine, _, now, out in engine.disconnected(now: now, into: &out) }
