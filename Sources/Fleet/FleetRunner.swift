@@ -95,6 +95,8 @@ public struct FleetConfiguration: Sendable {
     public var stopTimeout: Duration
     public var reconnectInitial: Duration
     public var reconnectMax: Duration
+    /// Simulated seconds per wall-clock second (`run.timeScale`); 1 is real time.
+    public var timeScale: Double
     /// Each group's name and security, indexed by `ChargePointPlan.group`; a plan whose group
     /// is missing connects with security profile 0.
     public var groups: [GroupConnection]
@@ -119,7 +121,8 @@ public struct FleetConfiguration: Sendable {
     public init(plans: [ChargePointPlan], behaviours: [String: BehaviourSpec], endpoint: CSMSEndpoint, seed: UInt64,
                 rampUp: Duration, callTimeout: Duration, stopTimeout: Duration,
                 reconnectInitial: Duration = .milliseconds(500), reconnectMax: Duration = .seconds(30),
-                groups: [GroupConnection] = [], ramp: RampSpec? = nil) {
+                groups: [GroupConnection] = [], ramp: RampSpec? = nil, timeScale: Double = 1) {
+        self.timeScale = timeScale
         self.plans = plans
         self.ramp = ramp ?? .linear(rampUp)
         self.behaviours = behaviours
@@ -141,7 +144,8 @@ extension FleetConfiguration {
         self.init(plans: plans, behaviours: spec.behaviours, endpoint: endpoint, seed: seed,
                   rampUp: spec.run.rampUp, callTimeout: spec.run.callTimeout, stopTimeout: spec.run.stopTimeout,
                   reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
-                  groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) }, ramp: spec.ramp)
+                  groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) }, ramp: spec.ramp,
+                  timeScale: spec.run.timeScale)
     }
 }
 
@@ -164,7 +168,7 @@ public final class FleetRunner: Sendable {
     private let configuration: FleetConfiguration
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
-    private let clock = FleetClock()
+    private let clock: FleetClock
     private let gauge = ConnectionGauge()
     private let failureLog = ConnectionFailureLog()
     let loops: [LoopSlot]
@@ -174,6 +178,7 @@ public final class FleetRunner: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
+        self.clock = FleetClock(scale: configuration.timeScale)
         let groupCount = max(configuration.groupNames.count, (configuration.plans.map(\.group).max() ?? 0) + 1)
         var loops: [LoopSlot] = []
         let failureLog = self.failureLog
@@ -192,7 +197,8 @@ public final class FleetRunner: Sendable {
     public var peakConnected: Int { gauge.peak }
 
     private var engineSettings: EngineSettings {
-        EngineSettings(callTimeout: Interval(microseconds: Self.micros(configuration.callTimeout)))
+        // The timeout is a network matter, in wall-clock time: the engine counts it in simulated time.
+        EngineSettings(callTimeout: clock.simulated(Interval(microseconds: Self.micros(configuration.callTimeout))))
     }
 
     static func micros(_ duration: Duration) -> Int64 {

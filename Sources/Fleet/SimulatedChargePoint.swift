@@ -183,7 +183,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         if finishing, engine.pendingTransactionMessages == 0 { connection = .idle; return }
         let delay: Interval
         if let fixed {
-            delay = fixed
+            // A reboot's or an outage's pause is simulated time.
+            delay = shared.clock.wall(fixed)
         } else {
             delay = shared.backoff.delay(attempt: reconnectAttempts, using: &random)
             reconnectAttempts += 1
@@ -333,9 +334,9 @@ final class SimulatedChargePoint: ConnectionDelegate {
         switch event {
         case .callSent(let action): telemetry.callSent(action, group: group)
         case .callCompleted(let action, let latency):
-            telemetry.callCompleted(action, latencyMicros: latency.microseconds, group: group)
+            telemetry.callCompleted(action, latencyMicros: shared.clock.wall(latency).microseconds, group: group)
         case .callErrored(let action, let code, let latency):
-            telemetry.callErrored(action, code: code, latencyMicros: latency.microseconds, group: group)
+            telemetry.callErrored(action, code: code, latencyMicros: shared.clock.wall(latency).microseconds, group: group)
         case .callTimedOut(let action): telemetry.callTimedOut(action, group: group)
         case .incoming(let action, let errorCode):
             let name = action.isEmpty ? "(unreadable frame)" : action

@@ -110,6 +110,12 @@ public struct RunSettings: Sendable, Equatable {
     /// met by every charge point at once; > 0, and reconnectMax ≥ reconnectInitial.
     public var reconnectInitial: Duration
     public var reconnectMax: Duration
+    /// Simulated seconds per wall-clock second: 60 runs one simulated hour a minute. OCPP
+    /// intervals, behaviour times and message timestamps follow simulated time; `duration`,
+    /// the ramp, timeouts and reconnect back-off stay wall-clock time. 1 (real time) … 3600.
+    public var timeScale: Double
+
+    public static let maxTimeScale = 3600.0
 
     public init(
         duration: Duration = .seconds(60),
@@ -118,8 +124,10 @@ public struct RunSettings: Sendable, Equatable {
         callTimeout: Duration = .seconds(30),
         stopTimeout: Duration = .seconds(10),
         reconnectInitial: Duration = .milliseconds(500),
-        reconnectMax: Duration = .seconds(30)
+        reconnectMax: Duration = .seconds(30),
+        timeScale: Double = 1
     ) {
+        self.timeScale = timeScale
         self.duration = duration
         self.seed = seed
         self.rampUp = rampUp

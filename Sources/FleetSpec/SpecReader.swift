@@ -207,7 +207,8 @@ struct SpecReader {
 
     // MARK: - run
 
-    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax"]
+    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax",
+                          "timeScale"]
 
     private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
         var run = RunSettings()
@@ -237,6 +238,14 @@ struct SpecReader {
                        "must be at least reconnectInitial (\(formatDuration(run.reconnectInitial))), got \(formatDuration(max))")
             } else {
                 run.reconnectMax = max
+            }
+        }
+        if let value = fields.value("timeScale"), let scale = number(value, fields.child("timeScale")) {
+            if scale > 0, scale <= RunSettings.maxTimeScale {
+                run.timeScale = scale
+            } else {
+                report(value, fields.child("timeScale"),
+                       "must be greater than 0 and at most \(Int(RunSettings.maxTimeScale)), got \(Self.text(of: value))")
             }
         }
         return run

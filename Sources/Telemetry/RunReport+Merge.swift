@@ -18,6 +18,7 @@ extension RunReport {
             throw MergeError.schemaVersionMismatch(schemaVersion, other.schemaVersion)
         }
         mergeTiming(other)
+        mergeTimeScale(other)
         var notes: [String] = []
         if seed != other.seed {
             notes.append("merged reports have different seeds (\(seed) and \(other.seed)); seed shows the first")
@@ -85,6 +86,13 @@ extension RunReport {
         let first = min(start, otherStart)
         if otherStart < start { startedAt = other.startedAt }
         durationSeconds = end.timeIntervalSince(first)
+    }
+
+    /// Shards of one fleet run at one time scale; different scales leave the merge without one.
+    private mutating func mergeTimeScale(_ other: RunReport) {
+        let scale = timeScale ?? 1
+        timeScale = scale == (other.timeScale ?? 1) ? timeScale : nil
+        simulatedSeconds = timeScale.map { durationSeconds * $0 }
     }
 
     /// Why two reports cannot be merged.

@@ -9,7 +9,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// The version of this layout; bumped on any incompatible change.
     public static let currentSchemaVersion = 1
     /// Bumped when keys are added to this layout (docs/report-schema.md, "Versions"); absent means 0.
-    public static let currentSchemaMinorVersion = 1
+    public static let currentSchemaMinorVersion = 2
 
     public var schemaVersion: Int
     /// Which additions to ``schemaVersion`` the writer knew; nil (absent) in reports of 1.0.
@@ -21,6 +21,11 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var startedAt: String
     /// Measured wall-clock duration of the run, in seconds.
     public var durationSeconds: Double
+    /// Simulated seconds per wall-clock second (`run.timeScale`); absent in reports before 1.2
+    /// (read as 1).
+    public var timeScale: Double?
+    /// The simulated time the run covered: `durationSeconds × timeScale`.
+    public var simulatedSeconds: Double?
     public var csms: CSMS
     public var chargePoints: ChargePoints
     /// CALLs the charge points sent, by action name.
@@ -246,15 +251,18 @@ public struct RunMetadata: Sendable, Equatable {
     public var startedAt: Date
     /// Measured wall-clock duration, in seconds.
     public var durationSeconds: Double
+    /// Simulated seconds per wall-clock second.
+    public var timeScale: Double
     public var csms: RunReport.CSMS
     public var configuredChargePoints: Int
     /// The fleet spec's path as given.
     public var spec: String?
 
     public init(
-        tool: RunReport.Tool, seed: UInt64, startedAt: Date, durationSeconds: Double,
+        tool: RunReport.Tool, seed: UInt64, startedAt: Date, durationSeconds: Double, timeScale: Double = 1,
         csms: RunReport.CSMS, configuredChargePoints: Int, spec: String? = nil
     ) {
+        self.timeScale = timeScale
         self.spec = spec
         self.tool = tool
         self.seed = seed
@@ -331,6 +339,8 @@ extension RunReport {
             spec: run.spec,
             timeSeries: timeSeries
         )
+        report.timeScale = run.timeScale
+        report.simulatedSeconds = run.durationSeconds * run.timeScale
         if availableCores != nil || lag != nil { report.saturated = false }
         if let availableCores,
            let warning = cpuSaturationWarning(

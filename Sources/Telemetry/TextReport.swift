@@ -5,7 +5,9 @@ public func renderText(report: RunReport) -> String {
     let embedded = report.csms.embedded ? " (embedded)" : ""
     lines.append(
         "\(report.tool.name) \(report.tool.version) · seed \(report.seed) · started \(report.startedAt)"
-            + " · \(fixed(report.durationSeconds, 2)) s")
+            + " · \(fixed(report.durationSeconds, 2)) s"
+            + (report.timeScale.map { $0 == 1 ? "" : " · time scale \(fixed($0, $0 == $0.rounded() ? 0 : 2))×" } ?? "")
+            + (report.simulatedSeconds.map { report.timeScale == 1 ? "" : " · \(fixed($0, 0)) s simulated" } ?? ""))
     lines.append("CSMS \(report.csms.url)\(embedded)")
 
     let points = report.chargePoints

@@ -41,6 +41,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Seed of every random choice. Overrides run.seed.")
     var seed: UInt64?
 
+    @Option(name: .customLong("time-scale"),
+            help: "Simulated seconds per wall-clock second (60: an hour a minute; 1 to 3600). Overrides run.timeScale.")
+    var timeScale: Double?
+
     @Option(help: "Directory for report.json, summary.md, junit.xml and report.html (created if missing).")
     var report: String?
 
@@ -105,6 +109,11 @@ struct Run: AsyncParsableCommand {
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
         let allThresholds = fleet.thresholds + (try commandLineThresholds())
         let runSeed = seed ?? fleet.run.seed
+        if let timeScale, !(timeScale > 0 && timeScale <= RunSettings.maxTimeScale) {
+            printError("--time-scale: must be greater than 0 and at most \(Int(RunSettings.maxTimeScale)), got \(timeScale)")
+            throw Exit(code: ExitStatus.badInput)
+        }
+        let runTimeScale = timeScale ?? fleet.run.timeScale
         let plans = fleet.chargePoints(overrideTotal: chargePoints)
 
         var embedded: EmbeddedCSMSProcess?
@@ -125,6 +134,7 @@ struct Run: AsyncParsableCommand {
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
                 configuration.groups = setup.clientGroups(configuration.groups)
             }
+            configuration.timeScale = runTimeScale
         } catch let invalid as CSMSEndpoint.Invalid {
             printError("csms: \(invalid.description)")
             throw Exit(code: ExitStatus.badInput)
@@ -160,7 +170,8 @@ struct Run: AsyncParsableCommand {
         let profiles = Set(configuration.groups.map(\.security.profile.rawValue)).sorted().map(String.init)
         printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
                    + "security profile\(profiles.count == 1 ? "" : "s") \(profiles.joined(separator: ", ")), "
-                   + "\(formatDuration(runDuration)), seed \(runSeed)")
+                   + "\(formatDuration(runDuration))"
+                   + (runTimeScale == 1 ? "" : " at time scale \(formatScale(runTimeScale))×") + ", seed \(runSeed)")
         let baseline = ProcessSample.now()
         let startedAt = Date()
         let started = ContinuousClock.now
@@ -196,6 +207,7 @@ struct Run: AsyncParsableCommand {
             run: RunMetadata(
                 tool: .init(version: OCPPFleet.version), seed: runSeed, startedAt: startedAt,
                 durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                timeScale: runTimeScale,
                 csms: .init(url: endpoint.description, embedded: embedded != nil),
                 configuredChargePoints: plans.count, spec: spec),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
@@ -365,4 +377,9 @@ final class RunTimer: Service, Sendable {
             interrupted.store(true, ordering: .relaxed)
         }
     }
+}
+
+/// A time scale as written on the command line: `60`, `2.5`.
+func formatScale(_ scale: Double) -> String {
+    scale == scale.rounded() ? String(Int(scale)) : String(scale)
 }
