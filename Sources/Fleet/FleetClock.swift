@@ -28,6 +28,13 @@ public struct FleetClock: Sendable {
         return Timestamp(microseconds: wallStartMicros + simulatedMicros(wallNanos: elapsed))
     }
 
+    /// Real time, whatever the scale: for what is measured against the wall clock (the time
+    /// series, progress, the run's duration).
+    public func wallNow() -> Timestamp {
+        let elapsed = NIODeadline.now().uptimeNanoseconds &- uptimeStartNanos
+        return Timestamp(microseconds: wallStartMicros + Int64(elapsed / 1000))
+    }
+
     func deadline(_ time: Timestamp) -> NIODeadline {
         let offset = max(0, time.microseconds - wallStartMicros)
         let wallMicros = scale == 1 ? offset : Int64((Double(offset) / scale).rounded(.up))

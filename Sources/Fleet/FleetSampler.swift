@@ -71,10 +71,10 @@ final class FleetSampler: Sendable {
     /// Starts sampling; the process baseline is taken now.
     func begin(onSample: (@Sendable (FleetSample) -> Void)?) {
         let baseline = ProcessSample.now()
-        let start = clock.now().microseconds
+        let start = clock.wallNow().microseconds
         let task = Task { [self] in
             while !Task.isCancelled {
-                let now = clock.now().microseconds
+                let now = clock.wallNow().microseconds
                 let next = (now / 1_000_000 + 1) * 1_000_000
                 do {
                     try await Task.sleep(for: .microseconds(next - now))
@@ -101,7 +101,7 @@ final class FleetSampler: Sendable {
         }
         task?.cancel()
         await task?.value
-        let now = clock.now().microseconds
+        let now = clock.wallNow().microseconds
         await sampleOnce(time: now / 1_000_000, isFinal: true)
         return state.withLock { $0.series }
     }
@@ -109,9 +109,13 @@ final class FleetSampler: Sendable {
     private func sampleOnce(time: Int64, isFinal: Bool) async {
         var groups = Array(repeating: IntervalSample(), count: groupNames.count)
         var lag: SparseHistogram?
+        var openTransactions = 0
         for slot in loops {
             let box = slot.box
-            guard let flush = try? await slot.loop.submit({ box.value.telemetry.flush() }).get() else { continue }
+            guard let (flush, open) = try? await slot.loop.submit({
+                (box.value.telemetry.flush(), box.value.chargePoints.reduce(0) { $0 + $1.openTransactions })
+            }).get() else { continue }
+            openTransactions += open
             for (index, sample) in flush.groups.enumerated() where index < groups.count {
                 groups[index].merge(sample)
             }
@@ -122,17 +126,19 @@ final class FleetSampler: Sendable {
         var fleet = IntervalSample()
         for group in groups { fleet.merge(group) }
         let process = ProcessSample.now()
+        let descriptors = ProcessSample.openFileDescriptors()
         let connected = gauge.now
         let (cpu, start, observer) = state.withLock { state -> (Double, Int64, (@Sendable (FleetSample) -> Void)?) in
             let cpu = max(0, process.cpuSeconds - (state.previous?.cpuSeconds ?? process.cpuSeconds))
             state.previous = process
             state.series.record(TimeSeries.Point(
                 time: time, sample: fleet, connected: connected, cpuSeconds: cpu,
-                rssBytes: process.rssBytes > 0 ? process.rssBytes : nil, eventLoopLag: lag))
+                rssBytes: process.rssBytes > 0 ? process.rssBytes : nil, eventLoopLag: lag,
+                openFileDescriptors: descriptors, openTransactions: openTransactions))
             return (cpu, state.startMicros, state.onSample)
         }
         observer?(FleetSample(
-            time: time, elapsed: .microseconds(clock.now().microseconds - start), groupNames: groupNames,
+            time: time, elapsed: .microseconds(clock.wallNow().microseconds - start), groupNames: groupNames,
             groups: groups, fleet: fleet, connected: connected, process: process, cpuSeconds: cpu,
             eventLoopLag: lag, isFinal: isFinal))
     }

@@ -94,7 +94,7 @@ extension TimeSeries.Point {
     /// The bucket starting at `time` from the fleet-wide sample of one interval and the
     /// process figures measured for it.
     public init(time: Int64, sample: IntervalSample, connected: Int?, cpuSeconds: Double?, rssBytes: Int?,
-                eventLoopLag: SparseHistogram?) {
+                eventLoopLag: SparseHistogram?, openFileDescriptors: Int? = nil, openTransactions: Int? = nil) {
         var actions: [String: Action] = [:]
         var totals = (sent: 0, completed: 0, callErrors: 0, timeouts: 0)
         for (name, action) in sample.actions {
@@ -111,5 +111,7 @@ extension TimeSeries.Point {
             incoming: sample.incoming.values.reduce(0) { $0 + $1.received },
             connectFailures: sample.connectFailures.values.reduce(0, +), actions: actions,
             cpuSeconds: cpuSeconds, rssBytes: rssBytes, eventLoopLag: eventLoopLag)
+        self.openFileDescriptors = openFileDescriptors
+        self.openTransactions = openTransactions
     }
 }

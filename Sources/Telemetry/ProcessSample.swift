@@ -26,6 +26,26 @@ public struct ProcessSample: Sendable, Equatable {
         self.peakRSSBytes = peakRSSBytes
     }
 
+    /// File descriptors this process has open (Linux: the entries of `/proc/self/fd`, less
+    /// the one reading it); nil elsewhere or when it cannot be read.
+    public static func openFileDescriptors() -> Int? {
+        #if os(Linux)
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = entry.pointee.d_name
+            let isDot = withUnsafeBytes(of: name) { bytes in
+                bytes[0] == UInt8(ascii: ".") && (bytes[1] == 0 || (bytes[1] == UInt8(ascii: ".") && bytes[2] == 0))
+            }
+            if !isDot { count += 1 }
+        }
+        return max(0, count - 1)
+        #else
+        return nil
+        #endif
+    }
+
     /// Samples this process now.
     public static func now() -> ProcessSample {
         var usage = rusage()

@@ -119,6 +119,21 @@ extension Threshold {
         case .saturated:
             guard let saturated = report.saturated else { return .noData("the report does not say (written by an older version)") }
             return .value(saturated ? 1 : 0, subject: nil)
+        case .rssGrowth, .fdGrowth, .openTransactionsGrowth:
+            let read: (TimeSeries.Point) -> Int? = switch metric {
+            case .rssGrowth: { $0.rssBytes }
+            case .fdGrowth: { $0.openFileDescriptors }
+            default: { $0.openTransactions }
+            }
+            guard let drift = report.timeSeries?.drift(of: read) else {
+                return .noData("fewer than \(TimeSeries.driftMinimumPoints) seconds of samples after the warm-up")
+            }
+            if metric == .rssGrowth {
+                guard drift.start > 0 else { return .noData("no RSS after the warm-up") }
+                return .value((drift.end - drift.start) / drift.start,
+                              subject: "\(Int(drift.start) / 1024) KiB → \(Int(drift.end) / 1024) KiB")
+            }
+            return .value(drift.end - drift.start, subject: "\(Int(drift.start)) → \(Int(drift.end))")
         }
     }
 

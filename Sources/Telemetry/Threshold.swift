@@ -82,6 +82,11 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     case rssPerChargePoint = "client.rssPerChargePoint"
     case cpuUtilization = "client.cpuUtilization"
     case saturated
+    /// Soak metrics, read from the time series after a warm-up (``TimeSeries/drift(of:)``):
+    /// RSS growth as a fraction, and the growth of open file descriptors and open transactions.
+    case rssGrowth = "client.rssGrowth"
+    case fdGrowth = "client.fdGrowth"
+    case openTransactionsGrowth = "transactions.openGrowth"
 
     /// The unit a metric is measured in, which decides the units its limit may carry.
     public enum Kind: String, Sendable {
@@ -104,7 +109,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
         case .latencyP50, .latencyP75, .latencyP90, .latencyP95, .latencyP99, .latencyP999, .latencyMax,
              .latencyMean, .cpuPerCall:
             .duration
-        case .errorRate, .connectedRatio, .bootAcceptedRatio, .cpuUtilization: .ratio
+        case .errorRate, .connectedRatio, .bootAcceptedRatio, .cpuUtilization, .rssGrowth: .ratio
+        case .fdGrowth, .openTransactionsGrowth: .count
         case .sent, .completed, .callErrors, .timeouts, .errors, .incomingReceived, .incomingCallErrors, .connected,
              .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped:
             .count
@@ -122,7 +128,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
         case .callErrors, .incomingCallErrors: ["action", "code"]
         case .connectFailures: ["reason"]
         case .connected, .connectedRatio, .bootAccepted, .bootAcceptedRatio, .transactionsStarted,
-             .transactionsStopped, .cpuPerCall, .rssPerChargePoint, .cpuUtilization, .saturated:
+             .transactionsStopped, .cpuPerCall, .rssPerChargePoint, .cpuUtilization, .saturated, .rssGrowth,
+             .fdGrowth, .openTransactionsGrowth:
             []
         }
     }

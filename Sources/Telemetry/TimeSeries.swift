@@ -45,6 +45,10 @@ public struct TimeSeries: Sendable, Codable, Equatable {
         public var rssBytes: Int?
         /// How late event-loop timers ran in this bucket.
         public var eventLoopLag: SparseHistogram?
+        /// Open file descriptors of the fleet process at the end of the bucket (Linux).
+        public var openFileDescriptors: Int?
+        /// Transactions open on the charge points at the end of the bucket.
+        public var openTransactions: Int?
 
         public init(
             time: Int64, connected: Int? = nil, sent: Int = 0, completed: Int = 0, callErrors: Int = 0,
@@ -119,7 +123,7 @@ public struct TimeSeries: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case time, connected, sent, completed, callErrors, timeouts, incoming, connectFailures, actions
-            case cpuSeconds, rssBytes, eventLoopLagMicros, eventLoopLagHistogram
+            case cpuSeconds, rssBytes, eventLoopLagMicros, eventLoopLagHistogram, openFileDescriptors, openTransactions
         }
 
         public init(from decoder: any Decoder) throws {
@@ -136,6 +140,8 @@ public struct TimeSeries: Sendable, Codable, Equatable {
             cpuSeconds = try container.decodeIfPresent(Double.self, forKey: .cpuSeconds)
             rssBytes = try container.decodeIfPresent(Int.self, forKey: .rssBytes)
             eventLoopLag = try container.decodeIfPresent(SparseHistogram.self, forKey: .eventLoopLagHistogram)
+            openFileDescriptors = try container.decodeIfPresent(Int.self, forKey: .openFileDescriptors)
+            openTransactions = try container.decodeIfPresent(Int.self, forKey: .openTransactions)
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -151,6 +157,8 @@ public struct TimeSeries: Sendable, Codable, Equatable {
             try container.encode(actions, forKey: .actions)
             try container.encodeIfPresent(cpuSeconds, forKey: .cpuSeconds)
             try container.encodeIfPresent(rssBytes, forKey: .rssBytes)
+            try container.encodeIfPresent(openFileDescriptors, forKey: .openFileDescriptors)
+            try container.encodeIfPresent(openTransactions, forKey: .openTransactions)
             if let eventLoopLag, !eventLoopLag.isEmpty {
                 try container.encode(eventLoopLag.summary, forKey: .eventLoopLagMicros)
                 try container.encode(eventLoopLag, forKey: .eventLoopLagHistogram)
@@ -178,6 +186,8 @@ public struct TimeSeries: Sendable, Codable, Equatable {
             cpuSeconds = (cpuSeconds != nil && later.cpuSeconds != nil) ? cpuSeconds! + later.cpuSeconds! : nil
             connected = later.connected ?? connected
             rssBytes = later.rssBytes ?? rssBytes
+            openFileDescriptors = later.openFileDescriptors ?? openFileDescriptors
+            openTransactions = later.openTransactions ?? openTransactions
         }
 
         /// Folds in the same bucket of another shard: counts, CPU and gauges add (a figure one
@@ -187,6 +197,10 @@ public struct TimeSeries: Sendable, Codable, Equatable {
             cpuSeconds = (cpuSeconds != nil && other.cpuSeconds != nil) ? cpuSeconds! + other.cpuSeconds! : nil
             connected = (connected != nil && other.connected != nil) ? connected! + other.connected! : nil
             rssBytes = (rssBytes != nil && other.rssBytes != nil) ? rssBytes! + other.rssBytes! : nil
+            openFileDescriptors = (openFileDescriptors != nil && other.openFileDescriptors != nil)
+                ? openFileDescriptors! + other.openFileDescriptors! : nil
+            openTransactions = (openTransactions != nil && other.openTransactions != nil)
+                ? openTransactions! + other.openTransactions! : nil
         }
     }
 
@@ -276,5 +290,30 @@ extension Optional where Wrapped == SparseHistogram {
         } else {
             self!.add(other)
         }
+    }
+}
+
+extension TimeSeries {
+    /// The fewest samples a drift is computed from.
+    public static let driftMinimumPoints = 20
+
+    /// How a gauge moved over a long run, for soak verdicts: the first quarter of the run is
+    /// warm-up (connections ramp, caches fill); `start` is the median of the next tenth of the
+    /// run, `end` the median of its last tenth. nil with fewer than ``driftMinimumPoints``
+    /// samples of the gauge after the warm-up.
+    public func drift(of value: (Point) -> Int?) -> (start: Double, end: Double)? {
+        let samples = points.compactMap { point in value(point).map { (time: point.time, value: Double($0)) } }
+        guard let first = samples.first, let last = samples.last else { return nil }
+        let span = Double(last.time - first.time)
+        let warmUpEnd = Double(first.time) + span * 0.25
+        let settled = samples.filter { Double($0.time) >= warmUpEnd }
+        guard settled.count >= Self.driftMinimumPoints else { return nil }
+        let window = max(2, settled.count / 10)
+        func median(_ values: ArraySlice<(time: Int64, value: Double)>) -> Double {
+            let sorted = values.map(\.value).sorted()
+            let middle = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+        return (median(settled.prefix(window)), median(settled.suffix(window)))
     }
 }
