@@ -15,14 +15,18 @@ public struct FleetSpec: Sendable, Equatable {
     public var behaviours: [String: BehaviourSpec]
     /// Pass/fail criteria the run is held to (docs/thresholds.md), in spec order.
     public var thresholds: [Threshold]
+    /// CS→CP operations the embedded CSMS sends (the `scenario` section); only with the embedded CSMS.
+    public var scenario: ScenarioSpec?
 
     public init(
         csmsURL: String? = nil,
         run: RunSettings = RunSettings(),
         groups: [GroupSpec],
         behaviours: [String: BehaviourSpec],
-        thresholds: [Threshold] = []
+        thresholds: [Threshold] = [],
+        scenario: ScenarioSpec? = nil
     ) {
+        self.scenario = scenario
         self.thresholds = thresholds
         self.csmsURL = csmsURL
         self.run = run

@@ -71,7 +71,7 @@ struct SpecReader {
 
     // MARK: - Document
 
-    static let topLevelKeys = ["csms", "run", "groups", "behaviours", "thresholds"]
+    static let topLevelKeys = ["csms", "run", "groups", "behaviours", "thresholds", "scenario"]
 
     mutating func read(yaml: String) -> FleetSpec? {
         let root: Node?
@@ -94,11 +94,12 @@ struct SpecReader {
         let behaviours = top.value("behaviours").map { readBehaviours($0, top.child("behaviours")) } ?? []
         var groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
         let thresholds = top.value("thresholds").map { readThresholds($0, top.child("thresholds")) } ?? []
+        let scenario = top.value("scenario").flatMap { readScenario($0, top.child("scenario"), csmsURL: csms.url?.value) }
         let resolved = check(groups: groups, behaviours: behaviours)
         resolveSecurity(of: &groups, csms: csms)
         guard errors.isEmpty else { return nil }
         return FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
-                         thresholds: thresholds)
+                         thresholds: thresholds, scenario: scenario)
     }
 
     /// Every group's effective security: the `csms` section's keys, then the group's own.
