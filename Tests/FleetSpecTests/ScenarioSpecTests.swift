@@ -16,8 +16,8 @@ struct ScenarioSpecTests {
     }
 
     static func errors(_ scenario: String, csms: String = "") -> [String] {
-        do {
-            _ = try parse(scenario, csms: csms)
+        do throws(SpecErrors) {
+            _ = try FleetSpec.parse(yaml: csms + groups + "\n" + scenario, file: "s.yaml", environment: [:])
             return []
         } catch {
             return error.errors.map(\.description)
@@ -100,7 +100,7 @@ struct ScenarioSpecTests {
             "s.yaml:9:13: scenario.calls[1].send: Heartbeat is sent by a charge point, not by a central system",
             "s.yaml:12:21: scenario.calls[2].when.every: must be > 0, got 0s",
             "s.yaml:15:14: scenario.calls[3].share: must be between 0 and 1, got 2.0",
-            "s.yaml:19:16: scenario.calls[4].payload: is not a valid Reset.req: PropertyConstraintViolation: type: 'Gentle' is not one of Hard, Soft",
+            "s.yaml:19:16: scenario.calls[4].payload: is not a valid Reset.req: PropertyConstraintViolation: 'type' has no value 'Gentle'",
             "s.yaml:22:44: scenario.calls[5].payload.retrieveDate: unknown placeholder '{now+1y}'; use {now}, {now+30s}, {now-1h} or {openTransaction}",
             "s.yaml:24:13: scenario.calls[6].when: must be 'boot', {every: <duration>} or {at: <duration>}, got 'hourly'",
         ])
