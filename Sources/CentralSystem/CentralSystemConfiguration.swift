@@ -32,6 +32,9 @@ public struct CentralSystemConfiguration: Sendable {
     public var password: Secret?
     /// Security profiles 2 and 3: serve wss:// (TLS) with this certificate; nil serves ws://.
     public var tls: CentralSystemTLS?
+    /// CS→CP CALLs to send on its own (remote starts, boot-time profiles, periodic triggers…);
+    /// nil: the CSMS only answers.
+    public var scenario: CentralSystemScenario?
 
     public init(bootStatus: V16.RegistrationStatus = .accepted, heartbeatInterval: Int = 300,
                 bootRetryInterval: Int = 60, idTagPolicy: IdTagPolicy = .default) {

@@ -36,8 +36,10 @@ public struct CentralSystemStats: Sendable, Equatable {
     public var violations = Violations()
     /// Binary WebSocket frames, which OCPP-J does not use (OCPP-J 1.6 §4.1.1); ignored.
     public var binaryFramesIgnored = 0
-    /// CALLRESULTs and CALLERRORs from charge points, ignored: this CSMS sends no CALLs.
+    /// CALLRESULTs and CALLERRORs from charge points that answer no CALL of ours (unknown or late ids).
     public var responsesIgnored = 0
+    /// The scenario's CALLs per action, and their answers.
+    public var callsSent: [V16.Action: SentCallCounts] = [:]
 
     /// StartTransaction.req answered (each got a new transaction id).
     public var transactionsStarted = 0
@@ -108,6 +110,23 @@ public struct CentralSystemStats: Sendable, Equatable {
             }
             w.field("binaryFramesIgnored", binaryFramesIgnored)
             w.field("responsesIgnored", responsesIgnored)
+            w.key("callsSent")
+            w.object { w in
+                for action in V16.Action.allCases {
+                    guard let counts = callsSent[action] else { continue }
+                    w.key(action.rawValue)
+                    w.object { w in
+                        w.field("sent", counts.sent)
+                        w.key("results")
+                        w.object { w in for (status, n) in counts.results.sorted(by: { $0.key < $1.key }) { w.field(status, n) } }
+                        w.key("callErrors")
+                        w.object { w in for (code, n) in counts.callErrors.sorted(by: { $0.key < $1.key }) { w.field(code, n) } }
+                        w.field("invalidResults", counts.invalidResults)
+                        w.field("timeouts", counts.timeouts)
+                        w.field("skipped", counts.skipped)
+                    }
+                }
+            }
             w.field("transactionsStarted", transactionsStarted)
             w.field("transactionsStopped", transactionsStopped)
             w.field("replayedTransactionStarts", replayedTransactionStarts)

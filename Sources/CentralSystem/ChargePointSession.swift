@@ -14,6 +14,20 @@ struct ChargePointSession {
         var beforeBoot = false
         var unknownTransactionStop = false
         var responseIgnored = false
+        /// What a scenario (`ScenarioSession`) watches: StatusNotification, StartTransaction, StopTransaction.
+        var connectorStatus: ConnectorStatus?
+        var transactionStarted: TransactionStart?
+        var transactionStopped: Int?
+    }
+
+    struct ConnectorStatus: Equatable {
+        var connectorId: Int
+        var status: V16.ChargePointStatus
+    }
+
+    struct TransactionStart: Equatable {
+        var connectorId: Int
+        var transactionId: Int
     }
 
     /// The answer to one message: bytes to send back (a CALLRESULT or CALLERROR), if any.
@@ -56,7 +70,8 @@ struct ChargePointSession {
         case .call(let id, let action, let payload):
             return call(id: id, action: action, payload: payload, now: now)
         case .callResult, .callError:
-            // This CSMS sends no CALLs, so no answer can be due (OCPP-J 1.6 §4.1.3).
+            // Answers to the scenario's CALLs were taken before (`ScenarioSession.response`):
+            // this one answers nothing we sent (OCPP-J 1.6 §4.1.3).
             var outcome = Outcome()
             outcome.tally.responseIgnored = true
             return outcome
@@ -128,11 +143,13 @@ struct ChargePointSession {
                 .init(chargePointId: chargePointId, connectorId: request.connectorId, meterStart: request.meterStart),
                 key: .init(chargePointId: chargePointId, connectorId: request.connectorId, idTag: request.idTag,
                            meterStart: request.meterStart, timestamp: request.timestamp.microseconds))
+            tally.transactionStarted = TransactionStart(connectorId: request.connectorId, transactionId: transactionId)
             return result(id, V16.StartTransactionResponse(idTagInfo: idTagInfo(request.idTag),
                                                            transactionId: transactionId))
 
         case .stopTransaction:
             let request = try V16.StopTransactionRequest(json: payload)
+            tally.transactionStopped = request.transactionId
             if shared.ledger.stop(request.transactionId) == .unknown {
                 // Still confirmed: a charge point must be able to drop the transaction
                 // from its queue (OCPP 1.6 §4.10), but the stop is counted as a violation.
@@ -145,7 +162,8 @@ struct ChargePointSession {
             return result(id, V16.MeterValuesResponse())
 
         case .statusNotification:
-            _ = try V16.StatusNotificationRequest(json: payload)
+            let request = try V16.StatusNotificationRequest(json: payload)
+            tally.connectorStatus = ConnectorStatus(connectorId: request.connectorId, status: request.status)
             return result(id, V16.StatusNotificationResponse())
 
         case .dataTransfer:

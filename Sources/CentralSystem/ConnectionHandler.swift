@@ -41,6 +41,11 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
     private var state = State.open
     private var registered = false
     private var flushPending = false
+    /// The CSMS's own CALLs, when the configuration has a scenario.
+    private var scenario: ScenarioSession?
+    private var scenarioTimer: Scheduled<Void>?
+    private var scenarioTimerAt: Duration?
+    private var onceRecorded = 0
 
     init(chargePointId: String, shared: SharedState) {
         self.session = ChargePointSession(chargePointId: chargePointId, bootAccepted: false, shared: shared)
@@ -56,6 +61,12 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
         registered = true
         session.restoreBoot(booted)
         shared.gauge.opened()
+        if let plan = shared.configuration.scenario {
+            let now = Self.uptime(context)
+            scenario = ScenarioSession(scenario: plan, chargePointId: chargePointId,
+                                       epoch: shared.scenarioMemory.epoch(now: now),
+                                       onceSent: shared.scenarioMemory.onceSent(chargePointId))
+        }
         logger.debug("charge point connected", metadata: ["cp.id": "\(chargePointId)"])
         if let replaced {
             shared.gauge.replaced()
@@ -77,6 +88,9 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
         guard registered else { return }
         registered = false
         state = .closed
+        scenario?.close()
+        scenarioTimer?.cancel()
+        scenarioTimer = nil
         shared.registry.close(chargePointId, on: context.channel)
         shared.gauge.closed()
         logger.debug("charge point disconnected", metadata: ["cp.id": "\(chargePointId)"])
@@ -146,6 +160,12 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
                 try JSONParser.parse(raw.assumingMemoryBound(to: UInt8.self))
             }
         }
+        if scenario != nil, case .success(let json) = message, Self.isResponse(json),
+           let frame = try? Frame.parse(json), scenario!.response(frame) {
+            logger.trace("answer to our call", metadata: ["cp.id": "\(chargePointId)", "in": "\(String(buffer: payload))"])
+            pumpScenario(context: context)
+            return
+        }
         let outcome = session.received(message, now: shared.configuration.clock.now)
         counters?.record { $0.add(outcome.tally) }
         logger.trace("message", metadata: [
@@ -153,10 +173,69 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
             "in": "\(String(buffer: payload))",
             "out": "\(outcome.reply.map { String(decoding: $0, as: UTF8.self) } ?? "-")",
         ])
-        guard let reply = outcome.reply else { return }
-        let buffer = context.channel.allocator.buffer(bytes: reply)
-        context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
-        flushPending = true
+        if let reply = outcome.reply {
+            let buffer = context.channel.allocator.buffer(bytes: reply)
+            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+            flushPending = true
+        }
+        if scenario != nil {
+            // After the reply: BootNotification.conf goes out before the CALLs that the boot triggers.
+            scenario!.observed(outcome.tally, now: Self.uptime(context))
+            pumpScenario(context: context)
+        }
+    }
+
+    private static func isResponse(_ json: JSONValue) -> Bool {
+        guard case .array(let elements) = json, let first = elements.first, case .integer(let type) = first else { return false }
+        return type == 3 || type == 4
+    }
+
+    private static func uptime(_ context: ChannelHandlerContext) -> Duration {
+        .nanoseconds(Int64(clamping: context.eventLoop.now.uptimeNanoseconds))
+    }
+
+    /// Writes the scenario's next CALL if one is due and none is outstanding, records its
+    /// counts and re-arms the timer.
+    private func pumpScenario(context: ChannelHandlerContext) {
+        guard scenario != nil else { return }
+        if case .open = state,
+           let call = scenario!.nextFrame(now: Self.uptime(context), wall: shared.configuration.clock.now) {
+            logger.trace("call", metadata: ["cp.id": "\(chargePointId)", "out": "\(String(decoding: call, as: UTF8.self))"])
+            let buffer = context.channel.allocator.buffer(bytes: call)
+            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+            flushPending = true
+        }
+        let counts = scenario!.takeCounts()
+        if !counts.isEmpty {
+            counters?.record { for (action, n) in counts { $0.sent[action, default: .init()].merge(n) } }
+        }
+        if scenario!.onceSent.count != onceRecorded {
+            onceRecorded = scenario!.onceSent.count
+            shared.scenarioMemory.recordOnceSent(chargePointId, scenario!.onceSent)
+        }
+        armScenarioTimer(context: context)
+    }
+
+    private func armScenarioTimer(context: ChannelHandlerContext) {
+        let wakeup = scenario?.nextWakeup
+        guard wakeup != scenarioTimerAt else { return }
+        scenarioTimer?.cancel()
+        scenarioTimer = nil
+        scenarioTimerAt = wakeup
+        guard let wakeup, case .open = state else { return }
+        let deadline = NIODeadline.uptimeNanoseconds(UInt64(max(0, wakeup.components.seconds * 1_000_000_000
+            + wakeup.components.attoseconds / 1_000_000_000)))
+        scenarioTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.scenarioTimerAt = nil
+            self.scenarioTimer = nil
+            guard self.scenario != nil, case .open = self.state else { return }
+            self.scenario!.timerFired(now: Self.uptime(context))
+            self.pumpScenario(context: context)
+            if self.flushPending {
+                self.flushPending = false
+                context.flush()
+            }
+        }
     }
 
     private func receivedClose(context: ChannelHandlerContext, _ frame: WebSocketFrame) {

@@ -15,8 +15,10 @@ final class LoopCounters: Sendable {
         var messagesBeforeBoot = 0
         var binaryFrames = 0
         var responsesIgnored = 0
+        var sent: [V16.Action: SentCallCounts] = [:]
 
         func add(to stats: inout CentralSystemStats) {
+            for (action, counts) in sent { stats.callsSent[action, default: .init()].merge(counts) }
             stats.callsReceived.merge(calls, uniquingKeysWith: +)
             stats.unknownActionsReceived += unknownActions
             stats.callErrorsSent.merge(callErrors, uniquingKeysWith: +)
@@ -235,6 +237,34 @@ final class TransactionLedger: Sendable {
     }
 }
 
+/// The scenario's memory across connections: when the CSMS started (its `at` calls are
+/// measured from there) and which `at` calls each charge point already got, so a charge point
+/// that reconnects (after a firmware update, say) does not get them again. Touched on connect
+/// and when an `at` call is sent, never per message.
+final class ScenarioMemory: Sendable {
+    private struct State {
+        var epoch: Duration?
+        var onceSent: [String: Set<Int>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The scenario's start: the first call's `now` (the first connection's loop time).
+    func epoch(now: Duration) -> Duration {
+        state.withLock { state in
+            if let epoch = state.epoch { return epoch }
+            state.epoch = now
+            return now
+        }
+    }
+
+    func onceSent(_ id: String) -> Set<Int> { state.withLock { $0.onceSent[id] ?? [] } }
+
+    func recordOnceSent(_ id: String, _ calls: Set<Int>) {
+        state.withLock { $0.onceSent[id, default: []].formUnion(calls) }
+    }
+}
+
 /// Everything the connections of one server share: configuration, registry, ledger,
 /// gauges, and one counter set per event loop.
 final class SharedState: Sendable {
@@ -244,6 +274,7 @@ final class SharedState: Sendable {
     let registry = ChargePointRegistry()
     let ledger = TransactionLedger()
     let gauge = ConnectionGauge()
+    let scenarioMemory = ScenarioMemory()
     private let loopCounters: [ObjectIdentifier: LoopCounters]
     /// For loops outside the server's group (an `EmbeddedEventLoop` in tests).
     private let otherCounters = LoopCounters()

@@ -17,6 +17,8 @@ public struct FleetSpec: Sendable, Equatable {
     public var thresholds: [Threshold]
     /// How first connections spread over time; `run.rampUp` is `.linear(run.rampUp)`.
     public var ramp: RampSpec
+    /// CS→CP operations the embedded CSMS sends (the `scenario` section); only with the embedded CSMS.
+    public var scenario: ScenarioSpec?
 
     public init(
         csmsURL: String? = nil,
@@ -24,8 +26,10 @@ public struct FleetSpec: Sendable, Equatable {
         groups: [GroupSpec],
         behaviours: [String: BehaviourSpec],
         thresholds: [Threshold] = [],
-        ramp: RampSpec? = nil
+        ramp: RampSpec? = nil,
+        scenario: ScenarioSpec? = nil
     ) {
+        self.scenario = scenario
         self.thresholds = thresholds
         self.csmsURL = csmsURL
         self.run = run

@@ -71,7 +71,7 @@ struct SpecReader {
 
     // MARK: - Document
 
-    static let topLevelKeys = ["csms", "run", "ramp", "groups", "behaviours", "thresholds"]
+    static let topLevelKeys = ["csms", "run", "ramp", "groups", "behaviours", "thresholds", "scenario"]
 
     mutating func read(yaml: String) -> FleetSpec? {
         let root: Node?
@@ -95,6 +95,7 @@ struct SpecReader {
         var groups = required(top, "groups").map { readGroups($0, top.child("groups")) } ?? []
         let thresholds = top.value("thresholds").map { readThresholds($0, top.child("thresholds")) } ?? []
         let ramp = top.value("ramp").flatMap { readRamp($0, top.child("ramp"), keyNode: top.keyNode("ramp")) }
+        let scenario = top.value("scenario").flatMap { readScenario($0, top.child("scenario"), csmsURL: csms.url?.value) }
         let resolved = check(groups: groups, behaviours: behaviours + groups.compactMap(\.inline))
         if let ramp {
             let rampUpKey = top.value("run").flatMap { run -> Node? in
@@ -107,7 +108,7 @@ struct SpecReader {
         resolveSecurity(of: &groups, csms: csms)
         guard errors.isEmpty else { return nil }
         return FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
-                         thresholds: thresholds, ramp: ramp?.spec)
+                         thresholds: thresholds, ramp: ramp?.spec, scenario: scenario)
     }
 
     /// Every group's effective security: the `csms` section's keys, then the group's own.

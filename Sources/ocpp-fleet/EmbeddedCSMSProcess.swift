@@ -21,6 +21,9 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
         var openTransactions: Int
         var transactionsStarted: Int
         var transactionsStopped: Int
+        /// The scenario's CALLs: action → ("sent" or an answer: a status, "CallError <code>",
+        /// "invalid", "timeout", "skipped") → count.
+        var callsSent: [String: [String: Int]] = [:]
     }
 
     private init(process: Process, stdinPipe: Pipe, port: Int) {
@@ -39,7 +42,9 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
 
     /// Starts `serve` on an ephemeral loopback port; with `tls` it serves wss://, with
     /// `password` it asks for HTTP Basic credentials.
-    static func start(logger: Logger, tls: CentralSystemTLS? = nil, password: Secret? = nil) throws -> EmbeddedCSMSProcess {
+    /// `scenario` is a JSON file of CS→CP calls (`serve --scenario`).
+    static func start(logger: Logger, tls: CentralSystemTLS? = nil, password: Secret? = nil,
+                      scenario: String? = nil) throws -> EmbeddedCSMSProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
         var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof", "--log-level", "warning"]
@@ -48,6 +53,7 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
                           "--client-certificates", tls.clientCertificates.rawValue]
             if let clientCA = tls.clientCA { arguments += ["--client-ca", clientCA] }
         }
+        if let scenario { arguments += ["--scenario", scenario] }
         if let password {
             var environment = ProcessInfo.processInfo.environment
             environment[passwordVariable] = password.reveal()
@@ -110,9 +116,21 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
         guard let line = lines.last(where: { $0.hasPrefix("stats ") }),
               let data = line.dropFirst("stats ".count).data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return Summary(openTransactions: object["openTransactions"] as? Int ?? 0,
-                       transactionsStarted: object["transactionsStarted"] as? Int ?? 0,
-                       transactionsStopped: object["transactionsStopped"] as? Int ?? 0)
+        var summary = Summary(openTransactions: object["openTransactions"] as? Int ?? 0,
+                              transactionsStarted: object["transactionsStarted"] as? Int ?? 0,
+                              transactionsStopped: object["transactionsStopped"] as? Int ?? 0)
+        for (action, value) in object["callsSent"] as? [String: Any] ?? [:] {
+            guard let counts = value as? [String: Any] else { continue }
+            var flat: [String: Int] = [:]
+            flat["sent"] = counts["sent"] as? Int ?? 0
+            for (status, n) in counts["results"] as? [String: Int] ?? [:] { flat[status] = n }
+            for (code, n) in counts["callErrors"] as? [String: Int] ?? [:] { flat["CallError \(code)"] = n }
+            for key in ["invalidResults", "timeouts", "skipped"] {
+                if let n = counts[key] as? Int, n > 0 { flat[key] = n }
+            }
+            summary.callsSent[action] = flat
+        }
+        return summary
     }
 
     struct ChildError: Error, CustomStringConvertible {

@@ -119,16 +119,33 @@ struct Run: AsyncParsableCommand {
         var embedded: EmbeddedCSMSProcess?
         var tlsMaterial: LabTLSMaterial?
         defer { tlsMaterial?.remove() }
+        var scenarioDirectory: String?
+        defer { scenarioDirectory.map { try? FileManager.default.removeItem(atPath: $0) } }
         let endpoint: CSMSEndpoint
         var configuration: FleetConfiguration
         do {
             if let url = csms ?? fleet.csmsURL {
+                if fleet.scenario != nil {
+                    // The spec's validation refuses csms.url with a scenario; --csms can still point elsewhere.
+                    printError("ocpp-fleet: warning: the spec's scenario is ignored: only the embedded CSMS plays it, "
+                               + "and --csms points at \(url)")
+                }
                 endpoint = try CSMSEndpoint(url: url)
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
             } else {
                 let setup = try EmbeddedSecurity(spec: fleet, plans: plans)
                 tlsMaterial = setup.material
-                let child = try EmbeddedCSMSProcess.start(logger: logger, tls: setup.serverTLS, password: setup.password)
+                var scenarioFile: String?
+                if let scenario = fleet.scenario {
+                    let directory = try Self.makePrivateDirectory()
+                    scenarioDirectory = directory
+                    let file = (directory as NSString).appendingPathComponent("scenario.json")
+                    try Data(scenario.jsonText(seed: runSeed, callTimeout: fleet.run.callTimeout).utf8)
+                        .write(to: URL(fileURLWithPath: file))
+                    scenarioFile = file
+                }
+                let child = try EmbeddedCSMSProcess.start(logger: logger, tls: setup.serverTLS, password: setup.password,
+                                                          scenario: scenarioFile)
                 embedded = child
                 endpoint = try CSMSEndpoint(url: "\(setup.material == nil ? "ws" : "wss")://127.0.0.1:\(child.port)/ocpp")
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
@@ -246,6 +263,7 @@ struct Run: AsyncParsableCommand {
         switch format {
         case .text:
             print(renderText(report: result))
+            if let backend, !backend.callsSent.isEmpty { print(Self.renderCSMSSent(backend.callsSent)) }
         case .json:
             print(String(decoding: try result.jsonData(), as: UTF8.self))
         }
@@ -318,6 +336,30 @@ final class SecondSignal {
     var fired: Bool { flag.value.load(ordering: .relaxed) }
 
     func cancel() { for source in sources { source.cancel() } }
+}
+
+extension Run {
+    /// A fresh temporary directory only we can read (mode 0700).
+    static func makePrivateDirectory() throws -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("ocpp-fleet-scenario-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        return path
+    }
+
+    /// The embedded CSMS's scenario CALLs and their answers, for the text report: the other side
+    /// of the report's Incoming table.
+    static func renderCSMSSent(_ sent: [String: [String: Int]]) -> String {
+        var lines = ["", "CSMS sent (embedded CSMS scenario)"]
+        let width = max(8, sent.keys.map(\.count).max() ?? 0)
+        for (action, counts) in sent.sorted(by: { $0.key < $1.key }) {
+            let answers = counts.filter { $0.key != "sent" }.sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let name = action.padding(toLength: width, withPad: " ", startingAt: 0)
+            lines.append("  \(name)  sent \(counts["sent"] ?? 0)\(answers.isEmpty ? "" : ": " + answers)")
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// The embedded CSMS's side of a fleet's security profiles: a throwaway CA with a server

@@ -49,6 +49,11 @@ struct Serve: AsyncParsableCommand {
         """, valueName: "mode"))
     var clientCertificates: CentralSystemTLS.ClientCertificates = .none
 
+    @Option(help: ArgumentHelp("""
+        JSON file of CS→CP calls to send (written by `run` from the fleet spec's scenario section).
+        """, valueName: "file"))
+    var scenario: String?
+
     @Flag(help: .hidden)
     var exitOnStdinEof = false
 
@@ -81,6 +86,15 @@ struct Serve: AsyncParsableCommand {
         if let tlsCertificate, let tlsKey {
             configuration.tls = CentralSystemTLS(certificateChain: tlsCertificate, privateKey: tlsKey, clientCA: clientCA,
                                                  clientCertificates: clientCertificates)
+        }
+        if let scenario {
+            do {
+                let text = try String(contentsOfFile: scenario, encoding: .utf8)
+                configuration.scenario = try CentralSystemScenario(jsonText: text)
+            } catch {
+                printError("serve: cannot read the scenario \(scenario): \(error)")
+                throw Exit(code: ExitStatus.badInput)
+            }
         }
         let server = CentralSystemServer(configuration: configuration, group: group, logger: logger)
         let bound: Int

@@ -1,0 +1,194 @@
+import OCPP
+import Yams
+
+extension SpecReader {
+    static let scenarioKeys = ["remoteStart", "calls"]
+    static let remoteStartKeys = ["after", "idTag"]
+    static let scenarioCallKeys = ["send", "when", "share", "payload"]
+
+    /// The `scenario` section. Each payload is checked against its action's typed request,
+    /// with `{now…}` and `{openTransaction}` filled in as they would be when sent.
+    /// With an external CSMS (`csms.url`) the section is an error: only the embedded CSMS plays it.
+    mutating func readScenario(_ node: Node, _ path: String, csmsURL: String?) -> ScenarioSpec? {
+        guard let fields = fields(node, path, allowed: Self.scenarioKeys) else { return nil }
+        if csmsURL != nil {
+            report(node, path, "is played by the embedded CSMS only; remove csms.url to use it (an external CSMS sends its own CALLs)")
+        }
+        var scenario = ScenarioSpec()
+        if let value = fields.value("remoteStart") {
+            let remotePath = fields.child("remoteStart")
+            if let remote = self.fields(value, remotePath, allowed: Self.remoteStartKeys) {
+                let after = required(remote, "after").flatMap { duration($0, remote.child("after")) }
+                var idTag = ScenarioSpec.defaultIdTag
+                if let tagNode = remote.value("idTag"), let tag = text(tagNode, remote.child("idTag"), length: 1...20) {
+                    idTag = tag
+                }
+                if let after { scenario.remoteStart = .init(after: after, idTag: idTag) }
+            }
+        }
+        if let value = fields.value("calls") {
+            let callsPath = fields.child("calls")
+            if case .sequence(let items) = value {
+                for (index, item) in items.enumerated() {
+                    if let call = readScenarioCall(item, "\(callsPath)[\(index)]") { scenario.calls.append(call) }
+                }
+            } else {
+                report(value, callsPath, "must be a list of calls like '- send: TriggerMessage', got \(Self.describe(value))")
+            }
+        }
+        return scenario
+    }
+
+    private mutating func readScenarioCall(_ node: Node, _ path: String) -> ScenarioSpec.Call? {
+        guard let fields = fields(node, path, allowed: Self.scenarioCallKeys) else { return nil }
+        var action: V16.Action?
+        if let sendNode = required(fields, "send"), let name = string(sendNode, fields.child("send")) {
+            let sendable = V16.Action.allCases.filter { !$0.initiatedByChargePoint || $0 == .dataTransfer }
+            if let known = V16.Action(rawValue: name), sendable.contains(known) {
+                action = known
+            } else if V16.Action(rawValue: name) != nil {
+                report(sendNode, fields.child("send"), "\(name) is sent by a charge point, not by a central system")
+            } else if let guess = suggestion(for: name, among: sendable.map(\.rawValue)) {
+                report(sendNode, fields.child("send"), "unknown action '\(name)'; did you mean '\(guess)'?")
+            } else {
+                report(sendNode, fields.child("send"), "unknown action '\(name)'; expected an OCPP 1.6 action a central system sends")
+            }
+        }
+        let when = required(fields, "when").flatMap { readWhen($0, fields.child("when")) }
+        var share = 1.0
+        if let value = fields.value("share"), let number = number(value, fields.child("share")) {
+            if (0...1).contains(number) {
+                share = number
+            } else {
+                report(value, fields.child("share"), "must be between 0 and 1, got \(number)")
+            }
+        }
+        var payload = JSONValue.object([])
+        let payloadPath = fields.child("payload")
+        if let value = fields.value("payload") {
+            guard let json = jsonValue(value, payloadPath) else { return nil }
+            guard case .object = json else {
+                report(value, payloadPath, "must be a mapping (the request's fields), got \(Self.describe(value))")
+                return nil
+            }
+            payload = json
+        }
+        guard let action, let when else { return nil }
+        // Checked as it would be sent: {now…} a timestamp, {openTransaction} an integer.
+        let sample = Self.fillPlaceholders(payload)
+        if let types = action.payloadTypes {
+            do throws(CallError) {
+                _ = try types.request.init(json: sample)
+            } catch {
+                report(fields.value("payload") ?? fields.node, payloadPath,
+                       "is not a valid \(action.rawValue).req: \(error.description)")
+            }
+        }
+        return .init(action: action, when: when, share: share, payload: payload)
+    }
+
+    private mutating func readWhen(_ node: Node, _ path: String) -> ScenarioSpec.When? {
+        let hint = "must be 'boot', {every: <duration>} or {at: <duration>}"
+        switch node {
+        case .scalar(let scalar):
+            if scalar.string == "boot" { return .boot }
+            report(node, path, "\(hint), got \(Self.describe(node))")
+            return nil
+        case .mapping:
+            guard let fields = fields(node, path, allowed: ["every", "at"]) else { return nil }
+            guard fields.entries.count == 1 else {
+                report(node, path, "\(hint): exactly one of 'every' and 'at'")
+                return nil
+            }
+            if let value = fields.value("every") {
+                return positiveDuration(value, fields.child("every")).map { .every($0) }
+            }
+            if let value = fields.value("at") {
+                return duration(value, fields.child("at")).map { .at($0) }
+            }
+            report(node, path, "\(hint), got an empty value")
+            return nil
+        case .sequence, .alias:
+            report(node, path, "\(hint), got \(Self.describe(node))")
+            return nil
+        }
+    }
+
+    /// A YAML value as JSON: plain scalars become null, booleans and numbers where they read as
+    /// such, quoted ones stay strings. Placeholder strings are checked here.
+    private mutating func jsonValue(_ node: Node, _ path: String) -> JSONValue? {
+        switch node {
+        case .scalar(let scalar):
+            let text = scalar.string
+            if scalar.style == .plain || scalar.style == .any {
+                if Self.isNull(node) { return .null }
+                if ["true", "True", "TRUE"].contains(text) { return .bool(true) }
+                if ["false", "False", "FALSE"].contains(text) { return .bool(false) }
+                if let integer = Int64(text) { return .integer(integer) }
+                if let number = Double(text), number.isFinite, text.contains(where: \.isNumber) { return .number(number) }
+            }
+            if (text.hasPrefix("{now") || text.hasPrefix("{open")), text.hasSuffix("}"),
+               text != ScenarioSpec.openTransactionPlaceholder, Self.nowOffset(text) == nil {
+                report(node, path, "unknown placeholder '\(text)'; use {now}, {now+30s}, {now-1h} or {openTransaction}")
+                return nil
+            }
+            return .string(text)
+        case .sequence(let items):
+            var values: [JSONValue] = []
+            for (index, item) in items.enumerated() {
+                guard let value = jsonValue(item, "\(path)[\(index)]") else { return nil }
+                values.append(value)
+            }
+            return .array(values)
+        case .mapping(let mapping):
+            var members: [(key: String, value: JSONValue)] = []
+            for (keyNode, valueNode) in mapping {
+                guard case .scalar(let key) = keyNode else {
+                    report(keyNode, path, "keys must be plain names, got \(Self.describe(keyNode))")
+                    return nil
+                }
+                guard let value = jsonValue(valueNode, "\(path).\(key.string)") else { return nil }
+                members.append((key: key.string, value: value))
+            }
+            return .object(members)
+        case .alias:
+            report(node, path, "aliases are not supported; repeat the value instead")
+            return nil
+        }
+    }
+
+    /// `{now±N<unit>}`'s offset in microseconds (units ms, s, m, h, d); nil for anything else.
+    /// The same grammar as the CSMS's `ScenarioPlaceholders.nowOffset`.
+    static func nowOffset(_ text: String) -> Int64? {
+        guard text.hasPrefix("{now"), text.hasSuffix("}") else { return nil }
+        let inner = text.dropFirst(4).dropLast()
+        if inner.isEmpty { return 0 }
+        guard let sign = inner.first, sign == "+" || sign == "-" else { return nil }
+        let body = inner.dropFirst()
+        let digits = body.prefix(while: \.isNumber)
+        guard !digits.isEmpty, digits.count <= 12, let amount = Int64(digits) else { return nil }
+        let scales: [Substring: Int64] = ["ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000,
+                                          "d": 86_400_000_000]
+        guard let scale = scales[body.dropFirst(digits.count)] else { return nil }
+        return (sign == "-" ? -1 : 1) * amount * scale
+    }
+
+    /// The payload as it could be sent: `{now…}` an RFC 3339 string, `{openTransaction}` 1.
+    static func fillPlaceholders(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text):
+            if text == ScenarioSpec.openTransactionPlaceholder { return .integer(1) }
+            if let offset = nowOffset(text) {
+                return .string(Timestamp(microseconds: 1_767_225_600_000_000 + offset).iso8601)
+            }
+            return value
+        case .array(let items): return .array(items.map(fillPlaceholders))
+        case .object(let members): return .object(members.map { (key: $0.key, value: fillPlaceholders($0.value)) })
+        case .null, .bool, .integer, .number: return value
+        }
+    }
+}
+
+extension ScenarioSpec {
+    static let openTransactionPlaceholder = "{openTransaction}"
+}
