@@ -34,6 +34,7 @@ struct ExampleFleetTests {
         #expect(plans.first?.config == [
             ConfigOverride(key: "HeartbeatInterval", value: "30"),
             ConfigOverride(key: "MeterValueSampleInterval", value: "10"),
+            ConfigOverride(key: "CpoName", value: "ocpp-fleet"),
         ])
         let quick = try #require(spec.behaviours["quick"])
         #expect(quick.idleBetweenSessions == .uniform(lower: 5, upper: 20))

@@ -53,7 +53,7 @@ let badSpecs: [BadSpec] = [
         "bad.yaml:1:1: group: unknown key; did you mean 'groups'?",
         "bad.yaml:1:1: groups: is required"),
     BadSpec("unknown key without a close match", group + "run:\n  pace: 3\n",
-        "bad.yaml:5:3: run.pace: unknown key; expected one of: duration, seed, rampUp, callTimeout, stopTimeout, reconnectInitial, reconnectMax"),
+        "bad.yaml:5:3: run.pace: unknown key; expected one of: duration, seed, rampUp, callTimeout, stopTimeout, reconnectInitial, reconnectMax, timeScale"),
     BadSpec("key with the wrong case", group + "run:\n  rampup: 10s\n",
         "bad.yaml:5:3: run.rampup: unknown key; did you mean 'rampUp'?"),
     BadSpec("unreadable duration", group + "run:\n  duration: 10 minutes\n",

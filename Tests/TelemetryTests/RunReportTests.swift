@@ -225,3 +225,31 @@ struct RunReportTests {
         #expect(throws: RunReport.MergeError.schemaVersionMismatch(1, 2)) { try current.merge(future) }
     }
 }
+
+@Suite("Soak drift from the time series")
+struct SoakDriftTests {
+    func series(_ values: [Int], key: WritableKeyPath<TimeSeries.Point, Int?>) -> TimeSeries {
+        var series = TimeSeries()
+        for (second, value) in values.enumerated() {
+            var point = TimeSeries.Point(time: 1_000 + Int64(second))
+            point[keyPath: key] = value
+            series.record(point)
+        }
+        return series
+    }
+
+    @Test("After the warm-up, the last tenth's median is compared with the first tenth's")
+    func drift() throws {
+        // 40 s of warm-up growth, then flat at 100 with noise, then a climb to 110 at the end.
+        let values = (0..<40).map { 50 + $0 } + (0..<100).map { 100 + ($0 % 3) } + (0..<20).map { _ in 110 }
+        let drift = try #require(series(values, key: \.rssBytes).drift(of: { $0.rssBytes }))
+        #expect(drift.start == 101)
+        #expect(drift.end == 110)
+    }
+
+    @Test("Too few samples after the warm-up give no drift, and the threshold says no data")
+    func tooShort() throws {
+        let short = series(Array(repeating: 5, count: 20), key: \.openFileDescriptors)
+        #expect(short.drift(of: { $0.openFileDescriptors }) == nil)
+    }
+}
