@@ -63,7 +63,10 @@ extension SpecReader {
             draft.spec.count = count
             draft.countIsValid = true
         }
-        if let value = required(fields, "idPattern"), let pattern = string(value, fields.child("idPattern")) {
+        if let value = required(fields, "idPattern"), let written = string(value, fields.child("idPattern")) {
+            // `{group}` is the group's name, the same for all its charge points: resolved here,
+            // so the pattern's checks (characters, lengths, collisions) see the real ids.
+            let pattern = written.replacingOccurrences(of: "{group}", with: draft.spec.name)
             draft.spec.idPattern = pattern
             draft.patternNode = value
             draft.pattern = checkedPattern(
@@ -82,7 +85,8 @@ extension SpecReader {
            let version = text(value, fields.child("firmwareVersion"), length: 1...50) {
             draft.spec.firmwareVersion = version
         }
-        if let value = fields.value("serialPattern"), let pattern = string(value, fields.child("serialPattern")) {
+        if let value = fields.value("serialPattern"), let written = string(value, fields.child("serialPattern")) {
+            let pattern = written.replacingOccurrences(of: "{group}", with: draft.spec.name)
             draft.serial = checkedPattern(
                 pattern, value, fields.child("serialPattern"),
                 allowed: IDPattern.isIdTagCharacter, rule: "cannot be in a serial number; use printable ASCII without spaces"

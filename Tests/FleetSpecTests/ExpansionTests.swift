@@ -146,3 +146,34 @@ struct DurationTests {
         if duration >= .zero { #expect(parseDuration(expected) == duration) }
     }
 }
+
+@Suite("The {group} placeholder")
+struct GroupPlaceholderTests {
+    @Test("{group} in idPattern and serialPattern is the group's name")
+    func groupName() throws {
+        let spec = try FleetSpec.parse(yaml: """
+            groups:
+              - name: depot
+                count: 2
+                idPattern: "CP-{group}-{index:05}"
+                serialPattern: "SN-{group}-{index}"
+              - count: 1
+                idPattern: "CP-{group}-{index}"
+            """, file: "group.yaml")
+        let plans = spec.chargePoints()
+        #expect(plans.map(\.id) == ["CP-depot-00001", "CP-depot-00002", "CP-group-2-3"])
+        #expect(plans.first?.serialNumber == "SN-depot-1")
+    }
+
+    @Test("A group name with characters an id may not have is an error naming the pattern")
+    func badName() {
+        #expect(throws: SpecErrors.self) {
+            try FleetSpec.parse(yaml: """
+                groups:
+                  - name: "north depot"
+                    count: 1
+                    idPattern: "CP-{group}-{index}"
+                """, file: "group.yaml")
+        }
+    }
+}
