@@ -65,8 +65,10 @@ extension SecurityDraft {
 }
 
 extension SpecReader {
-    static let csmsKeys = ["url", "securityProfile", "password", "tls"]
-    static let groupCSMSKeys = ["securityProfile", "password", "tls"]
+    static let csmsKeys = ["url", "securityProfile", "password", "tls", "ocppVersion"]
+    static let groupCSMSKeys = ["securityProfile", "password", "tls", "ocppVersion"]
+    /// The OCPP versions a charge point can speak; OCPP 2.0.1 is planned (issue 10).
+    static let ocppVersions = ["1.6"]
     static let tlsKeys = ["caFile", "clientCertificate", "clientKey", "verify"]
     /// AuthorizationKey: the OCPP 1.6 Security Whitepaper asks for 16 to 20 bytes, which the
     /// configuration key carries hex-encoded in at most 40 characters; both forms fit here.
@@ -81,7 +83,20 @@ extension SpecReader {
             draft.url = Located(value: url, node: urlNode, field: csms.child("url"))
         }
         draft.security = readSecurity(csms)
+        readOCPPVersion(csms)
         return draft
+    }
+
+    /// `ocppVersion`: "1.6" (the default). Any other value is an error that says what is there.
+    private mutating func readOCPPVersion(_ fields: Fields) {
+        guard let node = fields.value("ocppVersion") else { return }
+        let text = Self.text(of: node)
+        guard !Self.ocppVersions.contains(text) else { return }
+        if text == "2.0.1" || text == "2.0" {
+            report(node, fields.child("ocppVersion"), "OCPP 2.0.1 charge points are not available yet; this version simulates \"1.6\"")
+        } else {
+            report(node, fields.child("ocppVersion"), "must be \"1.6\", got '\(text)'")
+        }
     }
 
     /// A group's `csms` mapping: security overrides only (the URL is fleet-wide).
@@ -90,6 +105,7 @@ extension SpecReader {
         if let keyNode = csms.keyNode("url") {
             report(keyNode, csms.child("url"), "the CSMS URL is the same for the whole fleet; set it in the top-level csms section")
         }
+        readOCPPVersion(csms)
         return readSecurity(csms)
     }
 

@@ -177,3 +177,20 @@ struct GroupPlaceholderTests {
         }
     }
 }
+
+@Suite("csms.ocppVersion")
+struct OCPPVersionTests {
+    @Test("1.6 (quoted or not) is accepted; 2.0.1 is refused with a clear error naming its line")
+    func versions() throws {
+        _ = try FleetSpec.parse(yaml: "csms: {ocppVersion: 1.6}\ngroups: [{count: 1, idPattern: 'A-{index}'}]\n", file: "v.yaml")
+        _ = try FleetSpec.parse(yaml: "csms: {ocppVersion: \"1.6\"}\ngroups: [{count: 1, idPattern: 'A-{index}'}]\n", file: "v.yaml")
+        do {
+            _ = try FleetSpec.parse(yaml: "csms:\n  ocppVersion: \"2.0.1\"\ngroups: [{count: 1, idPattern: 'A-{index}'}]\n",
+                                    file: "v.yaml")
+            Issue.record("2.0.1 was accepted")
+        } catch {
+            #expect(error.description.contains("v.yaml:2:16: csms.ocppVersion: OCPP 2.0.1 charge points are not available yet"),
+                    "\(error.description)")
+        }
+    }
+}
