@@ -174,6 +174,9 @@ final class SimulatedChargePoint: ConnectionDelegate {
 
     func receivedBinaryFrame() {
         shared.logger.debug("binary frame ignored", metadata: ["cp": "\(id)"])
+        // OCPP-J uses text frames only (OCPP-J 1.6 §4.1.1): the backend's fault. Its bytes are
+        // not kept (they could be anything).
+        shared.telemetry.protocolFault(ProtocolFaultKind.binaryFrame.rawValue, sample: "(binary frame)", group: group)
     }
 
     /// Exponential back-off with full jitter (`ReconnectBackoff`) from this charge point's
@@ -332,8 +335,11 @@ final class SimulatedChargePoint: ConnectionDelegate {
         let telemetry = shared.telemetry
         switch event {
         case .callSent(let action): telemetry.callSent(action, group: group)
-        case .callCompleted(let action, let latency):
+        case .callCompleted(let action, let latency, let sinceDue):
             telemetry.callCompleted(action, latencyMicros: latency.microseconds, group: group)
+            if let sinceDue { telemetry.callCompletedSinceDue(action, micros: sinceDue.microseconds) }
+        case .protocolFault(let kind, let sample):
+            telemetry.protocolFault(kind.rawValue, sample: sample, group: group)
         case .callErrored(let action, let code, let latency):
             telemetry.callErrored(action, code: code, latencyMicros: latency.microseconds, group: group)
         case .callTimedOut(let action): telemetry.callTimedOut(action, group: group)
