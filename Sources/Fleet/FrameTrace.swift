@@ -20,6 +20,8 @@ public final class FrameTrace: Sendable {
     public static let defaultLimitBytes = 100 * 1_048_576
     /// Buffered bytes that trigger a write.
     static let chunkBytes = 64 * 1024
+    /// Room kept for the closing note, so the file stays within the limit.
+    static let noteReserve = 160
 
     public let pattern: String
     public let path: String
@@ -118,7 +120,7 @@ public final class FrameTrace: Sendable {
     private func append(_ line: [UInt8]) {
         let chunk: [UInt8]? = state.withLock { state in
             guard !state.stopped, !state.closed else { state.dropped += 1; return nil }
-            if state.accepted + line.count + 1 > limitBytes {
+            if state.accepted + line.count + 1 + Self.noteReserve > limitBytes {
                 state.stopped = true
                 state.dropped += 1
                 let note = "{\"note\":\"trace stopped after \(state.accepted) bytes (limit \(limitBytes)); "

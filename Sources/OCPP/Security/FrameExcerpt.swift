@@ -30,7 +30,7 @@ public enum FrameExcerpt {
 
     static func isSensitive(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return markers.contains { lower.contains($0) }
+        return markers.contains { lower.firstRange(of: $0) != nil }
     }
 
     /// The end of the first marker word in `text` (case-insensitive).
@@ -38,7 +38,7 @@ public enum FrameExcerpt {
         let lower = text.lowercased()
         guard lower.utf8.count == text.utf8.count else {
             // Lower-casing changed the length: do not map indices, keep nothing past the start.
-            return markers.contains(where: lower.contains) ? text.startIndex : nil
+            return markers.contains(where: { lower.firstRange(of: $0) != nil }) ? text.startIndex : nil
         }
         var best: Int?
         for marker in markers {
@@ -59,7 +59,7 @@ public enum FrameExcerpt {
                 if case .string(let name)? = value["key"] { return isSensitive(name) }
                 return false
             }()
-            return .object(members.map { member in
+            return .object(members.map { member -> (key: String, value: JSONValue) in
                 if isSensitive(member.key) || (keyNamesSecret && member.key == "value") {
                     return (member.key, .string(Secret.redacted))
                 }
