@@ -19,7 +19,12 @@ public enum EngineOutput: Sendable, Equatable {
 /// independent of the OCPP version.
 public enum EngineEvent: Sendable, Equatable {
     case callSent(action: String)
-    case callCompleted(action: String, latency: Interval)
+    /// A CALLRESULT arrived `latency` after its CALL was sent. `sinceDue`: for scheduled
+    /// messages (Heartbeat, periodic and clock-aligned MeterValues, behaviour events), the time
+    /// from the moment the CALL fell due (its timer, or its enqueueing) to its answer, so that
+    /// time spent waiting in the charge point's queue behind a slow backend is not hidden
+    /// (coordinated omission); nil for other CALLs.
+    case callCompleted(action: String, latency: Interval, sinceDue: Interval? = nil)
     case callErrored(action: String, code: String, latency: Interval)
     case callTimedOut(action: String)
     /// A CALL from the CSMS was answered; `errorCode` is set when the answer was a CALLERROR.
@@ -38,6 +43,41 @@ public enum EngineEvent: Sendable, Equatable {
     /// A security event was lost: the queue of undelivered events was full, or the Central
     /// System refused or never answered it (security whitepaper A04; counted).
     case securityEventDropped(type: String)
+    /// The Central System broke the OCPP-J RPC rules or a 1.6 schema (see ``ProtocolFaultKind``).
+    /// `sample` is an excerpt of the offending frame, secrets redacted and truncated
+    /// (``FrameExcerpt``); made only when a fault happens.
+    case protocolFault(kind: ProtocolFaultKind, sample: String)
+}
+
+/// The backend's own protocol faults, counted by kind: a load test doubles as a conformance check.
+public enum ProtocolFaultKind: String, Sendable, CaseIterable, Equatable {
+    /// A CALLRESULT whose unique id matches no CALL of ours awaiting an answer.
+    case unmatchedResult
+    /// A CALLERROR whose unique id matches no CALL of ours awaiting an answer.
+    case unmatchedError
+    /// A CALLRESULT or CALLERROR for one of our recent CALLs that had already timed out.
+    case lateAnswer
+    /// A frame whose MessageTypeId is not 2, 3 or 4.
+    case unknownMessageType
+    /// A binary WebSocket frame (OCPP-J uses text frames only; seen by the transport).
+    case binaryFrame
+    /// A CALLRESULT that breaks the schema of its response (or the RPC frame layout of a
+    /// CALLRESULT) for our CALL in flight.
+    case invalidResult
+    /// A CALL from the Central System that breaks its request's schema, the RPC frame layout,
+    /// or is an action only a charge point sends.
+    case invalidCall
+    /// A CALL naming an action OCPP 1.6 does not have.
+    case unknownAction
+    /// A StartTransaction.conf whose transactionId is already the id of another open
+    /// transaction of the same charge point.
+    case invalidTransactionId
+    /// A text frame that is not an OCPP-J message at all (not JSON, not an array, no integer
+    /// MessageTypeId or unique id), or a broken CALLERROR.
+    case malformedFrame
+
+    /// Longest sample kept, bytes of UTF-8.
+    public static let sampleLimit = 200
 }
 
 /// The simulated vehicle plugged into a connector.

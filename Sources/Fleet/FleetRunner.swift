@@ -100,6 +100,8 @@ public struct FleetConfiguration: Sendable {
     /// Each group's name and security, indexed by `ChargePointPlan.group`; a plan whose group
     /// is missing connects with security profile 0.
     public var groups: [GroupConnection]
+    /// `--trace`: the frames of the charge points whose id matches its pattern go to its file.
+    public var trace: FrameTrace?
 
     /// How one group connects.
     public struct GroupConnection: Sendable, Equatable {
@@ -257,6 +259,7 @@ public final class FleetRunner: Sendable {
             let behaviours = configuration.behaviours.mapValues(SharedBehaviour.init)
             let fallback = SharedBehaviour(.default)
             let seed = configuration.seed
+            let trace = configuration.trace
             starts.append(slot.loop.submit {
                 let shared = box.value
                 shared.address = address
@@ -266,7 +269,8 @@ public final class FleetRunner: Sendable {
                 for (plan, tlsContext, offset) in mine {
                     let behaviour = behaviours[plan.behaviour] ?? fallback
                     let chargePoint = SimulatedChargePoint(plan: plan, behaviour: behaviour, settings: settings,
-                                                           seed: seed, tlsContext: tlsContext, loop: slot.loop, shared: shared)
+                                                           seed: seed, tlsContext: tlsContext, loop: slot.loop, shared: shared,
+                                                           trace: trace.flatMap { $0.matches(plan.id) ? $0 : nil })
                     shared.chargePoints.append(chargePoint)
                     isolated.scheduleTask(in: .microseconds(offset)) { chargePoint.start() }
                 }

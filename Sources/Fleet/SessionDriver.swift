@@ -296,7 +296,7 @@ struct SessionDriver: Sendable {
             case .idle, .leaving, .stopped:
                 break
             }
-        case .callSent, .callCompleted, .callErrored, .callTimedOut, .incoming, .bootAccepted,
+        case .callSent, .callCompleted, .callErrored, .callTimedOut, .incoming, .bootAccepted, .protocolFault,
              .transactionStopped, .transactionMessageDropped, .securityEventDropped:
             break
         }

@@ -44,9 +44,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
     /// After `finish`: no new connections, no new sessions.
     private var finishing = false
     private var lastFailure: ConnectFailure?
+    /// `--trace`: set only when this charge point's id matches the pattern.
+    private let trace: FrameTrace?
 
     init(plan: ChargePointPlan, behaviour: SharedBehaviour, settings: EngineSettings, seed: UInt64,
-         tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared) {
+         tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared, trace: FrameTrace? = nil) {
+        self.trace = trace
         self.id = plan.id
         self.group = plan.group
         self.tlsContext = tlsContext
@@ -174,6 +177,10 @@ final class SimulatedChargePoint: ConnectionDelegate {
 
     func receivedBinaryFrame() {
         shared.logger.debug("binary frame ignored", metadata: ["cp": "\(id)"])
+        trace?.recordBinary(chargePoint: id, time: shared.clock.now())
+        // OCPP-J uses text frames only (OCPP-J 1.6 §4.1.1): the backend's fault. Its bytes are
+        // not kept (they could be anything).
+        shared.telemetry.protocolFault(ProtocolFaultKind.binaryFrame.rawValue, sample: "(binary frame)", group: group)
     }
 
     /// Exponential back-off with full jitter (`ReconnectBackoff`) from this charge point's
@@ -198,6 +205,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     // MARK: inputs
 
     func received(_ bytes: [UInt8]) {
+        trace?.record(.received, chargePoint: id, time: shared.clock.now(), frame: bytes)
         drive { engine, _, now, out in engine.received(bytes, now: now, into: &out) }
     }
 
@@ -304,6 +312,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         switch output {
         case .send(let bytes):
             guard case .open(let channel) = connection else { return }
+            trace?.record(.sent, chargePoint: id, time: now, frame: bytes)
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMaskKey(), data: buffer), promise: nil)
@@ -333,8 +342,11 @@ final class SimulatedChargePoint: ConnectionDelegate {
         let telemetry = shared.telemetry
         switch event {
         case .callSent(let action): telemetry.callSent(action, group: group)
-        case .callCompleted(let action, let latency):
+        case .callCompleted(let action, let latency, let sinceDue):
             telemetry.callCompleted(action, latencyMicros: shared.clock.wall(latency).microseconds, group: group)
+            if let sinceDue { telemetry.callCompletedSinceDue(action, micros: shared.clock.wall(sinceDue).microseconds) }
+        case .protocolFault(let kind, let sample):
+            telemetry.protocolFault(kind.rawValue, sample: sample, group: group)
         case .callErrored(let action, let code, let latency):
             telemetry.callErrored(action, code: code, latencyMicros: shared.clock.wall(latency).microseconds, group: group)
         case .callTimedOut(let action): telemetry.callTimedOut(action, group: group)

@@ -223,11 +223,16 @@ private struct HTMLPage {
                 bars.append(("our CALLERROR \(code) to CSMS \(name)", count, chartPalette[6]))
             }
         }
+        for (kind, count) in (report.backendFaults ?? [:]).sorted(by: { $0.key < $1.key }) where count > 0 {
+            bars.append(("CSMS protocol fault: \(kind)", count, chartPalette[5]))
+        }
         bars.sort { ($0.value, $1.label) > ($1.value, $0.label) }
         body += """
             <section id="errors"><h2>Errors</h2>
             <p class="note">CALLERROR: the CSMS answered a request with an error code. Timeout: no answer \
-            within the call timeout. Connection failed: a charge point could not open its WebSocket.</p>
+            within the call timeout. Connection failed: a charge point could not open its WebSocket. \
+            CSMS protocol fault: the CSMS broke the OCPP-J rules or a 1.6 schema (an answer to no request, \
+            an answer after the timeout, an unknown message type, a binary frame, an invalid payload).</p>
 
             """
         if bars.isEmpty {
@@ -235,6 +240,16 @@ private struct HTMLPage {
         } else {
             body += figure(title: "Errors by kind", svg: BarChart(title: "Errors by kind", bars: bars).svg(),
                            caption: "Most frequent first.")
+        }
+        if let faults = report.backendFaults, !faults.isEmpty {
+            body += "<table><thead><tr><th>CSMS protocol fault</th><th class=\"num\">count</th>"
+                + "<th>samples (secrets redacted)</th></tr></thead><tbody>\n"
+            for (kind, count) in faults.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                let samples = (report.backendFaultSamples?[kind] ?? []).map { "<code>\(html($0))</code>" }
+                body += "<tr><td>\(html(kind))</td><td class=\"num\">\(count)</td><td>"
+                    + samples.joined(separator: "<br>") + "</td></tr>\n"
+            }
+            body += "</tbody></table>\n"
         }
         body += "</section>\n"
     }
@@ -259,7 +274,22 @@ private struct HTMLPage {
                          ms(latency?.p50), ms(latency?.p90), ms(latency?.p99), ms(latency?.p999), ms(latency?.max)]
             body += "<tr><td>\(html(name))</td>" + cells.map { "<td class=\"num\">\(html($0))</td>" }.joined() + "</tr>\n"
         }
-        body += "</tbody></table></section>\n"
+        body += "</tbody></table>\n"
+        let scheduled = report.actions.filter { $0.value.responseFromIntendedMicros != nil }
+        if !scheduled.isEmpty {
+            body += #"<p class="note">Scheduled requests (heartbeats, meter values, behaviour events) timed "#
+                + "from the moment they fell due, so time spent queued behind a slow CSMS is counted "
+                + "(coordinated omission).</p>\n"
+            body += "<table><thead><tr><th>from intended send</th>"
+                + ["count", "p50", "p99", "max"].map { "<th class=\"num\">\($0)</th>" }.joined() + "</tr></thead><tbody>\n"
+            for (name, action) in scheduled.sorted(by: { $0.key < $1.key }) {
+                let summary = action.responseFromIntendedMicros
+                let cells = [summary.map { "\($0.count)" } ?? "–", ms(summary?.p50), ms(summary?.p99), ms(summary?.max)]
+                body += "<tr><td>\(html(name))</td>" + cells.map { "<td class=\"num\">\(html($0))</td>" }.joined() + "</tr>\n"
+            }
+            body += "</tbody></table>\n"
+        }
+        body += "</section>\n"
     }
 
     private mutating func incomingTable() {

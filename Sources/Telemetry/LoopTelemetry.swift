@@ -51,6 +51,17 @@ public final class LoopTelemetry {
         flushed.actions.values[total].latency!.record(micros: latencyMicros)
     }
 
+    /// A scheduled CALL got its CALLRESULT `micros` after it fell due (its intended send time):
+    /// the time a slow backend kept it waiting in the charge point's queue counts too. Recorded
+    /// into the run's histogram only (no per-second series), so it costs one histogram record.
+    public func callCompletedSinceDue(_ action: String, micros: Int64) {
+        let total = totalSlot(action)
+        if flushed.actions.values[total].responseFromIntended == nil {
+            flushed.actions.values[total].responseFromIntended = LatencyHistogram()
+        }
+        flushed.actions.values[total].responseFromIntended!.record(micros: micros)
+    }
+
     /// A CALLERROR with `code` arrived `latencyMicros` after its CALL was sent.
     public func callErrored(_ action: String, code: String, latencyMicros: Int64, group: Int = 0) {
         let index = actionSlot(action, group)
@@ -67,6 +78,16 @@ public final class LoopTelemetry {
     public func callTimedOut(_ action: String, group: Int = 0) {
         let index = actionSlot(action, group)
         intervals[group].actions.values[index].timeouts += 1
+    }
+
+    // MARK: The backend's protocol faults
+
+    /// The backend broke the OCPP-J RPC rules or a schema (`kind`, e.g. `unmatchedResult`);
+    /// `sample` is an excerpt of the frame, secrets already redacted. Counted per kind; the
+    /// first few samples of each kind are kept. Only faults get here: nothing on the hot path.
+    public func protocolFault(_ kind: String, sample: String, group: Int = 0) {
+        flushed.backendFaults.increment(kind, limit: TelemetrySnapshot.Limits.faultKinds)
+        flushed.backendFaultSamples.addSample(sample, for: kind)
     }
 
     // MARK: CALLs the CSMS sends

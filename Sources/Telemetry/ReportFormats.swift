@@ -114,6 +114,27 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
                     millis(action.latencyMicros?.max),
                 ]
             })
+        let scheduled = report.actions.filter { $0.value.responseFromIntendedMicros != nil }
+        if !scheduled.isEmpty {
+            lines.append("")
+            lines.append("Scheduled CALLs timed from their intended send time (queueing behind a slow backend included):")
+            lines.append("")
+            lines += markdownTable(
+                ["From intended send", "count", "p50 ms", "p99 ms"],
+                scheduled.sorted { $0.key < $1.key }.map { name, action in
+                    let summary = action.responseFromIntendedMicros
+                    return [md(name), summary.map { "\($0.count)" } ?? "–", millis(summary?.p50), millis(summary?.p99)]
+                })
+        }
+    }
+
+    if let faults = report.backendFaults, !faults.isEmpty {
+        lines.append("")
+        lines += markdownTable(
+            ["Backend protocol fault", "count", "sample"],
+            faults.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { kind, count in
+                [md(kind), "\(count)", report.backendFaultSamples?[kind]?.first.map(md) ?? ""]
+            })
     }
 
     if !report.incoming.isEmpty {

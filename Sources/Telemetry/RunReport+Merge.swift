@@ -48,6 +48,17 @@ extension RunReport {
             incoming[name, default: Incoming(received: 0, answered: 0, callErrors: 0, callErrorsByCode: [:])]
                 .merge(incomingAction)
         }
+        // Faults are counted since schema 1.2: a report without them makes the sum unknown.
+        if let mine = backendFaults, let theirs = other.backendFaults {
+            backendFaults = mine
+            backendFaults!.addCounts(theirs, limit: TelemetrySnapshot.Limits.faultKinds)
+            var samples = backendFaultSamples ?? [:]
+            samples.addSamples(other.backendFaultSamples ?? [:])
+            backendFaultSamples = samples
+        } else {
+            backendFaults = nil
+            backendFaultSamples = nil
+        }
         transactions.started += other.transactions.started
         transactions.stopped += other.transactions.stopped
         try client.merge(other.client, connected: chargePoints.connected)
@@ -122,6 +133,9 @@ extension RunReport.Action {
             histogram, other.histogram, field: "actions.\(name).histogram")
         (callErrorLatencyMicros, callErrorHistogram) = try mergedLatency(
             callErrorHistogram, other.callErrorHistogram, field: "actions.\(name).callErrorHistogram")
+        (responseFromIntendedMicros, responseFromIntendedHistogram) = try mergedLatency(
+            responseFromIntendedHistogram, other.responseFromIntendedHistogram,
+            field: "actions.\(name).responseFromIntendedHistogram")
     }
 }
 

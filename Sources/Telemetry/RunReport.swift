@@ -46,14 +46,22 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var thresholds: [ThresholdResult]?
     /// What happened second by second.
     public var timeSeries: TimeSeries?
+    /// The backend's protocol faults by kind; `{}` when none were seen, absent (nil) in
+    /// reports written before schema 1.2.
+    public var backendFaults: [String: Int]?
+    /// Up to five frame excerpts per fault kind, secrets redacted; absent with ``backendFaults``.
+    public var backendFaultSamples: [String: [String]]?
 
     public init(
         schemaVersion: Int = RunReport.currentSchemaVersion, tool: Tool, seed: UInt64, startedAt: String,
         durationSeconds: Double, csms: CSMS, chargePoints: ChargePoints, actions: [String: Action],
         incoming: [String: Incoming], transactions: Transactions, client: Client, warnings: [String],
         schemaMinorVersion: Int? = RunReport.currentSchemaMinorVersion, spec: String? = nil, saturated: Bool? = nil,
-        thresholds: [ThresholdResult]? = nil, timeSeries: TimeSeries? = nil
+        thresholds: [ThresholdResult]? = nil, timeSeries: TimeSeries? = nil,
+        backendFaults: [String: Int]? = nil, backendFaultSamples: [String: [String]]? = nil
     ) {
+        self.backendFaults = backendFaults
+        self.backendFaultSamples = backendFaultSamples
         self.schemaVersion = schemaVersion
         self.schemaMinorVersion = schemaMinorVersion
         self.spec = spec
@@ -157,12 +165,20 @@ public struct RunReport: Sendable, Codable, Equatable {
         public var callErrorLatencyMicros: LatencySummary?
         /// ``LatencyHistogram/encoded()`` of the CALLERROR latencies; absent without CALLERRORs.
         public var callErrorHistogram: String?
+        /// For scheduled CALLs: intended send time (when the CALL fell due) to CALLRESULT,
+        /// queueing included (coordinated omission); absent for unscheduled actions.
+        public var responseFromIntendedMicros: LatencySummary?
+        /// ``LatencyHistogram/encoded()`` of the same; absent with it.
+        public var responseFromIntendedHistogram: String?
 
         public init(
             sent: Int, completed: Int, callErrors: Int, callErrorsByCode: [String: Int], timeouts: Int,
             latencyMicros: LatencySummary? = nil, histogram: String? = nil,
-            callErrorLatencyMicros: LatencySummary? = nil, callErrorHistogram: String? = nil
+            callErrorLatencyMicros: LatencySummary? = nil, callErrorHistogram: String? = nil,
+            responseFromIntendedMicros: LatencySummary? = nil, responseFromIntendedHistogram: String? = nil
         ) {
+            self.responseFromIntendedMicros = responseFromIntendedMicros
+            self.responseFromIntendedHistogram = responseFromIntendedHistogram
             self.sent = sent
             self.completed = completed
             self.callErrors = callErrors
@@ -337,7 +353,9 @@ extension RunReport {
             client: client,
             warnings: [],
             spec: run.spec,
-            timeSeries: timeSeries
+            timeSeries: timeSeries,
+            backendFaults: snapshot.backendFaults,
+            backendFaultSamples: snapshot.backendFaultSamples
         )
         report.timeScale = run.timeScale
         report.simulatedSeconds = run.durationSeconds * run.timeScale
@@ -426,6 +444,7 @@ extension RunReport.Action {
     init(stats: ActionStats) {
         let latency = stats.latency.flatMap { $0.isEmpty ? nil : $0 }
         let errorLatency = stats.callErrorLatency.flatMap { $0.isEmpty ? nil : $0 }
+        let fromIntended = stats.responseFromIntended.flatMap { $0.isEmpty ? nil : $0 }
         self.init(
             sent: stats.sent,
             completed: stats.completed,
@@ -435,7 +454,9 @@ extension RunReport.Action {
             latencyMicros: latency?.summary,
             histogram: latency?.encoded(),
             callErrorLatencyMicros: errorLatency?.summary,
-            callErrorHistogram: errorLatency?.encoded()
+            callErrorHistogram: errorLatency?.encoded(),
+            responseFromIntendedMicros: fromIntended?.summary,
+            responseFromIntendedHistogram: fromIntended?.encoded()
         )
     }
 }

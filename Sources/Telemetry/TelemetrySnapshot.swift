@@ -30,6 +30,12 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
     public var connectionFailures: [String: Int]
     /// How late the event loop ran timers it was asked to run, in microseconds; nil until sampled.
     public var eventLoopLag: LatencyHistogram?
+    /// The backend's protocol faults by kind (`unmatchedResult`, `lateAnswer`, …; at most
+    /// ``Limits/faultKinds`` kinds, then `"other"`).
+    public var backendFaults: [String: Int]
+    /// A few excerpts of the offending frames per kind (secrets redacted), at most
+    /// ``Limits/faultSamples`` each: the first ones seen (per loop, then in merge order).
+    public var backendFaultSamples: [String: [String]]
 
     /// Bounds on keys that come from outside the tool (peer error codes, peer action names, error texts).
     public enum Limits {
@@ -41,6 +47,10 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         public static let errorCodes = 32
         /// Distinct action names kept per direction.
         public static let actions = 128
+        /// Distinct protocol-fault kinds kept.
+        public static let faultKinds = 32
+        /// Frame excerpts kept per protocol-fault kind.
+        public static let faultSamples = 5
     }
 
     /// A snapshot with nothing counted.
@@ -57,6 +67,8 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         connectFailures = [:]
         connectionFailures = [:]
         eventLoopLag = nil
+        backendFaults = [:]
+        backendFaultSamples = [:]
     }
 
     /// Adds `other` into this snapshot: counters and histograms summed, ``connectedNow`` and
@@ -80,6 +92,8 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         connectFailures.addCounts(other.connectFailures, limit: Limits.connectFailureReasons)
         connectionFailures.addCounts(other.connectionFailures, limit: Limits.connectFailureReasons)
         eventLoopLag.add(other.eventLoopLag)
+        backendFaults.addCounts(other.backendFaults, limit: Limits.faultKinds)
+        backendFaultSamples.addSamples(other.backendFaultSamples)
     }
 
     /// CALLs sent plus CALLs received: the messages the client handled as a requester or responder.
@@ -105,11 +119,16 @@ public struct ActionStats: Sendable, Codable, Equatable {
     /// Send-to-CALLERROR latencies (µs), kept apart so fast rejections do not flatter `latency`;
     /// nil until the first CALLERROR.
     public var callErrorLatency: LatencyHistogram?
+    /// For scheduled CALLs, intended-send-to-CALLRESULT times (µs): from the moment the CALL fell
+    /// due, queueing behind earlier CALLs included (coordinated omission); nil until the first.
+    public var responseFromIntended: LatencyHistogram?
 
     public init(
         sent: Int = 0, completed: Int = 0, callErrors: Int = 0, callErrorsByCode: [String: Int] = [:],
-        timeouts: Int = 0, latency: LatencyHistogram? = nil, callErrorLatency: LatencyHistogram? = nil
+        timeouts: Int = 0, latency: LatencyHistogram? = nil, callErrorLatency: LatencyHistogram? = nil,
+        responseFromIntended: LatencyHistogram? = nil
     ) {
+        self.responseFromIntended = responseFromIntended
         self.sent = sent
         self.completed = completed
         self.callErrors = callErrors
@@ -128,6 +147,7 @@ public struct ActionStats: Sendable, Codable, Equatable {
         timeouts += other.timeouts
         latency.add(other.latency)
         callErrorLatency.add(other.callErrorLatency)
+        responseFromIntended.add(other.responseFromIntended)
     }
 }
 
@@ -196,5 +216,21 @@ extension Optional where Wrapped == LatencyHistogram {
         } else {
             self!.add(other)
         }
+    }
+}
+
+extension Dictionary where Key == String, Value == [String] {
+    /// Appends `other`'s samples per key, keeping at most ``TelemetrySnapshot/Limits/faultSamples``
+    /// per key and ``TelemetrySnapshot/Limits/faultKinds`` keys (then `"other"`).
+    mutating func addSamples(_ other: [String: [String]]) {
+        for key in other.keys.sorted() {
+            for sample in other[key]! { addSample(sample, for: key) }
+        }
+    }
+
+    mutating func addSample(_ sample: String, for key: String) {
+        let index = slot(for: key, limit: TelemetrySnapshot.Limits.faultKinds, empty: [])
+        guard values[index].count < TelemetrySnapshot.Limits.faultSamples else { return }
+        values[index].append(sample)
     }
 }

@@ -38,6 +38,26 @@ public func renderText(report: RunReport) -> String {
             ])
         }
         lines += alignedTable(rows)
+        let scheduled = report.actions.filter { $0.value.responseFromIntendedMicros != nil }
+        if !scheduled.isEmpty {
+            // Coordinated omission: scheduled CALLs timed from when they fell due, queueing included.
+            lines.append("")
+            var rows = [["From intended send", "count", "p50 ms", "p99 ms"]]
+            for (name, action) in scheduled.sorted(by: { $0.key < $1.key }) {
+                let summary = action.responseFromIntendedMicros
+                rows.append([name, measured(summary?.count) { "\($0)" }, millis(summary?.p50), millis(summary?.p99)])
+            }
+            lines += alignedTable(rows)
+        }
+    }
+
+    if let faults = report.backendFaults, !faults.isEmpty {
+        lines.append("")
+        var rows = [["Backend protocol faults", "count", "first sample"]]
+        for (kind, count) in faults.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+            rows.append([kind, "\(count)", report.backendFaultSamples?[kind]?.first.map(oneLine) ?? ""])
+        }
+        lines += alignedTable(rows)
     }
 
     lines.append("")
@@ -90,6 +110,12 @@ public func renderText(report: RunReport) -> String {
         lines += report.warnings.map { "  ! \($0)" }
     }
     return lines.joined(separator: "\n") + "\n"
+}
+
+/// A sample on one line, at most 60 characters (the report keeps up to 200 bytes).
+private func oneLine(_ sample: String) -> String {
+    let flat = String(sample.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+    return flat.count > 60 ? String(flat.prefix(59)) + "…" : flat
 }
 
 /// The placeholder for a number the tool did not measure.

@@ -96,6 +96,11 @@ extension Threshold {
             return .value(Double(reason.map { failures[$0] ?? 0 } ?? failures.values.reduce(0, +)), subject: reason)
         case .bootAccepted:
             return .value(Double(report.chargePoints.bootAccepted), subject: nil)
+        case .backendFaults:
+            guard let faults = report.backendFaults else {
+                return .noData("the report predates protocol-fault counting (schema 1.2)")
+            }
+            return .value(Double(kind.map { faults[$0] ?? 0 } ?? faults.values.reduce(0, +)), subject: kind)
         case .bootAcceptedRatio:
             let points = report.chargePoints
             guard points.configured > 0 else { return .noData("no charge point was configured") }

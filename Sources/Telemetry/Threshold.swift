@@ -23,6 +23,8 @@ public struct Threshold: Sendable, Equatable, Hashable, CustomStringConvertible 
     public var code: String?
     /// `{reason=…}`: only connect failures with this reason.
     public var reason: String?
+    /// `{kind=…}`: only backend protocol faults of this kind (`lateAnswer`, …).
+    public var kind: String? = nil
     public var comparison: Comparison
     /// In the metric's base unit (``ThresholdMetric/Kind``).
     public var limit: Double
@@ -87,6 +89,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     case rssGrowth = "client.rssGrowth"
     case fdGrowth = "client.fdGrowth"
     case openTransactionsGrowth = "transactions.openGrowth"
+    /// The backend's protocol faults (`backendFaults` in the report), optionally of one `kind`.
+    case backendFaults
 
     /// The unit a metric is measured in, which decides the units its limit may carry.
     public enum Kind: String, Sendable {
@@ -112,7 +116,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
         case .errorRate, .connectedRatio, .bootAcceptedRatio, .cpuUtilization, .rssGrowth: .ratio
         case .fdGrowth, .openTransactionsGrowth: .count
         case .sent, .completed, .callErrors, .timeouts, .errors, .incomingReceived, .incomingCallErrors, .connected,
-             .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped:
+             .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped, .backendFaults:
             .count
         case .rssPerChargePoint: .bytes
         case .saturated: .flag
@@ -127,6 +131,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
             ["action"]
         case .callErrors, .incomingCallErrors: ["action", "code"]
         case .connectFailures: ["reason"]
+        case .backendFaults: ["kind"]
         case .connected, .connectedRatio, .bootAccepted, .bootAcceptedRatio, .transactionsStarted,
              .transactionsStopped, .cpuPerCall, .rssPerChargePoint, .cpuUtilization, .saturated, .rssGrowth,
              .fdGrowth, .openTransactionsGrowth:
@@ -212,7 +217,7 @@ struct ThresholdParser {
         }
         return Threshold(
             expression: text.trimmingSpaces(), metric: metric, action: labels["action"], code: labels["code"],
-            reason: labels["reason"], comparison: comparison, limit: limit)
+            reason: labels["reason"], kind: labels["kind"], comparison: comparison, limit: limit)
     }
 
     private mutating func parseLabels(for metric: ThresholdMetric) throws(ThresholdParseError) -> [String: String] {

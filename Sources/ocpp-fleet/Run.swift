@@ -64,6 +64,15 @@ struct Run: AsyncParsableCommand {
         valueName: "host:port"))
     var prometheus: String?
 
+    @Option(help: ArgumentHelp(
+        """
+        Write every frame (both directions, timestamped, secrets redacted) of the charge points whose \
+        id matches this glob ('*' any characters, '?' one; no wildcard: that exact id, e.g. 'CP-00*') \
+        to DIR/trace.jsonl (DIR from --report; without it ./trace.jsonl), at most 100 MiB.
+        """,
+        valueName: "pattern"))
+    var trace: String?
+
     @Flag(help: "No live progress on stderr (a refreshing status on a terminal, a line every 10 s otherwise).")
     var quiet = false
 
@@ -160,6 +169,23 @@ struct Run: AsyncParsableCommand {
             throw Exit(code: ExitStatus.failedRun)
         }
 
+        if let trace {
+            let directory = report ?? "."
+            let tracer: FrameTrace
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                tracer = try FrameTrace(pattern: trace, path: (directory as NSString).appendingPathComponent("trace.jsonl"))
+            } catch {
+                printError("--trace: cannot write \(directory)/trace.jsonl: \(error)")
+                _ = embedded?.stop()
+                throw Exit(code: ExitStatus.badInput)
+            }
+            configuration.trace = tracer
+            let traced = plans.filter { tracer.matches($0.id) }.count
+            printError("ocpp-fleet: tracing the frames of \(traced) charge point\(traced == 1 ? "" : "s") matching "
+                       + "'\(trace)' to \(tracer.path)")
+        }
+
         let cores = System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
@@ -218,6 +244,11 @@ struct Run: AsyncParsableCommand {
         try? await metricsServer?.close()
         try? await group.shutdownGracefully()
         let backend = embedded?.stop()
+        if let trace = configuration.trace {
+            let summary = trace.close()
+            let dropped = summary.dropped > 0 ? "; \(summary.dropped) frame(s) past the size limit not written" : ""
+            printError("ocpp-fleet: trace: \(summary.frames) frame(s) in \(trace.path)\(dropped)")
+        }
 
         var result = RunReport.build(
             snapshot: outcome.telemetry,

@@ -212,6 +212,44 @@ struct EndToEndTests {
         return (node as? NSNumber)?.doubleValue
     }
 
+    @Test("--trace writes every frame of the matching charge points, and only theirs, as OCPP-J in JSON lines")
+    func traceRun() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let child = try Child(["run", "fleets/smoke.yaml", "--charge-points", "12", "--duration", "6s", "--quiet",
+                               "--report", directory.path, "--trace", "SMOKE-00?"])
+        let (code, _) = child.finish()
+        #expect(code == 0, "\(child.stderrLines)")
+        // Ids count from 1 (SMOKE-001 … SMOKE-009), or from 0 (SMOKE-000 … SMOKE-009).
+        let announced = try #require(child.stderrLines.first { $0.contains("matching 'SMOKE-00?'") }, "\(child.stderrLines)")
+        let traced = try #require(Int(announced.components(separatedBy: "tracing the frames of ").last?
+            .split(separator: " ").first ?? ""), "\(announced)")
+        #expect(traced == 9 || traced == 10, "\(announced)")
+        let text = try String(contentsOf: directory.appendingPathComponent("trace.jsonl"), encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count > 20)
+        var ids = Set<String>()
+        var directions = Set<String>()
+        var actions = Set<String>()
+        for line in lines {
+            let entry = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            let id = try #require(entry["cp"] as? String)
+            #expect(id.hasPrefix("SMOKE-00") && id.count == 9, "only matching ids: \(id)")
+            ids.insert(id)
+            directions.insert(entry["dir"] as? String ?? "?")
+            #expect((entry["time"] as? String)?.hasSuffix("Z") == true)
+            let frame = try #require(entry["frame"] as? String, "\(line)")
+            let message = try #require(try JSONSerialization.jsonObject(with: Data(frame.utf8)) as? [Any], "\(frame)")
+            let type = try #require(message.first as? Int)
+            #expect([2, 3, 4].contains(type), "an OCPP-J message: \(frame)")
+            #expect(message.count >= 3 && message[1] is String, "\(frame)")
+            if type == 2, let action = message[2] as? String { actions.insert(action) }
+        }
+        #expect(ids.count == traced, "every matching charge point: \(ids.sorted())")
+        #expect(directions == ["in", "out"])
+        #expect(actions.contains("BootNotification") && actions.contains("StatusNotification"))
+    }
+
     @Test("A threshold that cannot hold exits 1 and names it; a malformed one exits 2 with its column")
     func thresholdsDecideTheExitCode() throws {
         let failing = try Child(["run", "fleets/smoke.yaml", "--charge-points", "5", "--duration", "4s",

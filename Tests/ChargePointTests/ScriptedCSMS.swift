@@ -264,6 +264,11 @@ struct ScriptedCSMS {
 
     var actions: [String] { calls.map(\.action) }
 
+    /// The backend protocol faults the engine reported, in order.
+    var faults: [(kind: ProtocolFaultKind, sample: String)] {
+        events.compactMap { if case let .protocolFault(kind, sample) = $0 { (kind, sample) } else { nil } }
+    }
+
     // MARK: machinery
 
     private mutating func deliver(_ bytes: [UInt8]) {
@@ -322,7 +327,7 @@ struct ScriptedCSMS {
                 case .callTimedOut, .callErrored: outstanding = nil
                 case .callSent, .callCompleted, .incoming, .bootAccepted, .transactionStarted, .transactionStopped,
                      .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed, .transactionMessageDropped,
-                     .securityEventDropped:
+                     .securityEventDropped, .protocolFault:
                     break
                 }
             }

@@ -14,7 +14,7 @@ struct SimulationInputTests {
         }
         let request = try #require(try csms.decoded(V16.DataTransferRequest.self).last)
         #expect(request.vendorId == "ocpp-fleet" && request.messageId == "Temp" && request.data == "21")
-        #expect(csms.events.contains { if case .callCompleted(action: "DataTransfer", _) = $0 { true } else { false } })
+        #expect(csms.events.contains { if case .callCompleted(action: "DataTransfer", _, _) = $0 { true } else { false } })
     }
 
     @Test("A DataTransfer.conf that breaks its schema counts as an errored call and is not retried")

@@ -67,6 +67,24 @@ struct HostileCSMSTests {
         #expect(telemetry.bootAccepted >= 5)
         #expect(telemetry.transactionsStarted > 0)
         #expect(telemetry.transactionsStarted == telemetry.transactionsStopped)
+
+        // The backend's own protocol faults, counted by kind (three charge points took the sequence).
+        let faults = telemetry.backendFaults
+        #expect(faults["unknownMessageType"] == 3, "faults: \(faults)")
+        #expect(faults["unmatchedResult"] == 3, "faults: \(faults)")
+        #expect(faults["unmatchedError"] == 3, "faults: \(faults)")
+        #expect(faults["binaryFrame"] == 3, "faults: \(faults)")
+        #expect(faults["unknownAction"] == 3, "faults: \(faults)")
+        // wrong-type, missing-field, bad-enum, extra-field, payload-not-object.
+        #expect(faults["invalidCall"] == 15, "faults: \(faults)")
+        #expect(faults["malformedFrame"] == 3, "not-json: \(faults)")
+        #expect((faults["invalidResult"] ?? 0) >= 0)
+        #expect(faults["lateAnswer"] == nil, "no CALL timed out: \(faults)")
+        for (kind, samples) in telemetry.backendFaultSamples {
+            #expect(!samples.isEmpty && samples.count <= TelemetrySnapshot.Limits.faultSamples, "\(kind)")
+            #expect(samples.allSatisfy { $0.utf8.count <= 200 + 3 }, "\(kind): \(samples)")
+        }
+        #expect(telemetry.backendFaultSamples["unknownMessageType"]?.first == #"[7,"unknown-type-id",{}]"#)
         #expect(outcome.openTransactions == 0)
         #expect(outcome.unconfirmedTransactionMessages == 0)
     }

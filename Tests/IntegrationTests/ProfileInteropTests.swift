@@ -4,7 +4,8 @@ import PeerSupport
 import Telemetry
 import Testing
 
-/// Issue 4's acceptance run: the smoke fleet (5 charge points, 65 s) against the Python
+/// Issue 4's acceptance run: the smoke fleet (5 charge points; 65 s on a quiet machine, 85 s here
+/// where the other integration suites run beside it) against the Python
 /// `ocpp` CSMS, which a few seconds in sends three of the charge points every CS→CP
 /// operation of OCPP 1.6 and its security extension, one after another
 /// (`Tests/peer/csms.py --exercise --exercise-profiles`, steps in `Tests/peer/profiles.py`),
@@ -47,7 +48,7 @@ struct ProfileInteropTests {
         ])
         let outcome: FleetOutcome
         do {
-            outcome = try await runFleet(spec: spec, file: "smoke.yaml", seconds: 65,
+            outcome = try await runFleet(spec: spec, file: "smoke.yaml", seconds: 85,
                                          against: "ws://127.0.0.1:\(peer.port)/ocpp").0
         } catch {
             _ = try? peer.stop()

@@ -10,7 +10,7 @@ extension ChargePointV16 {
                                           into out: inout [EngineOutput]) {
         guard !stopping else { return }
         let request = V16.DataTransferRequest(vendorId: vendorId, messageId: messageId, data: data)
-        enqueue(.feature(.dataTransfer, payload: request.encoded), into: &out)
+        enqueue(.feature(.dataTransfer, payload: request.encoded), due: now, into: &out)
         pump(now: now, into: &out)
     }
 }

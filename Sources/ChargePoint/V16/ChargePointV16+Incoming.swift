@@ -6,7 +6,7 @@ extension ChargePointV16 {
     /// The vendorId this simulator answers DataTransfer for, besides the charge point's vendor.
     public static let dataTransferVendorId = "ocpp-fleet"
 
-    mutating func handleCall(id: String, action name: String, payload: JSONValue, now: Timestamp,
+    mutating func handleCall(id: String, action name: String, payload: JSONValue, frame: [UInt8] = [], now: Timestamp,
                              into out: inout [EngineOutput]) {
         var after: [EngineOutput] = []
         let answer: Result<[UInt8], CallError>
@@ -20,11 +20,26 @@ extension ChargePointV16 {
             out.append(.send(Frame.encodeCallResult(id: id, payload: payload)))
             out.append(.event(.incoming(action: name, errorCode: nil)))
         case .failure(let error):
+            if let kind = Self.faultKind(of: error, action: name) { fault(kind, frame, into: &out) }
             out.append(.send(Frame.encodeCallError(id: id, error: error)))
             out.append(.event(.incoming(action: name, errorCode: error.code.rawValue)))
         }
         // Effects that must follow the answer on the wire (a hard reset's reboot).
         out.append(contentsOf: after)
+    }
+
+    /// Whether a CALLERROR we answer with is the Central System's fault: an action 1.6 does not
+    /// have, one only a charge point sends, or a payload that breaks the request's schema.
+    static func faultKind(of error: CallError, action name: String) -> ProtocolFaultKind? {
+        guard let action = V16.Action(rawValue: name) else { return .unknownAction }
+        if action.isSentByChargePoint { return .invalidCall }
+        switch error.code {
+        case .formationViolation, .propertyConstraintViolation, .occurenceConstraintViolation,
+             .typeConstraintViolation, .protocolError:
+            return .invalidCall
+        default:
+            return nil
+        }
     }
 
     private mutating func respond(to name: String, payload: JSONValue, now: Timestamp,
@@ -206,5 +221,19 @@ extension ChargePointV16 {
             out.append(.event(.sessionEndedByCSMS(connector: request.connectorId)))
         }
         return V16.UnlockConnectorResponse(status: .unlocked)
+    }
+}
+
+extension V16.Action {
+    /// Charge point → Central System only: a Central System must not send these.
+    var isSentByChargePoint: Bool {
+        switch self {
+        case .authorize, .bootNotification, .heartbeat, .meterValues, .startTransaction, .statusNotification,
+             .stopTransaction, .diagnosticsStatusNotification, .firmwareStatusNotification, .logStatusNotification,
+             .securityEventNotification, .signCertificate, .signedFirmwareStatusNotification:
+            true
+        default:
+            false
+        }
     }
 }

@@ -183,7 +183,8 @@ extension ChargePointV16 {
             ? now + .seconds(interval) : nil
     }
 
-    mutating func samplePeriodic(_ connector: Int, now: Timestamp, into out: inout [EngineOutput]) {
+    /// `due`: when the sample timer fell due (≤ `now`), the intended send time.
+    mutating func samplePeriodic(_ connector: Int, due: Timestamp? = nil, now: Timestamp, into out: inout [EngineOutput]) {
         armSampling(connector, now: now)
         guard let ref = connectors[connector].transaction else { return }
         connectors[connector].meter.advance(to: now)
@@ -196,16 +197,17 @@ extension ChargePointV16 {
         }
         let value = connectors[connector].meter.sample(configuration.meterValuesSampledData, context: .samplePeriodic,
                                                        now: now, session: session(connector))
-        enqueue(.meterValues(connector: connector, ref: ref, values: [value]), into: &out)
+        enqueue(.meterValues(connector: connector, ref: ref, values: [value]), due: due ?? now, into: &out)
     }
 
-    mutating func sampleAligned(now: Timestamp, into out: inout [EngineOutput]) {
+    mutating func sampleAligned(due: Timestamp? = nil, now: Timestamp, into out: inout [EngineOutput]) {
         let set = configuration.meterValuesAlignedData
         guard !set.isEmpty else { return }
         for index in 1..<connectors.count {
             connectors[index].meter.advance(to: now)
             let value = connectors[index].meter.sample(set, context: .sampleClock, now: now, session: session(index))
-            enqueue(.meterValues(connector: index, ref: connectors[index].transaction, values: [value]), into: &out)
+            enqueue(.meterValues(connector: index, ref: connectors[index].transaction, values: [value]), due: due ?? now,
+                    into: &out)
         }
     }
 
@@ -261,6 +263,6 @@ extension ChargePointV16 {
         connectors[index].reported = connectors[index].status
         connectors[index].statusSince = nil
         enqueue(.statusNotification(connector: index, status: connectors[index].status, errorCode: errorCode, timestamp: now),
-                beyondCapacity: burst, into: &out)
+                beyondCapacity: burst, due: burst ? nil : now, into: &out)
     }
 }

@@ -103,6 +103,8 @@ public struct ChargePointV16: ChargePointEngine {
     public private(set) var isConnected = false
     var connectors: [Connector]
     var queue: OutboundQueue
+    /// Ids of our CALLs that timed out lately: an answer to one is a `lateAnswer` fault.
+    var recentTimeouts = RecentTimeouts()
     var nextHeartbeat: Timestamp?
     var nextAlignedSample: Timestamp?
     var transactions: [TransactionRecord] = []
@@ -231,6 +233,7 @@ public struct ChargePointV16: ChargePointEngine {
     public mutating func tick(now: Timestamp, into out: inout [EngineOutput]) {
         if let flight = queue.inFlight, flight.deadline <= now {
             out.append(.event(.callTimedOut(action: flight.call.action.rawValue)))
+            recentTimeouts.insert(flight.id)
             callFailed(now: now, into: &out)
         }
         if case .retry(let at) = registration, at <= now, isConnected {
@@ -239,17 +242,17 @@ public struct ChargePointV16: ChargePointEngine {
         }
         if isConnected, registration == .accepted {
             if let due = nextHeartbeat, due <= now {
-                if !queue.contains(where: { $0 == .heartbeat }) { enqueue(.heartbeat, into: &out) }
+                if !queue.contains(where: { $0 == .heartbeat }) { enqueue(.heartbeat, due: due, into: &out) }
                 armHeartbeat(now: now)
             }
             if let due = nextAlignedSample, due <= now {
-                sampleAligned(now: now, into: &out)
+                sampleAligned(due: due, now: now, into: &out)
                 armAlignedSampling(now: now)
             }
         }
         for index in 1..<connectors.count {
             if let due = connectors[index].nextSample, due <= now {
-                samplePeriodic(index, now: now, into: &out)
+                samplePeriodic(index, due: due, now: now, into: &out)
             }
             if let since = connectors[index].waitingSince,
                since + .seconds(configuration.connectionTimeOut) <= now, connectors[index].transaction == nil {
@@ -268,8 +271,10 @@ public struct ChargePointV16: ChargePointEngine {
 
     // MARK: sending
 
-    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, into out: inout [EngineOutput]) {
-        if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity), dropped.isTransactionMessage {
+    /// `due`: for a scheduled CALL, when it fell due (see `EngineEvent.callCompleted`'s `sinceDue`).
+    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, due: Timestamp? = nil,
+                          into out: inout [EngineOutput]) {
+        if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity, due: due), dropped.isTransactionMessage {
             out.append(.event(.transactionMessageDropped(action: dropped.action.rawValue)))
             securityJournalFull(dropped: dropped, for: call, into: &out)  // Security profile: MemoryExhaustion
         }
@@ -349,6 +354,7 @@ public struct ChargePointV16: ChargePointEngine {
         do {
             frame = try Frame.parse(text)
         } catch {
+            protocolFault(of: error, text, into: &out)
             if let id = error.id, !error.wasCall, let flight = queue.inFlight, flight.id == id {
                 // A malformed answer to our call: count it as that call failing.
                 out.append(.event(.callErrored(action: flight.call.action.rawValue, code: error.error.code.rawValue,
@@ -366,24 +372,53 @@ public struct ChargePointV16: ChargePointEngine {
         }
         switch frame {
         case let .call(id, action, payload):
-            handleCall(id: id, action: action, payload: payload, now: now, into: &out)
+            handleCall(id: id, action: action, payload: payload, frame: text, now: now, into: &out)
         case let .callResult(id, payload):
-            guard let flight = queue.inFlight, flight.id == id else { break }  // late answer after a timeout
+            guard let flight = queue.inFlight, flight.id == id else {
+                fault(recentTimeouts.take(id) ? .lateAnswer : .unmatchedResult, text, into: &out)
+                break
+            }
             do throws(CallError) {
-                try handleResult(flight.call, payload: payload, now: now, into: &out)
+                try handleResult(flight.call, payload: payload, frame: text, now: now, into: &out)
                 _ = queue.complete()
-                out.append(.event(.callCompleted(action: flight.call.action.rawValue, latency: now - flight.sentAt)))
+                out.append(.event(.callCompleted(action: flight.call.action.rawValue, latency: now - flight.sentAt,
+                                                 sinceDue: flight.due.map { now - $0 })))
             } catch {
+                fault(.invalidResult, text, into: &out)
                 out.append(.event(.callErrored(action: flight.call.action.rawValue, code: error.code.rawValue,
                                                latency: now - flight.sentAt)))
                 callFailed(now: now, into: &out)
             }
         case let .callError(id, code, _, _):
-            guard let flight = queue.inFlight, flight.id == id else { break }
+            guard let flight = queue.inFlight, flight.id == id else {
+                fault(recentTimeouts.take(id) ? .lateAnswer : .unmatchedError, text, into: &out)
+                break
+            }
             out.append(.event(.callErrored(action: flight.call.action.rawValue, code: code, latency: now - flight.sentAt)))
             callFailed(now: now, into: &out)
         }
         pump(now: now, into: &out)
+    }
+
+    // MARK: the backend's protocol faults
+
+    /// Reports a fault of the Central System with a redacted, truncated excerpt of `frame`.
+    /// Only faults pay for the excerpt.
+    mutating func fault(_ kind: ProtocolFaultKind, _ frame: [UInt8], into out: inout [EngineOutput]) {
+        out.append(.event(.protocolFault(kind: kind, sample: FrameExcerpt.redacted(frame, limit: ProtocolFaultKind.sampleLimit))))
+    }
+
+    /// Classifies a text frame that did not parse as an OCPP-J message.
+    private mutating func protocolFault(of failure: Frame.ParseFailure, _ frame: [UInt8], into out: inout [EngineOutput]) {
+        let kind: ProtocolFaultKind
+        switch failure.messageTypeId {
+        case 2?: kind = .invalidCall
+        case 3?: kind = failure.id != nil && failure.id == queue.inFlight?.id ? .invalidResult : .malformedFrame
+        case 4?: kind = .malformedFrame
+        case nil: kind = .malformedFrame
+        case _?: kind = .unknownMessageType
+        }
+        fault(kind, frame, into: &out)
     }
 
     /// The in-flight call timed out or got a CALLERROR: transaction messages are retried
@@ -413,7 +448,7 @@ public struct ChargePointV16: ChargePointEngine {
         }
     }
 
-    private mutating func handleResult(_ call: PendingCall, payload: JSONValue, now: Timestamp,
+    private mutating func handleResult(_ call: PendingCall, payload: JSONValue, frame: [UInt8], now: Timestamp,
                                        into out: inout [EngineOutput]) throws(CallError) {
         switch call {
         case .bootNotification:
@@ -428,6 +463,10 @@ public struct ChargePointV16: ChargePointEngine {
             authorizeAnswered(connector, idTag: idTag, info: response.idTagInfo, now: now, into: &out)
         case let .startTransaction(ref, connector, _, _, _):
             let response = try V16.StartTransactionResponse(json: payload)
+            if transactions.contains(where: { $0.ref != ref && $0.transactionId == response.transactionId }) {
+                // The id of another open transaction of ours: the CSMS cannot tell them apart.
+                fault(.invalidTransactionId, frame, into: &out)
+            }
             startAnswered(ref: ref, connector: connector, response: response, now: now, into: &out)
         case let .stopTransaction(ref, idTag, _, _, _, _):
             let response = try V16.StopTransactionResponse(json: payload)

@@ -48,6 +48,9 @@ struct OutboundQueue: Sendable {
     struct Entry: Sendable {
         var call: PendingCall
         var attempts = 0
+        /// When a scheduled CALL fell due (its timer's deadline, or when a behaviour event
+        /// queued it); nil for other CALLs. Kept through retries: the wait counts from here.
+        var due: Timestamp? = nil
     }
 
     struct InFlight: Sendable {
@@ -57,6 +60,8 @@ struct OutboundQueue: Sendable {
         var deadline: Timestamp
         /// 1 for the first try.
         var attempt: Int
+        /// See ``Entry/due``.
+        var due: Timestamp?
     }
 
     private var items: [Entry] = []
@@ -84,7 +89,7 @@ struct OutboundQueue: Sendable {
     /// or else, for a new transaction message only, the oldest MeterValues; a call that
     /// finds no victim is refused. `beyondCapacity` skips the bound (the status burst of a
     /// (re)connect, one per connector). Returns what was dropped or refused.
-    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false) -> PendingCall? {
+    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, due: Timestamp? = nil) -> PendingCall? {
         var dropped: PendingCall?
         if count >= capacity, !beyondCapacity {
             if let victim = (head..<items.count).first(where: { !items[$0].call.isTransactionMessage })
@@ -96,7 +101,7 @@ struct OutboundQueue: Sendable {
                 return call  // never lose a transaction message for a newer call
             }
         }
-        items.append(Entry(call: call))
+        items.append(Entry(call: call, due: due))
         return dropped
     }
 
@@ -128,7 +133,8 @@ struct OutboundQueue: Sendable {
     mutating func markSent(_ entry: Entry, now: Timestamp, timeout: Interval) -> String {
         nextMessageNumber &+= 1
         let id = String(nextMessageNumber)
-        inFlight = InFlight(id: id, call: entry.call, sentAt: now, deadline: now + timeout, attempt: entry.attempts + 1)
+        inFlight = InFlight(id: id, call: entry.call, sentAt: now, deadline: now + timeout, attempt: entry.attempts + 1,
+                            due: entry.due)
         notBefore = nil
         return id
     }
@@ -143,7 +149,7 @@ struct OutboundQueue: Sendable {
     mutating func retryInFlight(now: Timestamp, delay: Interval) {
         guard let flight = inFlight else { return }
         inFlight = nil
-        pushFront(Entry(call: flight.call, attempts: flight.attempt))
+        pushFront(Entry(call: flight.call, attempts: flight.attempt, due: flight.due))
         notBefore = now + delay
     }
 
@@ -155,7 +161,7 @@ struct OutboundQueue: Sendable {
         if let flight = inFlight {
             inFlight = nil
             if flight.call.isTransactionMessage {
-                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1))
+                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due))
             } else {
                 abandoned = flight
             }
@@ -186,5 +192,30 @@ struct OutboundQueue: Sendable {
         if let inFlight { return inFlight.deadline }
         if count > 0 { return notBefore }
         return nil
+    }
+}
+
+/// The unique ids of our last few CALLs that timed out, so that an answer arriving after its
+/// timeout is told from an answer to a CALL that never was (`lateAnswer` vs `unmatchedResult`).
+/// A fixed ring of four: written only on a timeout, ids are short (inline) strings.
+struct RecentTimeouts: Sendable {
+    static let capacity = 4
+    private var ids: [String] = []
+    private var next = 0
+
+    mutating func insert(_ id: String) {
+        if ids.count < Self.capacity {
+            ids.append(id)
+        } else {
+            ids[next] = id
+        }
+        next = (next + 1) % Self.capacity
+    }
+
+    /// Whether `id` timed out recently; forgets it, so a duplicate answer counts as unmatched.
+    mutating func take(_ id: String) -> Bool {
+        guard let index = ids.firstIndex(of: id) else { return false }
+        ids[index] = ""
+        return true
     }
 }

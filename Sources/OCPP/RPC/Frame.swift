@@ -22,6 +22,9 @@ public enum Frame: Sendable, Equatable {
         /// Whether the frame was a CALL (only CALLs are answered with a CALLERROR).
         public var wasCall: Bool
         public var error: CallError
+        /// The MessageTypeId when the first element was an integer (2, 3, 4 or an unknown one):
+        /// tells a broken CALLRESULT from a broken CALLERROR or an unknown message type.
+        public var messageTypeId: Int64? = nil
     }
 
     /// Parses one WebSocket text message.
@@ -50,7 +53,7 @@ public enum Frame: Sendable, Equatable {
         }
         let isCall = type == 2
         func failure(_ code: CallError.Code, _ text: String) -> ParseFailure {
-            ParseFailure(id: id, wasCall: isCall, error: CallError(code, text))
+            ParseFailure(id: id, wasCall: isCall, error: CallError(code, text), messageTypeId: type)
         }
         guard let uniqueID = id else { throw failure(.formationViolation, "the second element must be the UniqueId string") }
         guard !uniqueID.isEmpty, uniqueID.utf8.count <= maximumIDLength else {
