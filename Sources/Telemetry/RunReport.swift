@@ -96,9 +96,40 @@ public struct RunReport: Sendable, Codable, Equatable {
         public var url: String
         /// Whether it was the tool's own embedded CSMS.
         public var embedded: Bool
-        public init(url: String, embedded: Bool) {
+        /// What the embedded CSMS itself counted, to cross-check the charge points' figures;
+        /// absent for an external CSMS (schema 1.2).
+        public var counted: Counted?
+
+        public init(url: String, embedded: Bool, counted: Counted? = nil) {
             self.url = url
             self.embedded = embedded
+            self.counted = counted
+        }
+
+        /// The embedded CSMS's own counters at the end of the run.
+        public struct Counted: Sendable, Codable, Equatable {
+            /// CALLs received from the charge points, by action.
+            public var received: [String: Int]
+            /// CALLs the scenario sent, by action.
+            public var sent: [String: Int]
+            /// CALLERRORs it answered with, by code.
+            public var callErrorsSent: [String: Int]
+            public var transactionsStarted: Int
+            public var transactionsStopped: Int
+            public var openTransactions: Int
+            /// Protocol violations of the charge points it saw (messages before boot, unknown transaction stops).
+            public var violations: Int
+
+            public init(received: [String: Int], sent: [String: Int], callErrorsSent: [String: Int],
+                        transactionsStarted: Int, transactionsStopped: Int, openTransactions: Int, violations: Int) {
+                self.received = received
+                self.sent = sent
+                self.callErrorsSent = callErrorsSent
+                self.transactionsStarted = transactionsStarted
+                self.transactionsStopped = transactionsStopped
+                self.openTransactions = openTransactions
+                self.violations = violations
+            }
         }
     }
 

@@ -24,6 +24,10 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
         /// The scenario's CALLs: action → ("sent" or an answer: a status, "CallError <code>",
         /// "invalid", "timeout", "skipped") → count.
         var callsSent: [String: [String: Int]] = [:]
+        /// CALLs received by action, CALLERRORs answered by code, protocol violations seen.
+        var callsReceived: [String: Int] = [:]
+        var callErrorsSent: [String: Int] = [:]
+        var violations = 0
     }
 
     private init(process: Process, stdinPipe: Pipe, port: Int) {
@@ -119,6 +123,10 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
         var summary = Summary(openTransactions: object["openTransactions"] as? Int ?? 0,
                               transactionsStarted: object["transactionsStarted"] as? Int ?? 0,
                               transactionsStopped: object["transactionsStopped"] as? Int ?? 0)
+        summary.callsReceived = object["callsReceived"] as? [String: Int] ?? [:]
+        summary.callErrorsSent = object["callErrorsSent"] as? [String: Int] ?? [:]
+        let violations = object["violations"] as? [String: Int] ?? [:]
+        summary.violations = violations.values.reduce(0, +)
         for (action, value) in object["callsSent"] as? [String: Any] ?? [:] {
             guard let counts = value as? [String: Any] else { continue }
             var flat: [String: Int] = [:]

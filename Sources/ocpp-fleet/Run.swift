@@ -280,6 +280,13 @@ struct Run: AsyncParsableCommand {
                 + "\(outcome.unconfirmedTransactionMessages) transaction message(s) unconfirmed when the stop timeout ended")
             failed.append("the run ended with transaction messages the CSMS never confirmed")
         }
+        if let backend {
+            result.csms.counted = RunReport.CSMS.Counted(
+                received: backend.callsReceived, sent: backend.callsSent.mapValues { $0["sent"] ?? 0 },
+                callErrorsSent: backend.callErrorsSent,
+                transactionsStarted: backend.transactionsStarted, transactionsStopped: backend.transactionsStopped,
+                openTransactions: backend.openTransactions, violations: backend.violations)
+        }
         if let backend, backend.openTransactions > 0, onExit == .stopTransactions {
             result.warnings.append("the embedded CSMS reports \(backend.openTransactions) transaction(s) left open")
             failed.append("transactions left open on the CSMS")

@@ -141,6 +141,18 @@ struct EndToEndTests {
         let sent = (report["actions"] as? [String: [String: Any]])?.values.reduce(0) { $0 + ($1["sent"] as? Int ?? 0) }
         #expect(sentOverTime == sent, "the time series adds up to the run's totals")
 
+        // The embedded CSMS's own counts, beside the charge points': they must agree.
+        let counted = try #require((report["csms"] as? [String: Any])?["counted"] as? [String: Any])
+        let actions = try #require(report["actions"] as? [String: [String: Any]])
+        let received = try #require(counted["received"] as? [String: Int])
+        for action in ["BootNotification", "StartTransaction", "StopTransaction"] {
+            #expect(received[action] == actions[action]?["sent"] as? Int, "\(action): CSMS \(received[action] ?? 0)")
+        }
+        let transactions = try #require(report["transactions"] as? [String: Any])
+        #expect(counted["transactionsStarted"] as? Int == transactions["started"] as? Int)
+        #expect(counted["openTransactions"] as? Int == 0)
+        #expect(counted["violations"] as? Int == 0)
+
         let junit = try XMLDocument(contentsOf: directory.appendingPathComponent("junit.xml"))
         let cases = try junit.nodes(forXPath: "//testcase")
         #expect(cases.count == 5)
