@@ -2,6 +2,8 @@ import Fleet
 import FleetSpec
 import Logging
 import NIOPosix
+import PeerSupport
+import Testing
 
 /// One fleet run over loopback for the integration tests: the spec's charge points against
 /// `url` for `seconds`, then the end of the run. Returns the outcome and how long `finish()`
@@ -25,4 +27,28 @@ func runFleet(spec yaml: String, file: String, seconds: Int, against url: String
     let finishTime = ContinuousClock.now - finishing
     try await group.shutdownGracefully()
     return (outcome, finishTime)
+}
+
+/// A fleet run against `Tests/peer/csms.py` started with `arguments`: the fleet's outcome and
+/// the peer's summary, or nil (the test skipped, or failed when the peer is required) when no
+/// Python peer is available.
+func runFleetAgainstPythonPeer(_ label: String, arguments: [String], spec: String, file: String,
+                               seconds: Int) async throws -> (outcome: FleetOutcome, summary: [String: Any])? {
+    let python: String
+    switch PeerPython.locate() {
+    case .found(let found):
+        python = found
+    case .missing(let note, let isFailure):
+        if isFailure { Issue.record("\(label): \(note)") } else { PeerPython.announceSkip(label, note) }
+        return nil
+    }
+    let peer = try PythonCSMS.start(python: python, arguments: arguments)
+    let outcome: FleetOutcome
+    do {
+        outcome = try await runFleet(spec: spec, file: file, seconds: seconds, against: "ws://127.0.0.1:\(peer.port)/ocpp").0
+    } catch {
+        _ = try? peer.stop()
+        throw error
+    }
+    return (outcome, try peer.stop())
 }

@@ -35,25 +35,8 @@ struct HostileCSMSTests {
 
     @Test("Malformed and hostile frames get the right CALLERROR or none, and the fleet runs on")
     func hostileFrames() async throws {
-        let python: String
-        switch PeerPython.locate() {
-        case .found(let found):
-            python = found
-        case .missing(let note, let isFailure):
-            if isFailure { Issue.record("hostile CSMS: \(note)") } else { PeerPython.announceSkip("hostile CSMS", note) }
-            return
-        }
-        let peer = try PythonCSMS.start(python: python, arguments: ["--hostile", "--hostile-oversized",
-                                                                    "--exercise-max", "3", "--heartbeat-interval", "5"])
-        let outcome: FleetOutcome
-        do {
-            outcome = try await runFleet(spec: Self.spec, file: "hostile.yaml", seconds: 25,
-                                         against: "ws://127.0.0.1:\(peer.port)/ocpp").0
-        } catch {
-            _ = try? peer.stop()
-            throw error
-        }
-        let summary = try peer.stop()
+        guard let (outcome, summary) = try await runFleetAgainstPythonPeer(
+            "hostile CSMS", arguments: ["--hostile", "--hostile-oversized", "--exercise-max", "3", "--heartbeat-interval", "5"], spec: Self.spec, file: "hostile.yaml", seconds: 25) else { return }
         let hostile = summary["hostile"] as? [String: Any]
         #expect(hostile?["done"] as? Int == 3, "three charge points took the whole sequence: \(hostile ?? [:])")
         #expect(hostile?["reconnectedAfterOversized"] as? Int == 3, "each came back after the oversized frame")
@@ -78,8 +61,11 @@ struct HostileCSMSTests {
         // wrong-type, missing-field, bad-enum, extra-field, payload-not-object.
         #expect(faults["invalidCall"] == 15, "faults: \(faults)")
         #expect(faults["malformedFrame"] == 3, "not-json: \(faults)")
-        #expect((faults["invalidResult"] ?? 0) >= 0)
-        #expect(faults["lateAnswer"] == nil, "no CALL timed out: \(faults)")
+        // The broken Heartbeat.conf the peer sent each charge point is an invalid result there.
+        #expect(faults["invalidResult"] == hostile?["badResultsSent"] as? Int, "faults: \(faults), peer: \(hostile ?? [:])")
+        // A late answer needs a CALL that timed out first (a loaded machine may make one).
+        let timeouts = telemetry.actions.values.reduce(0) { $0 + $1.timeouts }
+        #expect((faults["lateAnswer"] ?? 0) <= timeouts, "faults: \(faults), timeouts: \(timeouts)")
         for (kind, samples) in telemetry.backendFaultSamples {
             #expect(!samples.isEmpty && samples.count <= TelemetrySnapshot.Limits.faultSamples, "\(kind)")
             #expect(samples.allSatisfy { $0.utf8.count <= 200 + 3 }, "\(kind): \(samples)")

@@ -33,28 +33,12 @@ struct ProfileInteropTests {
 
     @Test("Three charge points get every CS→CP operation: right statuses, zero schema violations, every notification arrives")
     func everyOperation() async throws {
-        let python: String
-        switch PeerPython.locate() {
-        case .found(let found):
-            python = found
-        case .missing(let note, let isFailure):
-            if isFailure { Issue.record("profile interop: \(note)") } else { PeerPython.announceSkip("profile interop", note) }
-            return
-        }
         let spec = try String(contentsOfFile: PeerPython.path("fleets/smoke.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "count: 100", with: "count: 5")
-        let peer = try PythonCSMS.start(python: python, arguments: [
-            "--exercise", "--exercise-profiles", "--exercise-max", "\(Self.exercised)", "--heartbeat-interval", "30",
-        ])
-        let outcome: FleetOutcome
-        do {
-            outcome = try await runFleet(spec: spec, file: "smoke.yaml", seconds: 85,
-                                         against: "ws://127.0.0.1:\(peer.port)/ocpp").0
-        } catch {
-            _ = try? peer.stop()
-            throw error
-        }
-        let summary = try peer.stop()
+        guard let (outcome, summary) = try await runFleetAgainstPythonPeer(
+            "profile interop",
+            arguments: ["--exercise", "--exercise-profiles", "--exercise-max", "\(Self.exercised)", "--heartbeat-interval", "30"],
+            spec: spec, file: "smoke.yaml", seconds: 85) else { return }
 
         #expect(summary["violationCount"] as? Int == 0, "violations: \(summary["violations"] ?? "?")")
         #expect(summary["exerciseMismatchCount"] as? Int == 0, "mismatches: \(summary["exerciseMismatches"] ?? "?")")

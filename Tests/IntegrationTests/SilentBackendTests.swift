@@ -39,25 +39,8 @@ struct SilentBackendTests {
 
     @Test("Every unanswered CALL is a counted timeout; nothing is lost or doubled once the backend answers again")
     func silentWindow() async throws {
-        let python: String
-        switch PeerPython.locate() {
-        case .found(let found):
-            python = found
-        case .missing(let note, let isFailure):
-            if isFailure { Issue.record("silent backend: \(note)") } else { PeerPython.announceSkip("silent backend", note) }
-            return
-        }
-        let peer = try PythonCSMS.start(python: python, arguments: ["--silent-from", "8", "--silent-for", "12",
-                                                                    "--answer-delay", "0.2", "--heartbeat-interval", "4"])
-        let outcome: FleetOutcome
-        do {
-            outcome = try await runFleet(spec: Self.spec, file: "silent.yaml", seconds: 35,
-                                         against: "ws://127.0.0.1:\(peer.port)/ocpp").0
-        } catch {
-            _ = try? peer.stop()
-            throw error
-        }
-        let summary = try peer.stop()
+        guard let (outcome, summary) = try await runFleetAgainstPythonPeer(
+            "silent backend", arguments: ["--silent-from", "8", "--silent-for", "12", "--answer-delay", "0.2", "--heartbeat-interval", "4"], spec: Self.spec, file: "silent.yaml", seconds: 35) else { return }
         let silenced = (summary["silenced"] as? [String: Int]) ?? [:]
         let telemetry = outcome.telemetry
         let timeouts = telemetry.actions.values.reduce(0) { $0 + $1.timeouts }
