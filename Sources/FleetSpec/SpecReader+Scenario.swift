@@ -128,7 +128,7 @@ extension SpecReader {
                 if let number = Double(text), number.isFinite, text.contains(where: \.isNumber) { return .number(number) }
             }
             if (text.hasPrefix("{now") || text.hasPrefix("{open")), text.hasSuffix("}"),
-               text != ScenarioSpec.openTransactionPlaceholder, Self.nowOffset(text) == nil {
+               text != ScenarioSpec.openTransactionPlaceholder, ScenarioPlaceholders.nowOffset(text) == nil {
                 report(node, path, "unknown placeholder '\(text)'; use {now}, {now+30s}, {now-1h} or {openTransaction}")
                 return nil
             }
@@ -157,38 +157,12 @@ extension SpecReader {
         }
     }
 
-    /// `{now±N<unit>}`'s offset in microseconds (units ms, s, m, h, d); nil for anything else.
-    /// The same grammar as the CSMS's `ScenarioPlaceholders.nowOffset`.
-    static func nowOffset(_ text: String) -> Int64? {
-        guard text.hasPrefix("{now"), text.hasSuffix("}") else { return nil }
-        let inner = text.dropFirst(4).dropLast()
-        if inner.isEmpty { return 0 }
-        guard let sign = inner.first, sign == "+" || sign == "-" else { return nil }
-        let body = inner.dropFirst()
-        let digits = body.prefix(while: \.isNumber)
-        guard !digits.isEmpty, digits.count <= 12, let amount = Int64(digits) else { return nil }
-        let scales: [Substring: Int64] = ["ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000,
-                                          "d": 86_400_000_000]
-        guard let scale = scales[body.dropFirst(digits.count)] else { return nil }
-        return (sign == "-" ? -1 : 1) * amount * scale
-    }
-
     /// The payload as it could be sent: `{now…}` an RFC 3339 string, `{openTransaction}` 1.
     static func fillPlaceholders(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .string(let text):
-            if text == ScenarioSpec.openTransactionPlaceholder { return .integer(1) }
-            if let offset = nowOffset(text) {
-                return .string(Timestamp(microseconds: 1_767_225_600_000_000 + offset).iso8601)
-            }
-            return value
-        case .array(let items): return .array(items.map(fillPlaceholders))
-        case .object(let members): return .object(members.map { (key: $0.key, value: fillPlaceholders($0.value)) })
-        case .null, .bool, .integer, .number: return value
-        }
+        ScenarioPlaceholders.fill(value, now: Timestamp(microseconds: 1_767_225_600_000_000), openTransaction: 1)
     }
 }
 
 extension ScenarioSpec {
-    static let openTransactionPlaceholder = "{openTransaction}"
+    static let openTransactionPlaceholder = ScenarioPlaceholders.openTransaction
 }
