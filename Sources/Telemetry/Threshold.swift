@@ -91,6 +91,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     case openTransactionsGrowth = "transactions.openGrowth"
     /// The backend's protocol faults (`backendFaults` in the report), optionally of one `kind`.
     case backendFaults
+    /// Transaction messages given up (`transactions.messages.dropped`), optionally for one `reason`.
+    case transactionMessagesDropped = "transactions.messagesDropped"
 
     /// The unit a metric is measured in, which decides the units its limit may carry.
     public enum Kind: String, Sendable {
@@ -116,7 +118,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
         case .errorRate, .connectedRatio, .bootAcceptedRatio, .cpuUtilization, .rssGrowth: .ratio
         case .fdGrowth, .openTransactionsGrowth: .count
         case .sent, .completed, .callErrors, .timeouts, .errors, .incomingReceived, .incomingCallErrors, .connected,
-             .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped, .backendFaults:
+             .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped, .backendFaults,
+             .transactionMessagesDropped:
             .count
         case .rssPerChargePoint: .bytes
         case .saturated: .flag
@@ -130,7 +133,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
              .latencyMean, .sent, .completed, .timeouts, .errors, .errorRate, .incomingReceived:
             ["action"]
         case .callErrors, .incomingCallErrors: ["action", "code"]
-        case .connectFailures: ["reason"]
+        case .connectFailures, .transactionMessagesDropped: ["reason"]
         case .backendFaults: ["kind"]
         case .connected, .connectedRatio, .bootAccepted, .bootAcceptedRatio, .transactionsStarted,
              .transactionsStopped, .cpuPerCall, .rssPerChargePoint, .cpuUtilization, .saturated, .rssGrowth,

@@ -260,6 +260,11 @@ struct Run: AsyncParsableCommand {
                 configuredChargePoints: plans.count, spec: spec),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
+        result.transactions.openAtEnd = outcome.openTransactions
+        result.transactions.unconfirmedMessagesAtEnd = outcome.unconfirmedTransactionMessages
+        if let messages = result.transactions.messages, messages.droppedTotal > 0 {
+            result.warnings.append("transaction messages dropped: \(messages.droppedText); the CSMS will never see them")
+        }
         if interrupted {
             result.warnings.append("the run was interrupted (SIGINT/SIGTERM) after "
                 + "\(formatDuration(elapsed)) of \(formatDuration(runDuration))")
