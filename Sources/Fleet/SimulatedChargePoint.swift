@@ -86,7 +86,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
             : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
                                    path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   security: security, loop: loop, connectTimeout: .seconds(10))
+                                   security: security, maxFrameSize: shared.maxFrameSize, loop: loop,
+                                   connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {

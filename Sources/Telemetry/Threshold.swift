@@ -309,17 +309,10 @@ struct ThresholdParser {
             }
             return number
         case .bytes:
-            let factor: Double? = switch unit {
-            case "", "B": 1
-            case "KiB": 1024
-            case "MiB": 1_048_576
-            case "GiB": 1_073_741_824
-            default: nil
-            }
-            guard let factor else {
+            guard let factor = ByteSize.factor(of: unit) else {
                 throw error("unknown size unit '\(unit)'; use B, KiB, MiB or GiB", at: unitStart)
             }
-            return number * factor
+            return number * Double(factor)
         case .flag:
             guard unit.isEmpty, number == 0 || number == 1 else {
                 throw error("\(metric.name) is 1 (true) or 0 (false): write \(metric.name) == 0", at: start)
