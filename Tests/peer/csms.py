@@ -4,7 +4,9 @@
 It is built on the PyPI ``ocpp`` package (which validates every payload, in both
 directions, against the official OCPP 1.6 JSON schemas) and ``websockets``. It
 shares no code with ocpp-fleet, so it checks the simulator against an
-independent reading of the protocol.
+independent reading of the protocol. What it shares with the 2.0.1 peer (csms201.py) lives
+in peercore.py (the record of a run, message routing) and peerserver.py (server, outages,
+options).
 
     python csms.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
                    [--summary PATH] [--heartbeat-interval 60]
@@ -65,17 +67,14 @@ from peercore import (
     PeerCentral,
     PeerCPState,
     RecordingChargePoint,
-    add_common_arguments,
-    check_common_arguments,
     finite_number,
     handler,
     now_iso,
     parse_timestamp,
     register_problem,
-    run_main,
-    serve,
     valid_timestamp,
 )
+from peerserver import add_common_arguments, check_common_arguments, run_main, serve
 from profiles import ProfileExercise
 from websockets.exceptions import ConnectionClosed
 

@@ -3,9 +3,10 @@
 
 Built on the PyPI ``ocpp`` package's v201 module (which validates every payload, in both
 directions, against the official OCPP 2.0.1 JSON schemas) and ``websockets``. It shares no
-code with ocpp-fleet. The machinery common with the 1.6 peer (server, outages, recording,
-summary file, options) lives in peercore.py; the protocol rules it checks beyond the
-schemas in ledger201.py; the CSMS-initiated probes of --exercise in exercise201.py.
+code with ocpp-fleet. What it shares with the 1.6 peer lives in peercore.py (the record of a
+run, message routing) and peerserver.py (server, outages, options); the protocol rules it
+checks beyond the schemas in ledger201.py; the CSMS-initiated probes of --exercise in
+exercise201.py.
 
     python csms201.py [--host 127.0.0.1] [--port 0] [--port-file PATH] [--summary PATH]
                       [--heartbeat-interval 60] [--boot-status Accepted|Pending|Rejected]
@@ -54,14 +55,11 @@ from peercore import (
     PeerCentral,
     PeerCPState,
     RecordingChargePoint,
-    add_common_arguments,
-    check_common_arguments,
     handler,
     now_iso,
-    run_main,
-    serve,
     valid_timestamp,
 )
+from peerserver import add_common_arguments, check_common_arguments, run_main, serve
 
 SUBPROTOCOL = "ocpp2.0.1"
 OWN_VENDOR = "ocpp-fleet"

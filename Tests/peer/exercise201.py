@@ -5,9 +5,10 @@ CP->CSMS messages each causes awaited and checked. A deviation is an exercise mi
 the charge point, the step, the action, what was expected and what came.
 
 The steps are the table STEPS below; their bodies, and the tables they read, are in
-probes201.py. The step reached is kept per charge point, so a step that reboots the charge
-point (UpdateFirmware, Reset) is not sent twice: the sequence resumes on the next connection,
-after the boot (or, when the link dropped without a reboot, a moment after the reconnect).
+probes201_config.py (device model, RPC) and probes201_control.py (EVSEs, life cycle). The
+step reached is kept per charge point, so a step that reboots the charge point
+(UpdateFirmware, Reset) is not sent twice: the sequence resumes on the next connection, after
+the boot (or, when the link dropped without a reboot, a moment after the reconnect).
 Steps that only wait and check are run again from their start when a reconnect cut them off.
 """
 
@@ -20,7 +21,8 @@ from typing import Awaitable, Callable
 
 from websockets.exceptions import ConnectionClosed
 
-import probes201 as probes
+import probes201_config as config
+import probes201_control as control
 
 
 @dataclass(frozen=True)
@@ -32,30 +34,30 @@ class Step:
 
 
 STEPS = (
-    Step("GetVariables", probes.get_variables),
-    Step("SetVariables", probes.set_variables),
-    Step("GetBaseReport", probes.get_base_reports),
-    Step("GetReport", probes.get_reports),
-    Step("SetVariableMonitoring", probes.variable_monitoring),
-    Step("ClearCache", probes.clear_cache),
-    Step("DataTransfer", probes.data_transfer),
-    Step("Unsupported", probes.unsupported_operations),
-    Step("LocalList", probes.local_list),
-    Step("TriggerMessage", probes.trigger_messages),
-    Step("SignCertificate", probes.sign_certificate),
-    Step("UnlockConnector", probes.unlock_connector),
-    Step("ChangeAvailability", probes.change_availability),
-    Step("Reservation", probes.reservation),
-    Step("SmartCharging", probes.smart_charging),
-    Step("RemoteTransaction", probes.remote_transaction),
-    Step("GetLog", probes.get_log),
-    Step("CustomerInformation", probes.customer_information),
-    Step("UpdateFirmware", probes.update_firmware_send),
-    Step("UpdateFirmwareWait", probes.update_firmware_wait, waits=True),
-    Step("ResetOnIdle", probes.reset_on_idle_send),
-    Step("ResetOnIdleWait", probes.reset_wait, waits=True),
-    Step("ResetImmediate", probes.reset_immediate_send),
-    Step("ResetImmediateWait", probes.reset_wait, waits=True),
+    Step("GetVariables", config.get_variables),
+    Step("SetVariables", config.set_variables),
+    Step("GetBaseReport", config.get_base_reports),
+    Step("GetReport", config.get_reports),
+    Step("SetVariableMonitoring", config.variable_monitoring),
+    Step("ClearCache", config.clear_cache),
+    Step("DataTransfer", config.data_transfer),
+    Step("Unsupported", config.unsupported_operations),
+    Step("LocalList", config.local_list),
+    Step("TriggerMessage", control.trigger_messages),
+    Step("SignCertificate", control.sign_certificate),
+    Step("UnlockConnector", control.unlock_connector),
+    Step("ChangeAvailability", control.change_availability),
+    Step("Reservation", control.reservation),
+    Step("SmartCharging", control.smart_charging),
+    Step("RemoteTransaction", control.remote_transaction),
+    Step("GetLog", control.get_log),
+    Step("CustomerInformation", control.customer_information),
+    Step("UpdateFirmware", control.update_firmware_send),
+    Step("UpdateFirmwareWait", control.update_firmware_wait, waits=True),
+    Step("ResetOnIdle", control.reset_on_idle_send),
+    Step("ResetOnIdleWait", control.reset_wait, waits=True),
+    Step("ResetImmediate", control.reset_immediate_send),
+    Step("ResetImmediateWait", control.reset_wait, waits=True),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 
