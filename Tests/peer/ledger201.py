@@ -79,18 +79,20 @@ def offline_problem(offline: bool, when, arrival: float, intervals, tolerance: f
 
 
 class Tx201:
-    """One transaction as the CSMS saw it."""
+    """One transaction as the CSMS saw it. Kept after it ended for the summary, without what
+    only the checks of a running transaction need."""
 
-    def __init__(self, cp, tx_id, serial, arrival, index):
+    def __init__(self, cp, tx_id):
         self.cp = cp
         self.id = tx_id
         self.started = False
         self.ended = False
         self.started_seq = None
         self.ended_seq = None
-        self.first_index = index  # arrival order of its first event (within the ledger)
-        self.seqs: dict = {}  # seqNo -> canonical payload
+        self.seqs: dict = {}  # seqNo -> (hash of the event, connection serial it first came on)
         self.max_seq = None
+        # seqNos that other transactions of the charge point used while this one ran (a shared counter)
+        self.foreign: set = set()
         self.events = 0
         self.duplicates = 0
         self.replayed = 0  # duplicates that came on a later connection than the first copy
@@ -99,10 +101,6 @@ class Tx201:
         self.evse = None
         self.remote_start_id = None
         self.stopped_reason = None
-        self.trigger_reasons: list = []
-        self.since = arrival
-        self.ended_at = None
-        self.serial_of: dict = {}  # seqNo -> connection serial it first came on
         self.registers: dict = {}  # (phase, location) -> [(when, Wh)]
 
     def to_json(self):
@@ -129,9 +127,8 @@ class TransactionLedger:
 
     def __init__(self):
         self.txs: dict = {}  # (cp, transactionId) -> Tx201
-        self.arrivals: dict = {}  # cp -> [(index, seqNo, transactionId)] of non-duplicate events
+        self.running: dict = {}  # cp -> {transactionId: Tx201} not yet ended
         self.shared_counter: set = set()  # charge points that showed one seqNo counter for all transactions
-        self.index = 0
         self.events = 0
         self.duplicates = 0
         self.replayed = 0
@@ -140,7 +137,7 @@ class TransactionLedger:
         self.clock_ahead = 0
 
     def open_for(self, cp):
-        return [t for t in self.txs.values() if t.cp == cp and t.started and not t.ended]
+        return [t for t in self.running.get(cp, {}).values() if t.started]
 
     def get(self, cp, tx_id):
         return self.txs.get((cp, tx_id))
@@ -152,26 +149,25 @@ class TransactionLedger:
         tx_id = info.get("transaction_id")
         kind = event.get("event_type")
         seq = event.get("seq_no")
-        key = (cp, tx_id)
-        tx = self.txs.get(key)
+        tx = self.txs.get((cp, tx_id))
         problems = []
         self.events += 1
-        body = canonical(event)
+        body = hash(canonical(event))
 
         if tx is not None and seq in tx.seqs:
-            if tx.seqs[seq] == body:
+            if tx.seqs[seq][0] == body:
                 self.duplicates += 1
                 tx.duplicates += 1
-                if tx.serial_of.get(seq) != serial:
+                if tx.seqs[seq][1] != serial:
                     self.replayed += 1
                     tx.replayed += 1
                 return tx, True, problems
             problems.append(("SeqNoReused", f"transaction {tx_id}: seqNo {seq} again with other content "
                                             f"({kind})"))
 
-        self.index += 1
         if tx is None:
-            tx = self.txs[key] = Tx201(cp, tx_id, serial, arrival, self.index)
+            tx = self.txs[(cp, tx_id)] = Tx201(cp, tx_id)
+            self.running.setdefault(cp, {})[tx_id] = tx
             if kind != "Started":
                 problems.append(("UnknownTransaction", f"{kind} for transaction {tx_id}, whose Started never "
                                                        "arrived"))
@@ -187,11 +183,11 @@ class TransactionLedger:
                              f"transaction {tx_id}: seqNo {seq} after {tx.max_seq} ({kind})"))
 
         tx.events += 1
-        tx.seqs.setdefault(seq, body)
-        tx.serial_of.setdefault(seq, serial)
+        tx.seqs.setdefault(seq, (body, serial))
         tx.max_seq = seq if tx.max_seq is None else max(tx.max_seq, seq)
-        tx.trigger_reasons.append(event.get("trigger_reason"))
-        self.arrivals.setdefault(cp, []).append((self.index, seq, tx_id))
+        for other in self.running.get(cp, {}).values():
+            if other is not tx:
+                other.foreign.add(seq)
         if info.get("remote_start_id") is not None:
             tx.remote_start_id = info.get("remote_start_id")
         evse = (event.get("evse") or {}).get("id")
@@ -204,12 +200,6 @@ class TransactionLedger:
             tx.started_seq = seq
             if seq > 0:
                 self.shared_counter.add(cp)
-        if kind == "Ended" and not tx.ended:
-            tx.ended = True
-            tx.ended_seq = seq
-            tx.ended_at = arrival
-            tx.stopped_reason = info.get("stopped_reason", "Local")
-            problems += self._check_gaps(tx)
 
         offline = bool(event.get("offline", False))
         if offline:
@@ -226,6 +216,15 @@ class TransactionLedger:
             tx.meter_values += 1
             self.meter_values += 1
             problems += self.check_register(tx, mv)
+
+        if kind == "Ended" and not tx.ended:
+            tx.ended = True
+            tx.ended_seq = seq
+            tx.stopped_reason = info.get("stopped_reason", "Local")
+            problems += self._check_gaps(tx)
+            self.running.get(cp, {}).pop(tx_id, None)
+            tx.foreign = set()
+            tx.registers = {}
         return tx, False, problems
 
     def _check_evse(self, tx, evse):
@@ -240,9 +239,7 @@ class TransactionLedger:
             return []
         missing = [n for n in range(tx.started_seq, tx.ended_seq + 1) if n not in tx.seqs]
         if missing and tx.cp in self.shared_counter:
-            used = {seq for (index, seq, other) in self.arrivals.get(tx.cp, ())
-                    if other != tx.id and tx.first_index <= index <= self.index}
-            missing = [n for n in missing if n not in used]
+            missing = [n for n in missing if n not in tx.foreign]
         if not missing:
             return []
         shown = ", ".join(map(str, missing[:20])) + (" ..." if len(missing) > 20 else "")
@@ -280,7 +277,7 @@ class TransactionLedger:
             # the 1.6 summary's name for the same count
             "stopped": sum(1 for t in started if t.ended),
             "open": [{"id": t.id, "cp": t.cp, "evse": t.evse, "lastSeqNo": t.max_seq, "events": t.events}
-                     for t in ordered if t.started and not t.ended],
+                     for t in ordered if t.started and not t.ended][:MAX_LIST],
             "unknown": [t.id for t in ordered if not t.started][:MAX_LIST],
             "events": self.events,
             # identical repeats (answer lost, or retried after a timeout): allowed
