@@ -285,7 +285,8 @@ class PeerChargePoint201(RecordingChargePoint, V201ChargePoint):
         c.boot_reasons[reason] += 1
         now = time.time()
         last = st.last_unaccepted_boot
-        if last is not None and last[0] == self.serial and now - last[1] < last[2] - 1:
+        # B02/B03: not before the interval of the Pending/Rejected answer (a little slack for timers)
+        if last is not None and last[0] == self.serial and now - last[1] < last[2] - min(1.0, last[2] * 0.1):
             self.v(Action.boot_notification, "BootRetryTooSoon",
                    f"BootNotification {now - last[1]:.1f}s after a Pending/Rejected answer with interval {last[2]}s")
         mode = c.opts.boot_status

@@ -8,7 +8,7 @@ the right reason, and correct answers to every CSMS->CP operation the peer's --e
 Accepted although the station is registered), "unsupported-not-implemented" (NotImplemented for
 a known but unsupported action), "ended-not-remote" (a remote stop ended with stoppedReason
 Local), "no-reserved-status" (no StatusNotification Reserved), "reset-reason" (the boot after a
-reset says PowerUp).
+reset says PowerUp), "boot-retry-early" (a Pending boot retried before its interval).
 """
 
 from __future__ import annotations
@@ -125,9 +125,14 @@ class Station(ChargePoint):
     # ---- sending
 
     async def boot(self):
-        res = await self.call(call.BootNotification(
-            charging_station={"model": "PeerTestStation", "vendor_name": "ocpp-fleet-tests"},
-            reason=self.m.boot_reason))
+        """BootNotification until Accepted, waiting the interval a Pending answer gives (B02)."""
+        while True:
+            res = await self.call(call.BootNotification(
+                charging_station={"model": "PeerTestStation", "vendor_name": "ocpp-fleet-tests"},
+                reason=self.m.boot_reason))
+            if res.status == "Accepted":
+                break
+            await asyncio.sleep(0.1 if "boot-retry-early" in self.m.faults else res.interval)
         self.m.boots += 1
         self.m.boot_reason = "PowerUp"
         await self.status_notification()

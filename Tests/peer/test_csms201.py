@@ -268,6 +268,20 @@ def test_an_outage_queues_events_offline_and_delivers_them_after_the_reconnect(p
     assert summary["outages"] == 1 and summary["outageWindows"][0]["reconnected"] == 1
 
 
+def test_a_pending_boot_is_retried_after_its_interval_and_not_sooner(peer_factory):
+    peer = peer_factory("--boot-status", "Pending", "--boot-retry-interval", "1")
+
+    async def both():
+        await drive(peer, charge, cp_id="PATIENT")
+        await drive(peer, cp_id="HASTY", faults={"boot-retry-early"})
+
+    asyncio.run(both())
+    summary = peer.stop()
+    assert summary["perChargePoint"]["PATIENT"]["boots"] == 2 and summary["perChargePoint"]["PATIENT"]["violations"] == 0
+    assert [(v["cp"], v["code"]) for v in summary["violations"]] == [("HASTY", "BootRetryTooSoon")]
+    assert summary["transactions"]["ended"] == 1
+
+
 # --------------------------------------------------------------------------- handshake
 
 
