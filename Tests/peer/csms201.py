@@ -194,6 +194,7 @@ class Central201(PeerCentral):
                 "exerciseMax": self.opts.exercise_max,
                 "exerciseSkip": sorted(self.opts.exercise_skip),
                 "offlineTolerance": self.opts.offline_tolerance,
+                "tokenStatus": self.opts.token_status,
                 "outageEvery": self.opts.outage_every,
                 "outageLength": self.opts.outage_length,
                 "outageCount": self.opts.outage_count,

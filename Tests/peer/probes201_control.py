@@ -87,13 +87,20 @@ async def trigger_messages(ex):
         await _trigger(ex, *row)
     # TransactionEvent: Updated with triggerReason Trigger while a transaction runs on EVSE 1
     open_tx = ex.open_on(1)
-    if open_tx:
-        tx_id = open_tx[0].id
-        await _trigger(ex, "TransactionEvent", {"id": 1}, {"Accepted"}, "TransactionEvent",
-                       lambda n: (n.get("transaction_info") or {}).get("transaction_id") == tx_id
-                       and n.get("trigger_reason") == "Trigger")
-    else:
+    if not open_tx:
         await _trigger(ex, "TransactionEvent", {"id": 1}, {"Accepted", "Rejected"}, None, None)
+        return
+    tx = open_tx[0]
+    since = ex.mark()
+    res = await ex.call(call.TriggerMessage(requested_message="TransactionEvent", evse={"id": 1}))
+    if res is None or (res.status == "Rejected" and await ex.await_condition(lambda: tx.ended, _quick(ex))):
+        return  # the transaction ended an instant before
+    if ex.expect("TriggerMessage", "Accepted (TransactionEvent, transaction running)",
+                 f"{res.status} (TransactionEvent, transaction running)"):
+        found = await ex.await_notice("TransactionEvent", lambda n: (n.get("transaction_info") or {}).get(
+            "transaction_id") == tx.id and n.get("trigger_reason") == "Trigger", since=since, timeout=_quick(ex) * 2)
+        if found is None and not tx.ended:
+            ex.miss("TriggerMessage", f"TransactionEvent triggerReason Trigger for {tx.id}", "none")
 
 
 async def sign_certificate(ex):

@@ -87,6 +87,7 @@ class StationModel:
         self.faults = set(faults)
         self.variables = default_variables()
         self.boot_reason = "PowerUp"
+        self.reset_scheduled = False
         self.status = "Available"
         self.tx: Tx | None = None
         self.local_list_version = 0
@@ -96,6 +97,7 @@ class StationModel:
         self.next_monitor = 1
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.queue: list = []  # TransactionEvents waiting for a connection
+        self.event_lock = asyncio.Lock()
         self.online = False
         self.station: Station | None = None  # the current connection's
         self.reboot = asyncio.Event()
@@ -145,6 +147,7 @@ class Station(ChargePoint):
                                                 connector_id=1))
 
     def tx_event(self, kind, trigger, tx: Tx, **extra):
+        """A TransactionEvent payload with the transaction's next seqNo (see emit)."""
         payload = {"event_type": kind, "timestamp": iso(), "trigger_reason": trigger, "seq_no": tx.next_seq(),
                    "transaction_info": {"transaction_id": tx.id}}
         if tx.remote_start_id is not None and kind == "Started":
@@ -152,22 +155,28 @@ class Station(ChargePoint):
         payload.update(extra)
         return payload
 
-    async def send_event(self, payload):
-        """Sends a TransactionEvent now, or queues it when the link is down: marked offline when
-        it happened offline, unchanged when the link broke before its answer came."""
-        if not self.m.online:
-            payload["offline"] = True
-            self.m.queue.append(payload)
-            return
-        try:
-            await self.call(call.TransactionEvent(**payload))
-        except (websockets.exceptions.ConnectionClosed, asyncio.TimeoutError):
-            self.m.queue.append(payload)
+    async def emit(self, kind, trigger, tx: Tx, info=None, **extra):
+        """Numbers and sends one TransactionEvent under the station's event lock, so seqNos go
+        out in the order they were given (E: strictly increasing), queued ones first: marked
+        offline when it happened offline, unchanged when the link broke before its answer."""
+        async with self.m.event_lock:
+            payload = self.tx_event(kind, trigger, tx, **extra)
+            payload["transaction_info"].update(info or {})
+            if not self.m.online or self.m.queue:
+                if not self.m.online:
+                    payload["offline"] = True
+                self.m.queue.append(payload)
+                return
+            try:
+                await self.call(call.TransactionEvent(**payload))
+            except (websockets.exceptions.ConnectionClosed, asyncio.TimeoutError):
+                self.m.queue.append(payload)
 
     async def flush_queue(self):
-        while self.m.queue:
-            await self.call(call.TransactionEvent(**self.m.queue[0]))
-            self.m.queue.pop(0)
+        async with self.m.event_lock:
+            while self.m.queue:
+                await self.call(call.TransactionEvent(**self.m.queue[0]))
+                self.m.queue.pop(0)
 
     def meter(self, tx, context="Sample.Periodic"):
         tx.energy += 150.0
@@ -178,9 +187,8 @@ class Station(ChargePoint):
     async def start_transaction(self, trigger="Authorized", remote_start_id=None,
                                 id_token=None):
         tx = self.m.tx = Tx(remote_start_id, id_token or {"id_token": "AABBCCDD", "type": "ISO14443"})
-        await self.send_event(self.tx_event("Started", trigger, tx, id_token=tx.id_token,
-                                            evse={"id": 1, "connector_id": 1},
-                                            meter_value=self.meter(tx, "Transaction.Begin")))
+        await self.emit("Started", trigger, tx, id_token=tx.id_token, evse={"id": 1, "connector_id": 1},
+                        meter_value=self.meter(tx, "Transaction.Begin"))
         if self.m.online:
             await self.status_notification("Occupied")
         return tx
@@ -188,11 +196,12 @@ class Station(ChargePoint):
     async def end_transaction(self, trigger="StopAuthorized", reason="Local"):
         tx, self.m.tx = self.m.tx, None
         info = {"stopped_reason": reason} if reason != "Local" else {}
-        payload = self.tx_event("Ended", trigger, tx, meter_value=self.meter(tx, "Transaction.End"))
-        payload["transaction_info"].update(info)
-        await self.send_event(payload)
+        await self.emit("Ended", trigger, tx, info, meter_value=self.meter(tx, "Transaction.End"))
         if self.m.online:
             await self.status_notification("Available")
+        if self.m.reset_scheduled:
+            self.m.reset_scheduled = False
+            self.request_reboot("RemoteReset")
 
     def request_reboot(self, reason):
         self.m.boot_reason = reason
@@ -327,6 +336,7 @@ class Station(ChargePoint):
         if evse_id is not None:
             return call_result.Reset(status="Rejected")
         if type == "OnIdle" and self.m.tx is not None:
+            self.m.reset_scheduled = True  # B12.FR.01: when the transaction has ended
             return call_result.Reset(status="Scheduled")
         return call_result.Reset(status="Accepted")
 
@@ -394,7 +404,7 @@ class Station(ChargePoint):
             self.m.boot_reason = "Triggered"
             await self.boot()
         elif m == "TransactionEvent" and self.m.tx is not None:
-            await self.send_event(self.tx_event("Updated", "Trigger", self.m.tx))
+            await self.emit("Updated", "Trigger", self.m.tx)
         elif m == "SignChargingStationCertificate":
             csr = (x509.CertificateSigningRequestBuilder()
                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.m.id),

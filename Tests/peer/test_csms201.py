@@ -138,7 +138,7 @@ async def charge(model):
     await st.call(call.Authorize(id_token={"id_token": "AABBCCDD", "type": "ISO14443"}))
     tx = await st.start_transaction()
     for _ in range(3):
-        await st.send_event(st.tx_event("Updated", "MeterValuePeriodic", tx, meter_value=st.meter(tx)))
+        await st.emit("Updated", "MeterValuePeriodic", tx, meter_value=st.meter(tx))
     await st.call(call.MeterValues(evse_id=0, meter_value=[{"timestamp": iso(), "sampled_value": [{"value": 5.0}]}]))
     await st.call(call.Heartbeat())
     await st.end_transaction()
@@ -254,7 +254,7 @@ def test_an_outage_queues_events_offline_and_delivers_them_after_the_reconnect(p
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
         st = model.station
-        await st.send_event(st.tx_event("Updated", "MeterValuePeriodic", tx, meter_value=st.meter(tx)))
+        await st.emit("Updated", "MeterValuePeriodic", tx, meter_value=st.meter(tx))
         await st.end_transaction()
         while model.queue or not model.online:
             await asyncio.sleep(0.05)
@@ -322,9 +322,28 @@ def test_basic_auth_refuses_a_wrong_password_with_401_and_accepts_the_right_one(
 EXERCISE = ("--exercise", "--exercise-pace", "0", "--exercise-timeout", "4", "--call-timeout", "4")
 
 
-def test_a_correct_station_passes_every_probe_of_the_exercise(peer_factory):
+def test_a_correct_station_passes_every_probe_of_the_exercise_idle_or_charging(peer_factory):
+    """Two stations at once: one idle, one charging until a Reset OnIdle waits for it (then the
+    probes that depend on a running transaction take their other branch)."""
     peer = peer_factory(*EXERCISE)
-    model = asyncio.run(drive(peer, until=lambda s: s["exerciseDone"] == 1, timeout=90))
+
+    async def charge_until_reset(model):
+        tx = await model.station.start_transaction()
+        while not model.reset_scheduled:
+            await asyncio.sleep(0.1)
+            if model.station is not None and model.tx is tx:
+                await model.station.emit("Updated", "MeterValuePeriodic", tx, meter_value=model.station.meter(tx))
+        await asyncio.sleep(0.3)
+        await model.station.end_transaction()
+
+    def both_done(summary):
+        return summary["exerciseDone"] == 2
+
+    async def both():
+        return await asyncio.gather(drive(peer, until=both_done, timeout=90),
+                                    drive(peer, charge_until_reset, cp_id="BUSY", until=both_done, timeout=90))
+
+    idle, busy = asyncio.run(both())
     summary = peer.stop()
     assert_clean(summary)
     assert summary["exerciseNotes"] == []
@@ -336,12 +355,16 @@ def test_a_correct_station_passes_every_probe_of_the_exercise(peer_factory):
                    "ClearChargingProfile", "UpdateFirmware", "GetLog", "CustomerInformation", "GetTransactionStatus",
                    "DataTransfer", "SetDisplayMessage", "CostUpdated", "PeerUnknownAction", "CertificateSigned"):
         assert exercised.get(action, 0) > 0, action
-    assert summary["reports"]["incomplete"] == [] and summary["reports"]["complete"] >= 5
-    assert summary["bootReasons"] == {"FirmwareUpdate": 1, "PowerUp": 1, "RemoteReset": 2}
-    assert model.boots == 4
+    assert summary["reports"]["incomplete"] == [] and summary["reports"]["complete"] >= 10
+    for cp_id, model in (("CP201", idle), ("BUSY", busy)):
+        assert summary["perChargePoint"][cp_id]["bootReasons"] == ["PowerUp", "FirmwareUpdate", "RemoteReset",
+                                                                  "RemoteReset"], cp_id
+        assert model.boots == 4
     tx = summary["transactions"]
-    assert (tx["started"], tx["ended"], tx["open"]) == (1, 1, [])
-    assert tx["perTransaction"][0]["stoppedReason"] == "Remote"
+    assert (tx["started"], tx["ended"], tx["open"]) == (2, 2, [])
+    reasons = {t["cp"]: t["stoppedReason"] for t in tx["perTransaction"]}
+    assert reasons == {"CP201": "Remote", "BUSY": "Local"}
+    assert summary["notifications"].get("TransactionEvent:Updated", 0) > 0
 
 
 def test_wrong_probe_answers_are_mismatches_with_step_expected_and_got(peer_factory):
