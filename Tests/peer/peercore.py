@@ -197,7 +197,7 @@ class Outage:
             "end": self.end_iso,
             "refusal": self.refusal,
             "dropped": self.aborted + self.closed_with_frame + self.aborted_on_arrival,
-            "abortedWithoutClose": self.aborted,
+            "aborted": self.aborted,
             "closedWithFrame": self.closed_with_frame,
             "abortedOnArrival": self.aborted_on_arrival,
             "refusedHandshakes": self.refused_handshakes,

@@ -99,17 +99,17 @@ async def serve(opts, central: PeerCentral, make_charge_point, subprotocol: str,
         cp_id = charge_point_id(ws.request.path)
         central.connections += 1
         central.active += 1
+        serial = central.connections
         st = central.cp(cp_id)
         st.connections += 1
         opened = time.time()
         st.connected_at.append(opened)
-        st.open_connections[central.connections] = opened
+        st.open_connections[serial] = opened
         central.live[cp_id] += 1
         if central.live[cp_id] > 1:
             central.duplicate_connections += 1
             LOG.info("second concurrent connection for %s", cp_id)
         LOG.debug("connected %s from %s", cp_id, ws.remote_address)
-        serial = central.connections
         cp = make_charge_point(cp_id, ws, central, serial=serial)
         live[ws] = cp_id
         try:
