@@ -10,9 +10,9 @@ options).
 
     python csms.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
                    [--summary PATH] [--heartbeat-interval 60]
-                   [--boot-status Accepted|Pending|Rejected]
+                   [--boot-status Accepted|Pending|Rejected] [--basic-auth-password PASSWORD]
                    [--exercise [--exercise-profiles] | --hostile [--hostile-oversized]]
-                   [--exercise-max 20] [--log-level info]
+                   [--exercise-max 20] [--exercise-pace 1] [--log-level info]
                    [--silent-from SECONDS --silent-for SECONDS] [--answer-delay SECONDS]
                    [--outage-every SECONDS --outage-length SECONDS [--outage-count N]
                     [--outage-close-share 0.25] [--outage-refuse alternate|503|close]

@@ -265,7 +265,9 @@ def test_an_outage_queues_events_offline_and_delivers_them_after_the_reconnect(p
     assert summary["violationCount"] == 0, summary["violations"]
     tx = summary["transactions"]
     assert (tx["started"], tx["ended"], tx["offlineEvents"], tx["open"]) == (1, 1, 2, [])
-    assert summary["outages"] == 1 and summary["outageWindows"][0]["reconnected"] == 1
+    window = summary["outageWindows"][0]
+    assert summary["outages"] == 1 and window["reconnected"] == 1 and window["refusal"] == "503"
+    assert window["aborted"] + window["closedWithFrame"] == window["dropped"] == 1
 
 
 def test_a_pending_boot_is_retried_after_its_interval_and_not_sooner(peer_factory):
