@@ -166,8 +166,9 @@ class Central201(PeerCentral):
         LOG.info("exercise note cp=%s step=%s: %s", cp, step, text)
 
     def expect_report(self, cp, kind, request_id) -> PartSeries:
-        series = self.reports[(cp, kind, request_id)] = PartSeries(kind, request_id, requested_at=time.time(),
-                                                                   numbered=kind != "ReportChargingProfiles")
+        """Registers a report this CSMS asks for, before asking: its parts may follow at once."""
+        series = PartSeries(kind, request_id, requested_at=time.time(), numbered=kind != "ReportChargingProfiles")
+        self.reports[(cp, kind, request_id)] = series
         return series
 
     def version_summary(self):

@@ -68,7 +68,7 @@ REQUIRED_VARIABLES = (
 GET_VARIABLE_PROBES = (
     ("unknown component", cv(UNKNOWN_COMPONENT, UNKNOWN_VARIABLE), {"UnknownComponent"}),
     ("unknown variable", cv("OCPPCommCtrlr", UNKNOWN_VARIABLE), {"UnknownVariable"}),
-    # B06.FR.?: a WriteOnly variable is never read back; the variable itself is optional
+    # B06: a WriteOnly variable is never read back (the variable itself is optional)
     ("write-only variable", cv("SecurityCtrlr", "BasicAuthPassword"), {"Rejected", "UnknownVariable"}),
     ("attribute type", cv("OCPPCommCtrlr", "OfflineThreshold", attribute_type="Target"),
      {"NotSupportedAttributeType", "Accepted"}),
@@ -79,7 +79,6 @@ def _set_probes(ex):
     """(what, component-variable, value, statuses) for SetVariables (B05), one request each."""
     current = finite_number(ex.st.variables.get("OfflineThreshold"))
     new = str(int(current) + 1) if current is not None else "61"
-    ex.st.variables["OfflineThreshold.new"] = new
     return (
         ("value that breaks the data type", cv("OCPPCommCtrlr", "OfflineThreshold"), "not-a-number", {"Rejected"}),
         ("read-only variable", cv("DeviceDataCtrlr", "ItemsPerMessage", variable_instance="GetVariables"), "1",
@@ -102,7 +101,10 @@ async def _get_variables(ex, entries):
             return None
         got = {cv_key(r): r for r in res.get_variable_result}
         for entry in batch:
-            if cv_key(entry) not in got:
+            key = cv_key(entry)
+            if key not in got and key[:4] + ("Actual",) in got and key[4] != "Actual":
+                got[key] = got[key[:4] + ("Actual",)]  # the result left out the attributeType asked for
+            if key not in got:
                 ex.miss("GetVariables", f"a result for {label(entry)} (B06)", "none")
         results.update(got)
     return results

@@ -69,7 +69,9 @@ async def _trigger(ex, requested, evse, statuses, follows, predicate):
         args["evse"] = evse
     since = ex.mark()
     res = await ex.call(call.TriggerMessage(**args))
-    what = f"{requested}{' for EVSE ' + str(evse) if evse else ''}"
+    where = "" if evse is None else f" for EVSE {evse['id']}" + (
+        f" connector {evse['connector_id']}" if "connector_id" in evse else "")
+    what = requested + where
     if res is None or not ex.expect("TriggerMessage", {f"{s} ({what})" for s in statuses}, f"{res.status} ({what})"):
         return
     if res.status != "Accepted" or follows is None:
