@@ -92,10 +92,16 @@ async def drive(peer, script=None, faults=(), until=None, timeout=60.0, cp_id="C
     """Runs a station against the peer until `script(model)` returns, or `until(summary)` holds."""
     model = StationModel(cp_id, faults)
     done = asyncio.Event()
+    failures = []
 
     async def wrapped(m):
-        if script is not None:
-            await script(m)
+        try:
+            if script is not None:
+                await script(m)
+        except Exception as e:  # a broken script fails the test now, not at the timeout
+            failures.append(e)
+            done.set()
+            raise
         if until is None:
             done.set()
 
@@ -116,6 +122,8 @@ async def drive(peer, script=None, faults=(), until=None, timeout=60.0, cp_id="C
             await runner  # leaves the connection with a close handshake
         except asyncio.CancelledError:
             pass
+    if failures:
+        raise failures[0]
     return model
 
 
