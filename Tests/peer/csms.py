@@ -64,6 +64,7 @@ from hostile import HostileExercise
 from peercore import (
     LOG,
     MAX_LIST,
+    outage_options,
     PeerCentral,
     PeerCPState,
     RecordingChargePoint,
@@ -288,13 +289,7 @@ class Central(PeerCentral):
                 "exercise": self.opts.exercise,
                 "exerciseMax": self.opts.exercise_max,
                 "exerciseProfiles": self.opts.exercise_profiles,
-                "outageEvery": self.opts.outage_every,
-                "outageLength": self.opts.outage_length,
-                "outageCount": self.opts.outage_count,
-                "outageCloseShare": self.opts.outage_close_share,
-                "outageRefuse": self.opts.outage_refuse,
-                "outageHold": self.opts.outage_hold,
-                "outageHoldMeterValues": self.opts.outage_hold_meter_values,
+                **outage_options(self.opts),
             },
         }
 

@@ -52,6 +52,7 @@ from ledger201 import PartSeries, TransactionLedger, epoch
 from peercore import (
     LOG,
     MAX_LIST,
+    outage_options,
     PeerCentral,
     PeerCPState,
     RecordingChargePoint,
@@ -196,13 +197,7 @@ class Central201(PeerCentral):
                 "exerciseSkip": sorted(self.opts.exercise_skip),
                 "offlineTolerance": self.opts.offline_tolerance,
                 "tokenStatus": self.opts.token_status,
-                "outageEvery": self.opts.outage_every,
-                "outageLength": self.opts.outage_length,
-                "outageCount": self.opts.outage_count,
-                "outageCloseShare": self.opts.outage_close_share,
-                "outageRefuse": self.opts.outage_refuse,
-                "outageHold": self.opts.outage_hold,
-                "outageHoldMeterValues": self.opts.outage_hold_meter_values,
+                **outage_options(self.opts),
             },
         }
 

@@ -409,6 +409,19 @@ class PeerCentral:
 # --------------------------------------------------------------------------- the charge point side
 
 
+def outage_options(opts) -> dict:
+    """The outage options as the summary's `options` lists them (both peers)."""
+    return {
+        "outageEvery": opts.outage_every,
+        "outageLength": opts.outage_length,
+        "outageCount": opts.outage_count,
+        "outageCloseShare": opts.outage_close_share,
+        "outageRefuse": opts.outage_refuse,
+        "outageHold": opts.outage_hold,
+        "outageHoldMeterValues": opts.outage_hold_meter_values,
+    }
+
+
 def handler(action):
     """@on(action) plus bookkeeping common to every CP-initiated request: a request before the
     first Accepted BootNotification is a violation, and a handler that raises is our fault."""
