@@ -140,12 +140,14 @@ final class SimulatedChargePoint: ConnectionDelegate {
     }
 
     /// WebSocketPingInterval (OCPP 1.6 §9.1): with a value above 0 the charge point pings the
-    /// CSMS that often, on this connection (a change takes effect at the next one). Off by
-    /// default, so an idle charge point keeps a single timer.
+    /// CSMS that often (in simulated time, like every OCPP interval), on this connection (a
+    /// change takes effect at the next one). Off by default, so an idle charge point keeps a
+    /// single timer.
     private func startPings(on channel: any Channel) {
         let seconds = engine.configuration.webSocketPingInterval
         guard seconds > 0 else { return }
-        schedulePing(on: channel, every: .seconds(Int64(seconds)))
+        let wall = shared.clock.wall(.seconds(Int(seconds)))
+        schedulePing(on: channel, every: .microseconds(max(1_000, wall.microseconds)))
     }
 
     /// One ping after `interval`, then the next: the chain ends with the connection it is for.

@@ -26,6 +26,7 @@ struct TimeScaleTests {
             config:
               HeartbeatInterval: 30
               MeterValueSampleInterval: 60
+              WebSocketPingInterval: 60
         behaviours:
           hourly:
             arrival: {uniform: [2m, 4m]}
@@ -44,6 +45,7 @@ struct TimeScaleTests {
         let port = try await server.start(host: "127.0.0.1", port: 0)
         let (outcome, _) = try await runFleet(spec: Self.spec, file: "timescale.yaml", seconds: 6,
                                               against: "ws://127.0.0.1:\(port)/ocpp")
+        let stats = server.stats
         try await server.shutdown()
         try await group.shutdownGracefully()
         let telemetry = outcome.telemetry
@@ -56,5 +58,10 @@ struct TimeScaleTests {
         #expect(telemetry.transactionsStarted >= 4)
         #expect((telemetry.actions["MeterValues"]?.sent ?? 0) >= 4)
         #expect(outcome.openTransactions == 0)
+        // WebSocketPingInterval 60 is a ping a wall-clock second per connection: about 5 each
+        // in 6 s (the first a second after connecting), answered by the CSMS.
+        let pings = stats.pingsReceived
+        #expect(pings >= 4 * 4, "pings: \(pings)")
+        #expect(pings <= 4 * 7, "pings: \(pings)")
     }
 }
