@@ -7,6 +7,8 @@ struct FileJobV201: Sendable {
         case logUpload(requestId: Int)
         /// NotifyCustomerInformation at `due`.
         case customerReport(requestId: Int, data: String)
+        /// A firmware update (L01): the step that ends at `due`.
+        case firmware(FirmwareUpdateV201)
     }
 
     var kind: Kind
@@ -19,6 +21,11 @@ struct FileJobV201: Sendable {
 extension ChargePointV201 {
     mutating func getLog(_ request: V201.GetLogRequest, now: Timestamp, into out: inout [EngineOutput]) -> V201.GetLogResponse {
         let replacing = jobs.contains { if case .logUpload = $0.kind { true } else { false } }
+        if replacing {
+            // N01.FR.12: the upload it replaces ends as AcceptedCanceled.
+            enqueue(.other(.logStatusNotification, payload: V201.LogStatusNotificationRequest(status: .acceptedCanceled).encoded),
+                    into: &out)
+        }
         jobs.removeAll { if case .logUpload = $0.kind { true } else { false } }
         jobs.append(FileJobV201(kind: .logUpload(requestId: request.requestId), due: now + settings.fileTransfer.uploadDuration))
         enqueue(.other(.logStatusNotification,
@@ -65,6 +72,8 @@ extension ChargePointV201 {
             case let .customerReport(requestId, data):
                 enqueue(.other(.notifyCustomerInformation, payload: V201.NotifyCustomerInformationRequest(
                     data: data, seqNo: 0, generatedAt: now, requestId: requestId).encoded), into: &out)
+            case .firmware(let update):
+                firmwareStepEnded(update, now: now, into: &out)
             }
         }
     }

@@ -56,6 +56,7 @@ extension ChargePointV201 {
         case .getLocalListVersion:
             _ = try V201.GetLocalListVersionRequest(json: payload)
             return V201.GetLocalListVersionResponse(versionNumber: localList.version).encoded
+        case .updateFirmware: return updateFirmware(try V201.UpdateFirmwareRequest(json: payload), now: now, into: &out).encoded
         case .getLog: return getLog(try V201.GetLogRequest(json: payload), now: now, into: &out).encoded
         case .customerInformation: return customerInformation(try V201.CustomerInformationRequest(json: payload), now: now).encoded
         case .dataTransfer:
@@ -71,9 +72,15 @@ extension ChargePointV201 {
             // No SignCertificate of ours is pending (A02 needs a key pair this engine does not make).
             return V201.CertificateSignedResponse(status: .rejected,
                                                   statusInfo: V201.StatusInfo(reasonCode: "NoPendingRequest")).encoded
-        case .reserveNow, .cancelReservation, .setChargingProfile, .clearChargingProfile, .getChargingProfiles,
-             .getCompositeSchedule, .updateFirmware:
-            throw CallError(.notSupported, "\(action.rawValue): functional block not simulated by the 2.0.1 engine")
+        case .reserveNow: return reserveNow(try V201.ReserveNowRequest(json: payload), now: now, into: &out).encoded
+        case .cancelReservation:
+            return cancelReservation(try V201.CancelReservationRequest(json: payload), now: now, into: &out).encoded
+        case .setChargingProfile:
+            return setChargingProfile(try V201.SetChargingProfileRequest(json: payload), now: now, into: &out).encoded
+        case .clearChargingProfile: return clearChargingProfile(try V201.ClearChargingProfileRequest(json: payload), now: now).encoded
+        case .getChargingProfiles:
+            return getChargingProfiles(try V201.GetChargingProfilesRequest(json: payload), now: now, into: &out).encoded
+        case .getCompositeSchedule: return getCompositeSchedule(try V201.GetCompositeScheduleRequest(json: payload), now: now).encoded
         case .authorize, .bootNotification, .firmwareStatusNotification, .heartbeat, .logStatusNotification,
              .meterValues, .notifyCustomerInformation, .notifyEvent, .notifyReport, .reportChargingProfiles,
              .reservationStatusUpdate, .securityEventNotification, .signCertificate, .statusNotification,

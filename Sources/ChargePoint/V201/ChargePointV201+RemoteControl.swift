@@ -57,8 +57,16 @@ extension ChargePointV201 {
         let candidates = request.evseId.map { [$0 - 1] } ?? Array(evses.indices)
         guard !stopping, let index = candidates.first(where: { evses.indices.contains($0) && evses[$0].transaction == nil
             && evses[$0].authorizedToken == nil && evses[$0].authorizingToken == nil && !evses[$0].inoperative
-            && !evses[$0].faulted }) else {
+            && !evses[$0].faulted && mayUse($0, idTag: request.idToken.idToken, group: request.groupIdToken?.idToken) }) else {
             return V201.RequestStartTransactionResponse(status: .rejected)
+        }
+        if let profile = request.chargingProfile {
+            // K05: a TxProfile for the transaction this start makes; it applies once it starts.
+            guard profile.chargingProfilePurpose == .txProfile, profile.transactionId == nil, deviceModel.bool(.smartChargingEnabled) else {
+                return V201.RequestStartTransactionResponse(status: .rejected, statusInfo: V201.StatusInfo(reasonCode: "InvalidProfile"))
+            }
+            dropTransactionProfiles(evse: index + 1)
+            smartCharging.append(InstalledProfileV201(evse: index + 1, profile: profile, installedAt: now))
         }
         evses[index].remoteStartId = request.remoteStartId
         out.append(.event(.remoteStartAccepted(connector: index + 1)))

@@ -50,6 +50,10 @@ extension ChargePointV201 {
             return
         }
         guard evses[index].authorizingToken == nil else { return }
+        guard mayUse(index, idTag: idTag) else {
+            out.append(.event(.authorizationFailed(connector: connector)))  // H01.FR.09: reserved for another token
+            return
+        }
         let token = V201.IdToken(idToken: String(idTag.prefix(36)), type: .iso14443)
         if let status = localStatus(of: idTag, now: now), status.isValidV201 || !isConnected {
             authorizationAnswered(index + 1, token: token, status: status, now: now, into: &out)
@@ -122,6 +126,7 @@ extension ChargePointV201 {
         evses[index].waitingSince = nil
         evses[index].authorizedToken = nil
         evses[index].remoteStartId = nil
+        dropTransactionProfiles(evse: index + 1)
         if evses[index].transaction != nil {
             endTransaction(index, trigger: .evConnectTimeout, reason: .timeout, now: now, into: &out)
         }
@@ -159,7 +164,7 @@ extension ChargePointV201 {
     /// an ongoing one; sets the power the EV draws.
     mutating func evaluate(_ index: Int, trigger: V201.TriggerReasonEnum, now: Timestamp, into out: inout [EngineOutput]) {
         let state = chargingState(index)
-        applyPower(index, state: state, now: now)
+        sharePower(now: now)
         if var transaction = evses[index].transaction {
             let newToken = evses[index].authorizedToken != nil && !transaction.idTokenSent
             guard transaction.chargingState != state || newToken else { return }
@@ -171,19 +176,18 @@ extension ChargePointV201 {
         guard !stopping, startPoints.contains(where: { holds($0, index) }) else { return }
         transactionCounter += 1
         evses[index].waitingSince = evses[index].plugged ? nil : evses[index].waitingSince
+        let reserved = reservation(on: index).map { reservation in
+            evses[index].authorizedToken.map { IdToken.equal($0.idToken, reservation.idToken) } ?? false
+        } ?? false
         evses[index].transaction = Transaction(
             id: "\(identity.id.prefix(24))-\(transactionCounter)", number: transactionCounter, chargingState: state,
-            startedAt: now, startWh: evses[index].meter.energyWh, remoteStartId: evses[index].remoteStartId)
+            startedAt: now, startWh: evses[index].meter.energyWh, remoteStartId: evses[index].remoteStartId,
+            reservationId: reserved ? consumeReservation(index) : nil)
         let measurands = MeasurandSet(csl: deviceModel.string(.txStartedMeasurands)) ?? MeasurandSet([])
         let begin = sample(index, measurands, context: .transactionBegin, now: now)
         transactionEvent(index, .started, trigger: evses[index].remoteStartId != nil && trigger == .authorized ? .remoteStart : trigger,
                          meter: begin, now: now, into: &out)
         armSampling(index, now: now)
-    }
-
-    private mutating func applyPower(_ index: Int, state: V201.ChargingStateEnum, now: Timestamp) {
-        let watts = state == .charging ? min(evses[index].ev?.maxPowerW ?? 0, evsePowerLimitW) : 0
-        evses[index].meter.setPower(watts, now: now)
     }
 
     /// The rating of one EVSE: 3 phases × 32 A × 230 V.
@@ -192,7 +196,7 @@ extension ChargePointV201 {
     mutating func endTransaction(_ index: Int, trigger: V201.TriggerReasonEnum, reason: V201.ReasonEnum, now: Timestamp,
                                  into out: inout [EngineOutput]) {
         guard var transaction = evses[index].transaction else { return }
-        applyPower(index, state: .idle, now: now)
+        evses[index].meter.setPower(0, now: now)
         transaction.chargingState = chargingState(index) == .charging ? .evConnected : chargingState(index)
         evses[index].transaction = transaction
         let measurands = MeasurandSet(csl: deviceModel.string(.txEndedMeasurands)) ?? MeasurandSet([])
@@ -201,6 +205,8 @@ extension ChargePointV201 {
         evses[index].transaction = nil
         evses[index].nextSample = nil
         evses[index].remoteStartId = nil
+        dropTransactionProfiles(evse: index + 1)
+        sharePower(now: now)
         if let inoperative = evses[index].scheduledInoperative {
             evses[index].inoperative = inoperative
             evses[index].scheduledInoperative = nil
@@ -218,6 +224,7 @@ extension ChargePointV201 {
         let request = V201.TransactionEventRequest(
             eventType: type, meterValue: meter.map { [$0] }, timestamp: now, triggerReason: trigger,
             seqNo: transaction.seqNo, offline: isConnected ? nil : true,
+            reservationId: type == .started ? transaction.reservationId : nil,
             transactionInfo: V201.Transaction(
                 transactionId: transaction.id, chargingState: transaction.chargingState,
                 timeSpentCharging: type == .ended ? Int((now - transaction.startedAt).microseconds / 1_000_000) : nil,
@@ -309,7 +316,8 @@ extension ChargePointV201 {
         let evse = evses[index]
         if evse.faulted { return .faulted }
         if evse.inoperative, evse.transaction == nil { return .unavailable }
-        return evse.plugged ? .occupied : .available
+        if evse.plugged { return .occupied }
+        return reservation(on: index) != nil ? .reserved : .available
     }
 
     /// Sends a StatusNotification when the connector's status changed since the last one.

@@ -33,6 +33,8 @@ public struct ChargePointV201: ChargePointEngine {
         /// Whether the IdToken of this transaction was already sent in an event.
         var idTokenSent = false
         var evseSent = false
+        /// The reservation this transaction used, sent in Started (H01.FR.20).
+        var reservationId: Int?
     }
 
     struct EVSEState: Sendable {
@@ -43,13 +45,29 @@ public struct ChargePointV201: ChargePointEngine {
         /// ChangeAvailability arrived during a transaction: applied when it ends (G03.FR.05).
         var scheduledInoperative: Bool?
         var faulted = false
-        var authorizingToken: V201.IdToken?
-        var authorizedToken: V201.IdToken?
         var remoteStartId: Int?
         /// Since when a remotely started or authorized session waits for the cable (EVConnectionTimeOut).
         var waitingSince: Timestamp?
-        var transaction: Transaction?
         var meter: Meter
+        // Tokens and the transaction live in boxes: an idle EVSE pays a pointer for each.
+        private var authorizingBox: Boxed<V201.IdToken>?
+        private var authorizedBox: Boxed<V201.IdToken>?
+        private var transactionBox: Boxed<Transaction>?
+
+        init(meter: Meter) { self.meter = meter }
+
+        var authorizingToken: V201.IdToken? {
+            get { authorizingBox?.value }
+            set { authorizingBox = newValue.map(Boxed.value) }
+        }
+        var authorizedToken: V201.IdToken? {
+            get { authorizedBox?.value }
+            set { authorizedBox = newValue.map(Boxed.value) }
+        }
+        var transaction: Transaction? {
+            get { transactionBox?.value }
+            set { transactionBox = newValue.map(Boxed.value) }
+        }
         var nextSample: Timestamp?
         var reported: V201.ConnectorStatusEnum?
     }
@@ -75,6 +93,16 @@ public struct ChargePointV201: ChargePointEngine {
     var monitors: [VariableMonitorV201] = []
     /// The last NotifyEvent eventId used.
     var eventNumber = 0
+    /// A firmware installed: its requestId, reported Installed after the next accepted boot.
+    var firmwareInstalled: Int?
+    /// InstallRebooting was queued: reboot once it has been delivered.
+    var firmwareRebootPending = false
+    /// Reservations in force (H01), usually none.
+    var reservations: [ReservationV201] = []
+    /// Charging profiles installed (K01), usually none.
+    var smartCharging: [InstalledProfileV201] = []
+    /// When a limit on a charging EVSE changes next.
+    var nextLimitChange: Timestamp?
 
     static let authorizationCacheCapacity = 16
 
@@ -129,6 +157,9 @@ public struct ChargePointV201: ChargePointEngine {
         if isConnected, registration == .accepted {
             consider(nextHeartbeat)
         }
+        if firmwareRebootPending, !queue.contains(where: { $0.action == .firmwareStatusNotification }) || !isConnected {
+            consider(Timestamp(microseconds: 0))
+        }
         consider(nextAlignedSample)
         for evse in evses {
             consider(evse.nextSample)
@@ -137,6 +168,8 @@ public struct ChargePointV201: ChargePointEngine {
         // OnIdle waits for the last transaction to end; until then nothing is due.
         if let reset = pendingReset, reset.type == .immediate || openTransactions == 0 { consider(reset.at) }
         for job in jobs { consider(job.due) }
+        consider(reservationWakeup)
+        consider(nextLimitChange)
         for monitor in monitors { consider(monitor.nextReport) }
         return earliest
     }
@@ -201,8 +234,15 @@ public struct ChargePointV201: ChargePointEngine {
             reboot(reason: .remoteReset, now: now, into: &out)
             return
         }
+        if let due = nextLimitChange, due <= now { sharePower(now: now) }
         jobsTick(now: now, into: &out)
+        reservationsTick(now: now, into: &out)
         monitorsTick(now: now, into: &out)
+        if firmwareRebootPending, !queue.contains(where: { $0.action == .firmwareStatusNotification }) || !isConnected {
+            firmwareRebootPending = false
+            reboot(reason: .firmwareUpdate, now: now, into: &out)
+            return
+        }
         pump(now: now, into: &out)
     }
 
@@ -366,15 +406,30 @@ public struct ChargePointV201: ChargePointEngine {
         switch response.status {
         case .accepted:
             registration = .accepted
+            securityEvent(after: bootReason, now: now, into: &out)
             bootReason = .powerUp
             if interval > 0 { deviceModel.set(.heartbeatInterval, to: String(interval)) }
             out.append(.event(.bootAccepted))
+            reportInstalledFirmware(into: &out)
             armHeartbeat(now: now)
             armAlignedSampling(now: now)
             for index in evses.indices { evses[index].reported = nil; reportStatus(index, now: now, into: &out) }
         case .pending, .rejected:
             registration = .retry(at: now + (interval > 0 ? .seconds(interval) : settings.bootRetry))
         }
+    }
+
+    /// A04: the critical security events of a (re)start, sent once the boot is accepted.
+    private mutating func securityEvent(after reason: V201.BootReasonEnum, now: Timestamp, into out: inout [EngineOutput]) {
+        let type: String
+        switch reason {
+        case .powerUp: type = "StartupOfTheDevice"
+        case .remoteReset, .localReset, .scheduledReset, .applicationReset, .watchdog: type = "ResetOrReboot"
+        case .firmwareUpdate: type = "FirmwareUpdated"
+        case .triggered, .unknown: return
+        }
+        enqueue(.other(.securityEventNotification,
+                       payload: V201.SecurityEventNotificationRequest(type: type, timestamp: now).encoded), into: &out)
     }
 
     mutating func armHeartbeat(now: Timestamp) {
@@ -409,6 +464,7 @@ public struct ChargePointV201: ChargePointEngine {
         }
         queue.removeAll { !$0.isTransactionMessage }
         jobs = []
+        firmwareRebootPending = false
         out.append(.reboot(after: .seconds(1)))
     }
 }

@@ -142,9 +142,15 @@ final class DeviceModelDefinition: Sendable {
         add(.localAuthListEntries, DeviceVariable(component: "LocalAuthListCtrlr", name: "Entries", mutability: .readOnly, dataType: .integer, initial: nil))
         add(nil, DeviceVariable(component: "LocalAuthListCtrlr", name: "ItemsPerMessage", mutability: .readOnly, dataType: .integer, initial: "100"))
         add(nil, DeviceVariable(component: "LocalAuthListCtrlr", name: "BytesPerMessage", mutability: .readOnly, dataType: .integer, initial: "8192"))
-        // SmartChargingCtrlr and ReservationCtrlr: present, not available in this simulator.
-        add(.smartChargingEnabled, DeviceVariable(component: "SmartChargingCtrlr", name: "Available", mutability: .readOnly, dataType: .boolean, initial: "false"))
-        add(.reservationEnabled, DeviceVariable(component: "ReservationCtrlr", name: "Available", mutability: .readOnly, dataType: .boolean, initial: "false"))
+        // SmartChargingCtrlr (K) and ReservationCtrlr (H).
+        add(.smartChargingEnabled, DeviceVariable(component: "SmartChargingCtrlr", name: "Enabled", mutability: .readWrite, dataType: .boolean, initial: "true"))
+        add(nil, DeviceVariable(component: "SmartChargingCtrlr", name: "Available", mutability: .readOnly, dataType: .boolean, initial: "true"))
+        add(nil, DeviceVariable(component: "SmartChargingCtrlr", name: "ProfileStackLevel", mutability: .readOnly, dataType: .integer, initial: "8"))
+        add(nil, DeviceVariable(component: "SmartChargingCtrlr", name: "RateUnit", mutability: .readOnly, dataType: .memberList, valuesList: "A,W", initial: "A,W"))
+        add(nil, DeviceVariable(component: "SmartChargingCtrlr", name: "PeriodsPerSchedule", mutability: .readOnly, dataType: .integer, initial: "24"))
+        add(.reservationEnabled, DeviceVariable(component: "ReservationCtrlr", name: "Enabled", mutability: .readWrite, dataType: .boolean, initial: "true"))
+        add(nil, DeviceVariable(component: "ReservationCtrlr", name: "Available", mutability: .readOnly, dataType: .boolean, initial: "true"))
+        add(nil, DeviceVariable(component: "ReservationCtrlr", name: "NonEvseSpecific", mutability: .readOnly, dataType: .boolean, initial: "false"))
         // SecurityCtrlr, DeviceDataCtrlr, ClockCtrlr
         add(.securityProfile, DeviceVariable(component: "SecurityCtrlr", name: "SecurityProfile", mutability: .readOnly, dataType: .integer, minLimit: 0, maxLimit: 3, initial: "0"))
         add(.identity, DeviceVariable(component: "SecurityCtrlr", name: "Identity", mutability: .readOnly, dataType: .string, maxLimit: 48, initial: nil))
