@@ -143,7 +143,7 @@ struct ScriptedCSMS201 {
         for output in outputs {
             switch output {
             case .send(let bytes):
-                #expect(isConnected, "frame written while disconnected")
+                #expect(isConnected, "frame written while disconnected: \(String(decoding: bytes, as: UTF8.self))")
                 receive(bytes)
             case .event(let event):
                 events.append(event)

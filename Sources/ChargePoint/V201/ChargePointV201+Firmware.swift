@@ -34,8 +34,8 @@ extension ChargePointV201 {
             replaced = true
         }
         let firmware = request.firmware
-        var update = FirmwareUpdateV201(requestId: request.requestId, step: .scheduled, attemptsLeft: max(1, request.retries ?? 1),
-                                        retryInterval: max(0, request.retryInterval ?? 0), signed: firmware.signature != nil,
+        var update = FirmwareUpdateV201(requestId: request.requestId, step: .scheduled, attemptsLeft: min(max(1, request.retries ?? 1), 10),
+                                        retryInterval: min(max(0, request.retryInterval ?? 0), 86_400), signed: firmware.signature != nil,
                                         installAt: firmware.installDateTime)
         if firmware.retrieveDateTime > now {
             firmwareStatus(.downloadScheduled, update, into: &out)

@@ -15,6 +15,8 @@ struct VariableMonitorV201: Sendable {
 /// a triggered monitor sends (N04, N06, N07); faults become NotifyEvent too.
 extension ChargePointV201 {
     static let monitorCapacity = 32
+    /// The longest reporting period of a Periodic monitor: a year, in seconds.
+    static let longestPeriod = 366.0 * 86_400
 
     mutating func setMonitoring(_ request: V201.SetVariableMonitoringRequest, now: Timestamp) -> V201.SetVariableMonitoringResponse {
         let variables = deviceModel.definition.variables
@@ -34,8 +36,14 @@ extension ChargePointV201 {
             case .delta, .periodic, .periodicClockAligned:
                 guard data.value >= 0 else { return result(.rejected) }
             }
-            if (data.type == .periodic || data.type == .periodicClockAligned), data.value < 1 { return result(.rejected) }
-            if let id = data.id, let position = monitors.firstIndex(where: { $0.id == id }) { monitors.remove(at: position) }
+            if data.type == .periodic || data.type == .periodicClockAligned, !(1...Self.longestPeriod).contains(data.value) {
+                return result(.rejected)
+            }
+            if let id = data.id {
+                // N04.FR.13: an id names a monitor to replace; new monitors get theirs from the station.
+                guard let position = monitors.firstIndex(where: { $0.id == id }) else { return result(.rejected) }
+                monitors.remove(at: position)
+            }
             guard monitors.count < Self.monitorCapacity else { return result(.rejected) }
             let id = data.id ?? ((monitors.map(\.id).max() ?? 0) + 1)
             let periodic = data.type == .periodic || data.type == .periodicClockAligned

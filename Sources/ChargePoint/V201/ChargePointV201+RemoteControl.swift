@@ -29,10 +29,10 @@ extension ChargePointV201 {
         let inoperative = request.operationalStatus == .inoperative
         let targets: [Int]
         if let evse = request.evse {
-            guard evses.indices.contains(evse.id - 1), evse.connectorId.map({ $0 == 1 }) ?? true else {
+            guard let index = evseIndex(evse.id), evse.connectorId.map({ $0 == 1 }) ?? true else {
                 return V201.ChangeAvailabilityResponse(status: .rejected, statusInfo: V201.StatusInfo(reasonCode: "UnknownEvse"))
             }
-            targets = [evse.id - 1]
+            targets = [index]
         } else {
             targets = Array(evses.indices)
         }
@@ -54,7 +54,7 @@ extension ChargePointV201 {
     /// Authorize first); the driver is told to plug in.
     mutating func requestStart(_ request: V201.RequestStartTransactionRequest, now: Timestamp,
                                into out: inout [EngineOutput]) -> V201.RequestStartTransactionResponse {
-        let candidates = request.evseId.map { [$0 - 1] } ?? Array(evses.indices)
+        let candidates = request.evseId.map { evseIndex($0).map { [$0] } ?? [] } ?? Array(evses.indices)
         guard !stopping, let index = candidates.first(where: { evses.indices.contains($0) && evses[$0].transaction == nil
             && evses[$0].authorizedToken == nil && evses[$0].authorizingToken == nil && !evses[$0].inoperative
             && !evses[$0].faulted && mayUse($0, idTag: request.idToken.idToken, group: request.groupIdToken?.idToken) }) else {
@@ -109,8 +109,8 @@ extension ChargePointV201 {
     /// F06: the messages this station can send on request.
     mutating func trigger(_ request: V201.TriggerMessageRequest, now: Timestamp,
                           into out: inout [EngineOutput]) -> V201.TriggerMessageResponse {
-        let evse = request.evse.map { $0.id - 1 }
-        if let evse, !evses.indices.contains(evse) { return V201.TriggerMessageResponse(status: .rejected) }
+        let evse = request.evse.flatMap { evseIndex($0.id) }
+        if request.evse != nil, evse == nil { return V201.TriggerMessageResponse(status: .rejected) }
         let indices = evse.map { [$0] } ?? Array(evses.indices)
         switch request.requestedMessage {
         case .bootNotification:
@@ -159,8 +159,7 @@ extension ChargePointV201 {
     /// F05: refused while a transaction holds the cable.
     mutating func unlock(_ request: V201.UnlockConnectorRequest, now: Timestamp,
                          into out: inout [EngineOutput]) -> V201.UnlockConnectorResponse {
-        let index = request.evseId - 1
-        guard evses.indices.contains(index), request.connectorId == 1 else {
+        guard let index = evseIndex(request.evseId), request.connectorId == 1 else {
             return V201.UnlockConnectorResponse(status: .unknownConnector)
         }
         guard evses[index].transaction == nil else { return V201.UnlockConnectorResponse(status: .ongoingAuthorizedTransaction) }

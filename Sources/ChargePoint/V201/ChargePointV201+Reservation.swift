@@ -16,11 +16,10 @@ struct ReservationV201: Sendable, Equatable {
 extension ChargePointV201 {
     mutating func reserveNow(_ request: V201.ReserveNowRequest, now: Timestamp, into out: inout [EngineOutput]) -> V201.ReserveNowResponse {
         guard deviceModel.bool(.reservationEnabled) else { return V201.ReserveNowResponse(status: .rejected) }
-        guard let evse = request.evseId, evses.indices.contains(evse - 1) else {
+        guard let evse = request.evseId, let index = evseIndex(evse) else {
             return V201.ReserveNowResponse(status: .rejected, statusInfo: V201.StatusInfo(reasonCode: "NoEvseSpecified"))
         }
         if let type = request.connectorType, type != .cType2 { return V201.ReserveNowResponse(status: .rejected) }
-        let index = evse - 1
         let existing = reservations.firstIndex { $0.id == request.id }
         if evses[index].faulted { return V201.ReserveNowResponse(status: .faulted) }
         if evses[index].inoperative { return V201.ReserveNowResponse(status: .unavailable) }

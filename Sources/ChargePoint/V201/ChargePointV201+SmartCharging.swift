@@ -17,6 +17,19 @@ extension ChargePointV201 {
     static let profileCapacity = 16
     static let maximumStackLevel = 8
     static let periodsPerSchedule = 24
+    /// Offsets and durations beyond ten years are refused: the schedule arithmetic counts µs in Int64.
+    static let longestOffset = 10 * 366 * 86_400
+
+    /// K01.FR.19/31: periods in order from 0, at most PeriodsPerSchedule; limits finite and not negative.
+    static func isSimulatable(_ schedule: V201.ChargingSchedule) -> Bool {
+        let periods = schedule.chargingSchedulePeriod
+        guard periods.count <= periodsPerSchedule, periods.first?.startPeriod == 0,
+              (schedule.duration ?? 0) >= 0, (schedule.duration ?? 0) <= longestOffset else { return false }
+        return zip(periods, periods.dropFirst()).allSatisfy { $0.startPeriod < $1.startPeriod }
+            && periods.allSatisfy { $0.startPeriod <= longestOffset && $0.limit >= 0 && $0.limit.isFinite
+                && ($0.numberPhases ?? 3) >= 1 && ($0.numberPhases ?? 3) <= 3 }
+            && (schedule.minChargingRate ?? 0) >= 0
+    }
 
     mutating func setChargingProfile(_ request: V201.SetChargingProfileRequest, now: Timestamp,
                                      into out: inout [EngineOutput]) -> V201.SetChargingProfileResponse {
@@ -26,10 +39,9 @@ extension ChargePointV201 {
         let profile = request.chargingProfile
         let evse = request.evseId
         guard deviceModel.bool(.smartChargingEnabled) else { return rejected("SmartChargingOff") }
-        guard evse == 0 || evses.indices.contains(evse - 1) else { return rejected("UnknownEvse") }
-        guard profile.stackLevel <= Self.maximumStackLevel else { return rejected("StackLevelTooHigh") }
-        guard profile.chargingSchedule.allSatisfy({ $0.chargingSchedulePeriod.count <= Self.periodsPerSchedule
-                && $0.chargingSchedulePeriod.first?.startPeriod == 0 }) else { return rejected("InvalidSchedule") }
+        guard evse == 0 || evseIndex(evse) != nil else { return rejected("UnknownEvse") }
+        guard (0...Self.maximumStackLevel).contains(profile.stackLevel) else { return rejected("InvalidStackLevel") }
+        guard profile.chargingSchedule.allSatisfy(Self.isSimulatable) else { return rejected("InvalidSchedule") }
         switch profile.chargingProfilePurpose {
         case .chargingStationExternalConstraints:
             return rejected("ExternalConstraints")  // K01.FR.22
@@ -93,19 +105,20 @@ extension ChargePointV201 {
     /// K08: the limits in force for `duration` seconds from now (whole seconds), in the unit asked
     /// for or the one the profiles use.
     func getCompositeSchedule(_ request: V201.GetCompositeScheduleRequest, now: Timestamp) -> V201.GetCompositeScheduleResponse {
-        guard request.evseId == 0 || evses.indices.contains(request.evseId - 1) else {
+        guard request.evseId == 0 || evseIndex(request.evseId) != nil else {
             return V201.GetCompositeScheduleResponse(status: .rejected, statusInfo: V201.StatusInfo(reasonCode: "UnknownEvse"))
         }
         let start = Timestamp(microseconds: now.microseconds - ((now.microseconds % 1_000_000) + 1_000_000) % 1_000_000)
         let composite = compositeLimits(idleStart: start)
         let unit = request.chargingRateUnit.map { $0 == .a ? V16.ChargingRateUnitType.a : .w }
             ?? composite.naturalUnit(connector: request.evseId)
-        let schedule = composite.schedule(connector: request.evseId, from: start, seconds: request.duration, unit: unit)
+        // The schema wants at least one period: a duration of 0 still reports the limit now.
+        let schedule = composite.schedule(connector: request.evseId, from: start, seconds: max(1, request.duration), unit: unit)
         return V201.GetCompositeScheduleResponse(status: .accepted, schedule: V201.CompositeSchedule(
             chargingSchedulePeriod: schedule.chargingSchedulePeriod.map {
                 V201.ChargingSchedulePeriod(startPeriod: $0.startPeriod, limit: $0.limit, numberPhases: $0.numberPhases)
             },
-            evseId: request.evseId, duration: schedule.duration ?? request.duration, scheduleStart: start,
+            evseId: request.evseId, duration: min(schedule.duration ?? request.duration, max(0, request.duration)), scheduleStart: start,
             chargingRateUnit: unit == .a ? .a : .w))
     }
 

@@ -144,6 +144,10 @@ public struct ChargePointV201: ChargePointEngine {
     public private(set) var isQuiescing = false
     public mutating func quiesce() { isQuiescing = true }
 
+    /// The index in `evses` of an EVSE id from the wire, nil when there is none (and without
+    /// the overflow `id - 1` would trap on for Int.min).
+    func evseIndex(_ id: Int) -> Int? { id >= 1 && id <= evses.count ? id - 1 : nil }
+
     public func connectorStatus(evse: Int) -> V201.ConnectorStatusEnum { status(of: evse - 1) }
     public func transactionId(evse: Int) -> String? { evses[evse - 1].transaction?.id }
     public func meterWh(evse: Int) -> Int { evses[evse - 1].meter.registerWh }

@@ -38,7 +38,8 @@ struct DeviceVariable: Sendable {
     func accepts(_ value: String) -> Bool {
         switch dataType {
         case .integer:
-            guard let number = Int(value) else { return false }
+            // Every integer is a count or seconds: beyond Int32 a timer's arithmetic would overflow.
+            guard let number = Int(value), number <= Int(Int32.max) else { return false }
             return withinLimits(Double(number))
         case .decimal:
             guard let number = Double(value), number.isFinite else { return false }
