@@ -162,6 +162,31 @@ struct V201TransactionTests {
         #expect(csms.events.contains(.sessionEndedByCSMS(connector: 1)))
     }
 
+    @Test("Offline, a cached card still starts a transaction (LocalAuthorizeOffline); ClearCache forgets it")
+    func offlineCacheAndClearCache() throws {
+        var csms = ScriptedCSMS201.booted()
+        csms.plugIn(1)
+        csms.present("CACHED", on: 1)
+        csms.present("CACHED", on: 1)
+        csms.unplug(1)
+        csms.disconnect()
+        csms.plugIn(2)
+        csms.present("CACHED", on: 2)
+        #expect(csms.engine.openTransactions == 1)
+        csms.present("STRANGER", on: 1)
+        #expect(csms.events.contains(.authorizationFailed(connector: 1)))
+        csms.connect()
+        let started = try #require(try csms.decoded(V201.TransactionEventRequest.self).last)
+        #expect(started.eventType == .started && started.offline == true && started.idToken?.idToken == "CACHED")
+        csms.present("CACHED", on: 2)
+        #expect(try csms.call(V201.ClearCacheRequest()).status == .accepted)
+        let authorizes = csms.calls("Authorize").count
+        csms.unplug(2)
+        csms.plugIn(1)
+        csms.present("CACHED", on: 1)
+        #expect(csms.calls("Authorize").count == authorizes + 1)
+    }
+
     @Test("Offline: events queue with offline true and go out in order after reconnecting, none lost or doubled")
     func offline() throws {
         var csms = ScriptedCSMS201.booted()
