@@ -136,7 +136,7 @@ let package = Package(
             path: "Tests/SecuritySupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "ChargePointTests",
             dependencies: [

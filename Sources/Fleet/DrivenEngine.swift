@@ -70,3 +70,5 @@ final class SharedBehaviour: Sendable {
         self.spec = spec
     }
 }
+
+extension ChargePointV201: DrivenEngine {}

@@ -102,7 +102,7 @@ public struct ChargePointV16: ChargePointEngine {
     var registration = Registration.unregistered
     public private(set) var isConnected = false
     var connectors: [Connector]
-    var queue: OutboundQueue
+    var queue: OutboundQueue<PendingCall>
     /// Ids of our CALLs that timed out lately: an answer to one is a `lateAnswer` fault.
     var recentTimeouts = RecentTimeouts()
     var nextHeartbeat: Timestamp?
