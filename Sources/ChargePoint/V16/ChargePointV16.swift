@@ -274,12 +274,8 @@ public struct ChargePointV16: ChargePointEngine {
     /// `due`: for a scheduled CALL, when it fell due (see `EngineEvent.callCompleted`'s `sinceDue`).
     mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, due: Timestamp? = nil,
                           into out: inout [EngineOutput]) {
-        let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity, due: due)
-        if call.isTransactionMessage, dropped != call, !(isConnected && registration == .accepted) {
-            out.append(.event(.transactionMessageQueuedOffline(action: call.action.rawValue)))
-        }
-        if let dropped, dropped.isTransactionMessage {
-            out.append(.event(.transactionMessageDropped(action: dropped.action.rawValue, reason: .overflow)))
+        if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity, due: due,
+                                       online: isConnected && registration == .accepted, into: &out) {
             securityJournalFull(dropped: dropped, for: call, into: &out)  // Security profile: MemoryExhaustion
         }
     }
@@ -304,10 +300,8 @@ public struct ChargePointV16: ChargePointEngine {
                 continue
             }
             if !triggered.isEmpty { remoteTrigger.sent(entry.call) }
-            let id = queue.markSent(entry, now: now, timeout: settings.callTimeout)
-            out.append(.send(Frame.encodeCall(id: id, action: action.rawValue, payload: payload)))
-            out.append(.event(.callSent(action: action.rawValue)))
-            if entry.replay { out.append(.event(.transactionMessageReplayed(action: action.rawValue))) }
+            assert(action == entry.call.action)
+            queue.send(entry, payload: payload, now: now, timeout: settings.callTimeout, into: &out)
             return
         }
     }
