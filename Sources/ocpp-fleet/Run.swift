@@ -85,9 +85,12 @@ struct Run: AsyncParsableCommand {
         """)
     var onExit: FleetRunner.OnExit = .stopTransactions
 
+    @OptionGroup var sharding: ShardOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        _ = try sharding.resolve()
         if let chargePoints, chargePoints < 1 { throw ValidationError("--charge-points must be at least 1, got \(chargePoints)") }
         if let duration, parseDuration(duration) == nil {
             throw ValidationError("--duration: '\(duration)' is not a duration (e.g. 40s, 15m, 8h)")
@@ -123,7 +126,9 @@ struct Run: AsyncParsableCommand {
             throw Exit(code: ExitStatus.badInput)
         }
         let runTimeScale = timeScale ?? fleet.run.timeScale
-        let plans = fleet.chargePoints(overrideTotal: chargePoints)
+        let shard = try sharding.resolve()
+        let fleetPlans = fleet.chargePoints(overrideTotal: chargePoints)
+        let plans = shard?.slice(fleetPlans) ?? fleetPlans
 
         var embedded: EmbeddedCSMSProcess?
         var tlsMaterial: LabTLSMaterial?
@@ -161,6 +166,7 @@ struct Run: AsyncParsableCommand {
                 configuration.groups = setup.clientGroups(configuration.groups)
             }
             configuration.timeScale = runTimeScale
+            configuration.fleetSize = fleetPlans.count
         } catch let invalid as CSMSEndpoint.Invalid {
             printError("csms: \(invalid.description)")
             throw Exit(code: ExitStatus.badInput)
@@ -198,7 +204,7 @@ struct Run: AsyncParsableCommand {
                 let server = try await MetricsServer.start(host: address.host, port: address.port, registry: registry,
                                                            group: group)
                 metricsServer = server
-                liveMetrics = LiveMetrics(groupNames: configuration.groupNames)
+                liveMetrics = LiveMetrics(groupNames: configuration.groupNames, shard: shard)
                 printError("ocpp-fleet: metrics at http://\(server.address)/metrics")
             } catch {
                 printError("ocpp-fleet: cannot serve metrics on \(prometheus): \(error)")
@@ -211,7 +217,8 @@ struct Run: AsyncParsableCommand {
                                                   terminal: LiveProgress.stderrIsTerminal)
 
         let profiles = Set(configuration.groups.map(\.security.profile.rawValue)).sorted().map(String.init)
-        printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
+        let slice = shard.map { " (shard \($0) of a fleet of \(fleetPlans.count))" } ?? ""
+        printError("ocpp-fleet: \(plans.count) charge points\(slice) → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
                    + "security profile\(profiles.count == 1 ? "" : "s") \(profiles.joined(separator: ", ")), "
                    + "\(formatDuration(runDuration))"
                    + (runTimeScale == 1 ? "" : " at time scale \(formatScale(runTimeScale))×") + ", seed \(runSeed)")
@@ -257,7 +264,7 @@ struct Run: AsyncParsableCommand {
                 durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                 timeScale: runTimeScale,
                 csms: .init(url: endpoint.description, embedded: embedded != nil),
-                configuredChargePoints: plans.count, spec: spec),
+                configuredChargePoints: plans.count, spec: spec, shard: shard),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
         if interrupted {
@@ -265,7 +272,10 @@ struct Run: AsyncParsableCommand {
                 + "\(formatDuration(elapsed)) of \(formatDuration(runDuration))")
         }
         var failed: [String] = []
-        if outcome.peakConnected == 0 {
+        if plans.isEmpty, let shard {
+            result.warnings.append("shard \(shard) has no charge points: the fleet has \(fleetPlans.count), "
+                + "fewer than its \(shard.count) shards")
+        } else if outcome.peakConnected == 0 {
             let reason = outcome.connectFailures.max(by: { $0.value < $1.value })?.key ?? "no reason recorded"
             failed.append("no charge point could connect to \(endpoint): \(reason)")
         }

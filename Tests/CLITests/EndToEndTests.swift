@@ -43,9 +43,12 @@ struct EndToEndTests {
         private let stdout = Pipe()
         private let stderr = Pipe()
 
-        init(_ arguments: [String]) throws {
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
             process.executableURL = try EndToEndTests.binary()
             process.arguments = arguments
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.currentDirectoryURL = EndToEndTests.root
             process.standardOutput = stdout
             process.standardError = stderr
