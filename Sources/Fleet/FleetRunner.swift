@@ -36,6 +36,8 @@ final class LoopShared {
     let endpoint: CSMSEndpoint
     /// The CSMS host resolved once at start; nil if that failed (each connect then resolves).
     var address: SocketAddress?
+    /// `FleetConfiguration.sourceAddresses`, resolved once at start.
+    var sources: [SocketAddress] = []
     let gauge: ConnectionGauge
     let logger: Logger
     var backoff = ReconnectBackoff(initial: .milliseconds(500), max: .seconds(30))
@@ -108,6 +110,9 @@ public struct FleetConfiguration: Sendable {
     public var groups: [GroupConnection]
     /// `--trace`: the frames of the charge points whose id matches its pattern go to its file.
     public var trace: FrameTrace?
+    /// Local addresses the connections go out from, round-robin by plan index
+    /// (`csms.sourceAddresses`, `--source-addresses`); empty: the kernel's choice.
+    public var sourceAddresses = SourceAddresses([])
 
     /// How one group connects.
     public struct GroupConnection: Sendable, Equatable {
@@ -155,6 +160,7 @@ extension FleetConfiguration {
                   reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
                   groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) }, ramp: spec.ramp,
                   timeScale: spec.run.timeScale)
+        sourceAddresses = spec.sourceAddresses
     }
 }
 
@@ -248,6 +254,13 @@ public final class FleetRunner: Sendable {
     /// profile does not fit the URL.
     public func start(onSample: (@Sendable (FleetSample) -> Void)? = nil) async throws {
         let (transports, contexts) = try prepareTransports()
+        let sources = try configuration.sourceAddresses.addresses.map { text throws(FleetSetupError) -> SocketAddress in
+            do {
+                return try SocketAddress(ipAddress: text, port: 0)
+            } catch {
+                throw FleetSetupError(description: "source address \(text): \(error)")
+            }
+        }
         sampler.begin(onSample: onSample)
         let plans = configuration.plans
         let count = plans.count
@@ -271,6 +284,7 @@ public final class FleetRunner: Sendable {
             starts.append(slot.loop.submit {
                 let shared = box.value
                 shared.address = address
+                shared.sources = sources
                 shared.backoff = backoff
                 shared.transports = transports
                 let isolated = slot.loop.assumeIsolated()

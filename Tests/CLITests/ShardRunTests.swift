@@ -25,29 +25,35 @@ struct ShardRunTests {
         thresholds: [boot.accepted.ratio == 100%, timeouts == 0]
         """
 
-    /// `ocpp-fleet serve --port 0`, its port read from the first line of its stdout.
+    /// `ocpp-fleet serve --port 0 <arguments>`, its ports read from the first `listeners` lines
+    /// of its stdout ("listening on HOST:PORT").
     final class Server {
         let process = Process()
         private let output = Pipe()
-        let port: Int
+        let ports: [Int]
+        var port: Int { ports[0] }
 
-        init() throws {
+        init(arguments: [String] = [], listeners: Int = 1) throws {
             process.executableURL = try EndToEndTests.binary()
-            process.arguments = ["serve", "--port", "0"]
+            process.arguments = ["serve", "--port", "0"] + arguments
             process.standardOutput = output
             process.standardInput = FileHandle.nullDevice
             try process.run()
-            var line = ""
-            while !line.hasSuffix("\n") {
+            var text = ""
+            while text.filter({ $0 == "\n" }).count < listeners {
                 let data = output.fileHandleForReading.availableData
                 if data.isEmpty { break }
-                line += String(decoding: data, as: UTF8.self)
+                text += String(decoding: data, as: UTF8.self)
             }
-            guard line.hasPrefix("listening on "), let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            let lines = text.split(separator: "\n").prefix(listeners)
+            let ports = lines.compactMap { line in
+                line.hasPrefix("listening on ") ? line.split(separator: ":").last.flatMap { Int($0) } : nil
+            }
+            guard ports.count == listeners else {
                 process.terminate()
-                throw EndToEndTests.ToolError("serve said '\(line)'")
+                throw EndToEndTests.ToolError("serve said '\(text)'")
             }
-            self.port = port
+            self.ports = ports
         }
 
         /// SIGTERM, then its `stats {json}` line.
