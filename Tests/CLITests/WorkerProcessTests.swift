@@ -60,6 +60,25 @@ struct WorkerProcessTests {
         #expect(EndToEndTests.jsonNumber("csms.counted.openTransactions", report) == 0)
     }
 
+    @Test("Under an open-file limit of 500, 400 charge points split into 2 workers and 2 CSMS processes by themselves")
+    func automaticWorkers() throws {
+        let binary = try EndToEndTests.binary().path
+        let child = try EndToEndTests.Child(["run", "fleets/smoke.yaml", "--charge-points", "400", "--duration", "10s",
+                                             "--quiet", "--format", "json"],
+                                            shell: "ulimit -n 500 && exec \"\(binary)\" \"$@\"")
+        let (code, stdout) = child.finish()
+        #expect(code == 0, "\(child.stderrLines.joined(separator: "\n"))")
+        #expect(child.stderrLines.contains {
+            $0.contains("400 charge points in 2 worker processes (400 connections need more file descriptors than one "
+                        + "process may open (500)), 2 embedded CSMS processes")
+        }, "\(child.stderrLines)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        #expect(EndToEndTests.jsonNumber("chargePoints.configured", report) == 400)
+        #expect(EndToEndTests.jsonNumber("chargePoints.bootAccepted", report) == 400)
+        #expect(EndToEndTests.jsonNumber("csms.counted.received.BootNotification", report)
+                == EndToEndTests.jsonNumber("actions.BootNotification.sent", report))
+    }
+
     @Test("serve --processes 2: two ports, and the stats of both added up at the end")
     func serveTwoProcesses() throws {
         let server = try ShardRunTests.Server(arguments: ["--processes", "2"], listeners: 2)
