@@ -46,10 +46,13 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var lastFailure: ConnectFailure?
     /// `--trace`: set only when this charge point's id matches the pattern.
     private let trace: FrameTrace?
+    /// The local address its connections go out from (round-robin by plan index); nil: the kernel's choice.
+    private let source: SocketAddress?
 
     init(plan: ChargePointPlan, behaviour: SharedBehaviour, settings: EngineSettings, seed: UInt64,
          tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared, trace: FrameTrace? = nil) {
         self.trace = trace
+        self.source = shared.sources.isEmpty ? nil : shared.sources[max(0, plan.index - 1) % shared.sources.count]
         self.id = plan.id
         self.group = plan.group
         self.tlsContext = tlsContext
@@ -86,7 +89,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
                                    path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   security: security, maxFrameSize: shared.maxFrameSize, loop: loop,
+                                   security: security, source: source, maxFrameSize: shared.maxFrameSize, loop: loop,
                                    connectTimeout: .seconds(10))
     }
 

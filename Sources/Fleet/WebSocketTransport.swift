@@ -193,15 +193,15 @@ protocol ConnectionDelegate: AnyObject {
 }
 
 enum WebSocketTransport {
-    /// Opens one WebSocket on `loop` to `path`; the delegate hears back through
-    /// `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
+    /// Opens one WebSocket on `loop` to `path`, from the local address `source` if given; the
+    /// delegate hears back through `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
     static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, address: SocketAddress?,
-                        path: String, subprotocol: String, security: ClientSecurity,
+                        path: String, subprotocol: String, security: ClientSecurity, source: SocketAddress? = nil,
                         maxFrameSize: Int = RunSettings.defaultMaxFrameSize, loop: any EventLoop,
                         connectTimeout: TimeAmount) {
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: loop)
         let hostHeader = endpoint.hostHeader
-        let bootstrap = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
@@ -212,6 +212,7 @@ enum WebSocketTransport {
                                           delegate: bound)
                 }
             }
+        if let source { bootstrap = bind(bootstrap, to: source) }
         // The address is resolved once per run; without it NIO would call getaddrinfo per connection.
         let connecting = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: endpoint.host, port: endpoint.port)
         connecting.whenComplete { result in
@@ -226,6 +227,19 @@ enum WebSocketTransport {
                 }
             }
         }
+    }
+
+    /// Binds the connection to the local address `source` before it connects. On Linux with
+    /// `IP_BIND_ADDRESS_NO_PORT`, set before the bind: the kernel then picks the local port at
+    /// connect time for the whole 4-tuple, instead of reserving one of the address's ~28,000
+    /// ephemeral ports for every connection at bind time (docs/scaling.md, "Source addresses").
+    static func bind(_ bootstrap: ClientBootstrap, to source: SocketAddress) -> ClientBootstrap {
+        #if os(Linux)
+        let bindAddressNoPort = ChannelOptions.Types.SocketOption(level: .ip, name: NIOBSDSocket.Option(rawValue: 24))
+        return bootstrap.channelOption(bindAddressNoPort, value: 1).bind(to: source)  // 24: IP_BIND_ADDRESS_NO_PORT, <linux/in.h>
+        #else
+        return bootstrap.bind(to: source)
+        #endif
     }
 
     /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host

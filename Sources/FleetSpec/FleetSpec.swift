@@ -19,6 +19,8 @@ public struct FleetSpec: Sendable, Equatable {
     public var ramp: RampSpec
     /// CS→CP operations the embedded CSMS sends (the `scenario` section); only with the embedded CSMS.
     public var scenario: ScenarioSpec?
+    /// Local addresses the connections go out from (`csms.sourceAddresses`); empty: the kernel's choice.
+    public var sourceAddresses = SourceAddresses([])
 
     public init(
         csmsURL: String? = nil,

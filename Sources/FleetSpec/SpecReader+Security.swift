@@ -47,6 +47,7 @@ struct SecurityDraft {
 struct CSMSDraft {
     var url: Located<String>?
     var security = SecurityDraft()
+    var sourceAddresses = SourceAddresses([])
 }
 
 extension SecurityDraft {
@@ -65,7 +66,7 @@ extension SecurityDraft {
 }
 
 extension SpecReader {
-    static let csmsKeys = ["url", "securityProfile", "password", "tls", "ocppVersion"]
+    static let csmsKeys = ["url", "securityProfile", "password", "tls", "ocppVersion", "sourceAddresses"]
     static let groupCSMSKeys = ["securityProfile", "password", "tls", "ocppVersion"]
     /// The OCPP versions a charge point can speak; OCPP 2.0.1 is planned (issue 10).
     static let ocppVersions = ["1.6"]
@@ -84,7 +85,26 @@ extension SpecReader {
         }
         draft.security = readSecurity(csms)
         readOCPPVersion(csms)
+        if let node = csms.value("sourceAddresses") { draft.sourceAddresses = readSourceAddresses(node, csms.child("sourceAddresses")) }
         return draft
+    }
+
+    /// `sourceAddresses`: a string (`127.0.0.2-127.0.0.254`, comma-separated items) or a list of
+    /// such strings.
+    private mutating func readSourceAddresses(_ node: Node, _ field: String) -> SourceAddresses {
+        let items: [String]
+        if case .sequence(let sequence) = node {
+            items = sequence.enumerated().compactMap { string($0.element, "\(field)[\($0.offset)]") }
+        } else {
+            items = string(node, field).map { [$0] } ?? []
+        }
+        guard !items.isEmpty else { return SourceAddresses([]) }
+        switch SourceAddresses.parse(items.joined(separator: ",")) {
+        case .success(let addresses): return addresses
+        case .failure(let invalid):
+            report(node, field, invalid.description)
+            return SourceAddresses([])
+        }
     }
 
     /// `ocppVersion`: "1.6" (the default). Any other value is an error that says what is there.

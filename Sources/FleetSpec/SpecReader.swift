@@ -107,8 +107,10 @@ struct SpecReader {
         }
         resolveSecurity(of: &groups, csms: csms)
         guard errors.isEmpty else { return nil }
-        return FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
-                         thresholds: thresholds, ramp: ramp?.spec, scenario: scenario)
+        var spec = FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
+                             thresholds: thresholds, ramp: ramp?.spec, scenario: scenario)
+        spec.sourceAddresses = csms.sourceAddresses
+        return spec
     }
 
     /// Every group's effective security: the `csms` section's keys, then the group's own.

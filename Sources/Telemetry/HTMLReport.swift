@@ -81,7 +81,7 @@ private struct HTMLPage {
             \(fact("Duration", durationText(report.durationSeconds)))
             \(fact("CALLs sent", "\(report.actions.values.reduce(0) { $0 + $1.sent })"))
             \(fact("Transactions", report.transactions.summaryText))
-            \(fact("Seed", "\(report.seed)"))
+            \(fact("Seed", "\(report.seed)"))\(report.shard.map { "\n" + fact("Shard", "\($0) (index/count)") } ?? "")
             \(fact("Tool", "\(report.tool.name) \(report.tool.version)"))
             </dl>
             </header>

@@ -77,7 +77,7 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
     lines.append("### \(md(report.tool.name)) run report")
     lines.append("")
     lines.append(
-        "**Seed** \(report.seed) · **duration** \(fixed(report.durationSeconds, 2)) s"
+        "**Seed** \(report.seed)" + (report.shard.map { " · **shard** \($0)" } ?? "") + " · **duration** \(fixed(report.durationSeconds, 2)) s"
             + (report.simulatedSeconds.map { report.timeScale == 1 ? "" : " (\(fixed($0, 0)) s simulated)" } ?? "") + " · "
             + "**started** \(md(report.startedAt)) · **CSMS** \(md(report.csms.url))\(embedded) · "
             + "\(md(report.tool.name)) \(md(report.tool.version))")

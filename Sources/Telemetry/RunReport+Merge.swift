@@ -12,6 +12,9 @@ extension RunReport {
     /// - `client.availableCores` and `client.cpuUtilization` are dropped (shards may share
     ///   machines), but each shard's saturation warnings are kept.
     ///
+    /// The result covers more than one shard, so its ``shard`` is nil; ``merged(_:)`` also
+    /// checks that the shards merged are disjoint and complete.
+    ///
     /// Throws ``MergeError`` when the schema versions differ or a histogram does not decode.
     public mutating func merge(_ other: RunReport) throws {
         guard schemaVersion == other.schemaVersion else {
@@ -59,6 +62,7 @@ extension RunReport {
             backendFaults = nil
             backendFaultSamples = nil
         }
+        shard = nil
         transactions.merge(other.transactions)
         try client.merge(other.client, connected: chargePoints.connected)
 
@@ -87,6 +91,56 @@ extension RunReport {
         if parsed.isEmpty { thresholds = nil } else { applyThresholds(parsed) }
     }
 
+    /// Merges `reports` in order (``merge(_:)``) and adds a warning for each way their shards
+    /// do not add up to one fleet exactly once (``noteShardCoverage(_:)``).
+    public static func merged(_ reports: [RunReport]) throws -> RunReport {
+        guard var result = reports.first else { throw MergeError.nothingToMerge }
+        for report in reports.dropFirst() { try result.merge(report) }
+        result.noteShardCoverage(reports.map(\.shard))
+        return result
+    }
+
+    /// Adds to ``warnings`` what ``shardCoverageWarnings(_:)`` finds wrong with the shards this
+    /// report was merged from; returns the warnings added.
+    @discardableResult
+    public mutating func noteShardCoverage(_ shards: [Shard?]) -> [String] {
+        let added = Self.shardCoverageWarnings(shards).filter { !warnings.contains($0) }
+        warnings += added
+        return added
+    }
+
+    /// What is wrong with merging reports of these shards (nil: a report of a whole fleet):
+    /// a shard given twice, a shard missing, different shard counts, sharded and unsharded
+    /// reports together. Empty when the shards cover the fleet exactly once, or when no report
+    /// is a shard (merging whole runs, e.g. of several machines, is not checked).
+    public static func shardCoverageWarnings(_ shards: [Shard?]) -> [String] {
+        let sharded = shards.compactMap(\.self)
+        guard !sharded.isEmpty else { return [] }
+        var warnings: [String] = []
+        let unsharded = shards.count - sharded.count
+        if unsharded > 0 {
+            warnings.append("\(unsharded) of \(shards.count) merged report(s) ran a whole fleet, the others one shard: "
+                + "charge points may be counted twice")
+        }
+        let counts = Set(sharded.map(\.count)).sorted()
+        guard counts.count == 1, let count = counts.first else {
+            warnings.append("merged shards come from splits into \(counts.map(String.init).joined(separator: ", ")) "
+                + "shards: they do not make one fleet")
+            return warnings
+        }
+        var seen: [Int: Int] = [:]
+        for shard in sharded { seen[shard.index, default: 0] += 1 }
+        for (index, times) in seen.sorted(by: { $0.key < $1.key }) where times > 1 {
+            warnings.append("shard \(index)/\(count) merged \(times) times: its charge points are counted \(times) times")
+        }
+        let missing = (0..<count).filter { seen[$0] == nil }
+        if !missing.isEmpty {
+            warnings.append("shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) "
+                + "missing: the merged report covers \(count - missing.count) of \(count) shards")
+        }
+        return warnings
+    }
+
     private mutating func mergeTiming(_ other: RunReport) {
         guard let start = Self.parseRFC3339(startedAt), let otherStart = Self.parseRFC3339(other.startedAt) else {
             durationSeconds = max(durationSeconds, other.durationSeconds)
@@ -109,6 +163,7 @@ extension RunReport {
     public enum MergeError: Error, Equatable, CustomStringConvertible {
         case schemaVersionMismatch(Int, Int)
         case invalidHistogram(field: String, reason: String)
+        case nothingToMerge
 
         public var description: String {
             switch self {
@@ -116,6 +171,8 @@ extension RunReport {
                 "cannot merge report schema version \(theirs) into version \(mine)"
             case let .invalidHistogram(field, reason):
                 "cannot merge \(field): \(reason)"
+            case .nothingToMerge:
+                "no report to merge"
             }
         }
     }

@@ -51,6 +51,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var backendFaults: [String: Int]?
     /// Up to five frame excerpts per fault kind, secrets redacted; absent with ``backendFaults``.
     public var backendFaultSamples: [String: [String]]?
+    /// The slice of the fleet this run covered (`--shard`); nil for a whole fleet, and for a
+    /// merge of shards (schema 1.3).
+    public var shard: Shard?
 
     public init(
         schemaVersion: Int = RunReport.currentSchemaVersion, tool: Tool, seed: UInt64, startedAt: String,
@@ -58,8 +61,9 @@ public struct RunReport: Sendable, Codable, Equatable {
         incoming: [String: Incoming], transactions: Transactions, client: Client, warnings: [String],
         schemaMinorVersion: Int? = RunReport.currentSchemaMinorVersion, spec: String? = nil, saturated: Bool? = nil,
         thresholds: [ThresholdResult]? = nil, timeSeries: TimeSeries? = nil,
-        backendFaults: [String: Int]? = nil, backendFaultSamples: [String: [String]]? = nil
+        backendFaults: [String: Int]? = nil, backendFaultSamples: [String: [String]]? = nil, shard: Shard? = nil
     ) {
+        self.shard = shard
         self.backendFaults = backendFaults
         self.backendFaultSamples = backendFaultSamples
         self.schemaVersion = schemaVersion
@@ -317,11 +321,14 @@ public struct RunMetadata: Sendable, Equatable {
     public var configuredChargePoints: Int
     /// The fleet spec's path as given.
     public var spec: String?
+    /// The slice of the fleet this process ran; nil for the whole fleet.
+    public var shard: Shard?
 
     public init(
         tool: RunReport.Tool, seed: UInt64, startedAt: Date, durationSeconds: Double, timeScale: Double = 1,
-        csms: RunReport.CSMS, configuredChargePoints: Int, spec: String? = nil
+        csms: RunReport.CSMS, configuredChargePoints: Int, spec: String? = nil, shard: Shard? = nil
     ) {
+        self.shard = shard
         self.timeScale = timeScale
         self.spec = spec
         self.tool = tool
@@ -400,7 +407,8 @@ extension RunReport {
             spec: run.spec,
             timeSeries: timeSeries,
             backendFaults: snapshot.backendFaults,
-            backendFaultSamples: snapshot.backendFaultSamples
+            backendFaultSamples: snapshot.backendFaultSamples,
+            shard: run.shard
         )
         report.timeScale = run.timeScale
         report.simulatedSeconds = run.durationSeconds * run.timeScale

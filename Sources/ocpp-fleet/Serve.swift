@@ -54,6 +54,15 @@ struct Serve: AsyncParsableCommand {
         """, valueName: "file"))
     var scenario: String?
 
+    @Option(help: ArgumentHelp(
+        """
+        Serve from N processes, each on its own port (--port P: P to P+N-1; 0: N free ports), one \
+        "listening on HOST:PORT" line each. A charge point keeps its CSMS process across reconnects \
+        only if it keeps its port: give each client its own (run does).
+        """,
+        valueName: "n"))
+    var processes = 1
+
     @Flag(help: .hidden)
     var exitOnStdinEof = false
 
@@ -62,6 +71,10 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard heartbeatInterval >= 0 else { throw ValidationError("--heartbeat-interval must be ≥ 0") }
+        guard processes >= 1 else { throw ValidationError("--processes must be at least 1, got \(processes)") }
+        guard port == 0 || port + processes - 1 <= 65_535 else {
+            throw ValidationError("--port \(port) with --processes \(processes) goes past port 65535")
+        }
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-certificate and --tls-key go together")
         }
@@ -78,7 +91,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         unblockTerminationSignals()
+        FileDescriptorLimit.raiseSoftToHard()
         let logger = logging.bootstrap()
+        if processes > 1 {
+            try await serveFromProcesses(logger: logger)
+            return
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var configuration = CentralSystemConfiguration()
         configuration.heartbeatInterval = heartbeatInterval
@@ -107,7 +125,7 @@ struct Serve: AsyncParsableCommand {
         writeLine("listening on \(host):\(bound)")
         if exitOnStdinEof {
             signal(SIGINT, SIG_IGN)
-            watchStdinForEOF()
+            endWhenStdinCloses()
         }
 
         let service = UntilShutdown()
@@ -123,14 +141,72 @@ struct Serve: AsyncParsableCommand {
         writeLine("stats \(stats.jsonLine)")
         try? await group.shutdownGracefully()
     }
+}
 
-    /// When the parent `run` dies, our stdin closes: end too, so no CSMS is left behind.
-    private func watchStdinForEOF() {
-        let thread = Thread {
-            while !FileHandle.standardInput.availableData.isEmpty {}
-            kill(getpid(), SIGTERM)
+extension Serve {
+    /// `serve --processes N`: N `serve` children, one port each; their "listening on" lines are
+    /// ours, SIGINT/SIGTERM end them all, and the one "stats" line at the end adds up theirs
+    /// (`connectionsPeak` becomes the sum of the peaks, an upper bound).
+    func serveFromProcesses(logger: Logger) async throws {
+        let children = ChildProcesses()
+        var arguments = ["--host", host, "--heartbeat-interval", String(heartbeatInterval), "--exit-on-stdin-eof",
+                         "--log-level", logging.logLevel.rawValue, "--client-certificates", clientCertificates.rawValue]
+        if let passwordEnv { arguments += ["--password-env", passwordEnv] }
+        if let tlsCertificate, let tlsKey { arguments += ["--tls-certificate", tlsCertificate, "--tls-key", tlsKey] }
+        if let clientCA { arguments += ["--client-ca", clientCA] }
+        if let scenario { arguments += ["--scenario", scenario] }
+        do {
+            for index in 0..<processes {
+                try children.start(name: "csms \(index + 1)/\(processes)",
+                                   arguments: ["serve", "--port", String(port == 0 ? 0 : port + index)] + arguments)
+            }
+        } catch {
+            children.terminateAll()
+            printError("serve: cannot start \(processes) processes: \(error)")
+            throw Exit(code: ExitStatus.failedRun)
         }
-        thread.start()
+        for index in 0..<processes {
+            guard let line = children.line(of: index, startingWith: "listening on ", timeout: 15) else {
+                children.terminateAll()
+                _ = await children.waitForAll()
+                printError("serve: \(children.name(of: index)) did not start listening")
+                throw Exit(code: ExitStatus.failedRun)
+            }
+            writeLine(line)
+        }
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: UntilShutdown(), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: exitOnStdinEof ? [.sigterm] : [.sigint, .sigterm], logger: logger))
+        if exitOnStdinEof {
+            signal(SIGINT, SIG_IGN)
+            endWhenStdinCloses()
+        }
+        try await services.run()
+        children.terminateAll()
+        _ = await children.waitForAll()
+        var total: [String: Any] = [:]
+        for index in 0..<processes {
+            guard let line = children.stdoutLines(of: index).last(where: { $0.hasPrefix("stats ") }),
+                  let stats = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+            else { continue }
+            total = Self.adding(stats, to: total)
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: total, options: [.sortedKeys])) ?? Data("{}".utf8)
+        writeLine("stats " + String(decoding: data, as: UTF8.self))
+    }
+
+    /// `lhs` and `rhs` with every number at the same key path added.
+    static func adding(_ lhs: [String: Any], to rhs: [String: Any]) -> [String: Any] {
+        var sum = rhs
+        for (key, value) in lhs {
+            switch (value, sum[key]) {
+            case let (number as Int, other as Int): sum[key] = number + other
+            case let (object as [String: Any], other as [String: Any]): sum[key] = adding(object, to: other)
+            case (_, nil): sum[key] = value
+            default: break
+            }
+        }
+        return sum
     }
 }
 

@@ -43,9 +43,18 @@ struct EndToEndTests {
         private let stdout = Pipe()
         private let stderr = Pipe()
 
-        init(_ arguments: [String]) throws {
-            process.executableURL = try EndToEndTests.binary()
-            process.arguments = arguments
+        /// `shell`: run through `/bin/sh -c shell` with the arguments as `$@` (e.g. to set a ulimit first).
+        init(_ arguments: [String], environment: [String: String] = [:], shell: String? = nil) throws {
+            if let shell {
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", shell, "ocpp-fleet"] + arguments
+            } else {
+                process.executableURL = try EndToEndTests.binary()
+                process.arguments = arguments
+            }
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.currentDirectoryURL = EndToEndTests.root
             process.standardOutput = stdout
             process.standardError = stderr

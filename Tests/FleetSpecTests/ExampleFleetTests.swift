@@ -170,6 +170,7 @@ struct DocumentationTests {
         let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
         let spec = try FleetSpec.parse(yaml: String(text[start.upperBound..<end.lowerBound]), file: "fleet-spec.md")
         #expect(spec.csmsURL == "ws://127.0.0.1:9000/ocpp")
+        #expect(spec.sourceAddresses.addresses == (2...9).map { "127.0.0.\($0)" })
         #expect(spec.groups[0].config == [
             ConfigOverride(key: "MeterValueSampleInterval", value: "10"),
             ConfigOverride(key: "LocalAuthorizeOffline", value: "true"),
