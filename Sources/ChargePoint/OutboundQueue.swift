@@ -25,6 +25,9 @@ struct OutboundQueue<Call: QueueableCall>: Sendable {
         /// When a scheduled CALL fell due (its timer's deadline, or when a behaviour event
         /// queued it); nil for other CALLs. Kept through retries: the wait counts from here.
         var due: Timestamp? = nil
+        /// A transaction message that was in flight when its connection was lost: sending it
+        /// again is a replay (counted).
+        var replay = false
     }
 
     struct InFlight: Sendable {
@@ -135,7 +138,7 @@ struct OutboundQueue<Call: QueueableCall>: Sendable {
         if let flight = inFlight {
             inFlight = nil
             if flight.call.isTransactionMessage {
-                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due))
+                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due, replay: true))
             } else {
                 abandoned = flight
             }

@@ -86,7 +86,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
             : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
                                    path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   security: security, loop: loop, connectTimeout: .seconds(10))
+                                   security: security, maxFrameSize: shared.maxFrameSize, loop: loop,
+                                   connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {
@@ -365,8 +366,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
             }
         case .transactionStarted: telemetry.transactionStarted(group: group)
         case .transactionStopped: telemetry.transactionStopped(group: group)
-        case .transactionMessageDropped(let action):
-            shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
+        case .transactionMessageQueuedOffline: telemetry.transactionMessageQueuedOffline()
+        case .transactionMessageReplayed: telemetry.transactionMessageReplayed()
+        case .transactionMessageDropped(let action, let reason):
+            telemetry.transactionMessageDropped(reason: reason.rawValue)
+            shared.logger.warning("transaction message dropped", metadata: [
+                "cp": "\(id)", "action": "\(action)", "reason": "\(reason.rawValue)"])
         case .securityEventDropped(let type):
             shared.logger.warning("security event dropped", metadata: ["cp": "\(id)", "type": "\(type)"])
         case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:
