@@ -156,6 +156,20 @@ struct V201LoopbackTests {
         var idle: Bool { !engine.hasCallInFlight && engine.pendingTransactionMessages == 0 }
     }
 
+    /// CSMS→station operations sent at boot, each with the status the engine should answer.
+    static let bootCalls: [(action: V201.Action, payload: JSONValue, status: String)] = [
+        (.getVariables, V201ScenarioTests.getVariables, "Result"),
+        (.setVariables, .object([(key: "setVariableData", value: .array([.object([
+            (key: "attributeValue", value: .string("120")),
+            (key: "component", value: .object([(key: "name", value: .string("OCPPCommCtrlr"))])),
+            (key: "variable", value: .object([(key: "name", value: .string("HeartbeatInterval"))])),
+        ])]))]), "Result"),
+        (.getBaseReport, .object([(key: "requestId", value: .integer(7)), (key: "reportBase", value: .string("FullInventory"))]),
+         "Accepted"),
+        (.triggerMessage, .object([(key: "requestedMessage", value: .string("Heartbeat"))]), "Accepted"),
+        (.changeAvailability, .object([(key: "operationalStatus", value: .string("Operative"))]), "Accepted"),
+    ]
+
     /// The session the test plays: a card session on EVSE 1, then a car on EVSE 2 that waits
     /// for the scenario's remote start.
     enum Phase { case booting, cardSession, cardUnplugged, remoteWait, remoteUnplugged, done }
@@ -192,14 +206,14 @@ struct V201LoopbackTests {
         }
     }
 
-    @Test("ChargePointV201 against the embedded CSMS: boot, a card session, a remote start from the scenario; no faults either side",
+    @Test("ChargePointV201 against the embedded CSMS: boot-time operations, a card session, a remote start from the scenario; no faults either side",
           .timeLimit(.minutes(1)))
     func engine() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = CentralSystemConfiguration()
         configuration.scenario = CentralSystemScenario(
             seed: 1, remoteStart: .init(after: .milliseconds(300), idTag: "APP-LOOP"),
-            calls: [.init(action: .v201(.getVariables), when: .boot, payload: V201ScenarioTests.getVariables)])
+            calls: Self.bootCalls.map { .init(action: .v201($0.action), when: .boot, payload: $0.payload) })
         let server = CentralSystemServer(configuration: configuration, group: group, logger: Self.logger)
         let port = try await server.start(host: "127.0.0.1", port: 0)
         let client = try await TinyWebSocketClient.connect(port: port, path: "/ocpp/CS-LOOP", subprotocol: "ocpp2.0.1",
@@ -241,7 +255,9 @@ struct V201LoopbackTests {
         #expect(stats.violations.total == 0, "\(stats.violations)")
         #expect(stats.callErrorsSent.isEmpty, "\(stats.callErrorsSent)")
         #expect(stats.received(.v201(.authorize)) >= 1)
-        #expect(stats.callsSent[.v201(.getVariables)]?.results == ["Result": 1])
-        #expect(stats.callsSent[.v201(.requestStartTransaction)]?.results == ["Accepted": 1])
+        for (action, status) in Self.bootCalls.map({ ($0.action, $0.status) }) + [(.requestStartTransaction, "Accepted")] {
+            #expect(stats.callsSent[.v201(action)]?.results == [status: 1], "\(action): \(String(describing: stats.callsSent[.v201(action)]))")
+        }
+        #expect(stats.received(.v201(.notifyReport)) >= 1, "GetBaseReport's report")
     }
 }
