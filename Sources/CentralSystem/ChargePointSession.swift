@@ -81,7 +81,11 @@ struct MessageTally: Equatable {
     /// The connector or EVSE whose driver identified in a transaction message (1.6
     /// StartTransaction, 2.0.1 TransactionEvent with an idToken).
     var driverIdentified: Int?
+    /// A transaction this message shows running on the charge point: 1.6 StartTransaction (a
+    /// replay included), 2.0.1 any TransactionEvent of a running transaction, so a scenario on a
+    /// later connection learns of a transaction started before it.
     var transactionStarted: TransactionRef?
+    /// A transaction this message closed: 1.6 StopTransaction, 2.0.1 TransactionEvent Ended.
     var transactionStopped: TransactionRef?
 
     struct ConnectorStatus: Equatable {
