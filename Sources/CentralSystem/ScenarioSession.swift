@@ -64,9 +64,10 @@ struct ScenarioSession {
     private var due: [Int: Instant] = [:]
     /// `at` calls already sent to this charge point (on any connection).
     private(set) var onceSent: Set<Int>
-    /// Connectors Preparing with no Authorize or StartTransaction yet, and when they get a remote start.
+    /// Connectors (1.6 Preparing) or EVSEs (2.0.1 Occupied) where a car waits and no driver has
+    /// identified yet, and when they get a remote start.
     private var preparing: [Int: Instant] = [:]
-    /// Transactions started on this connection and not stopped, by id.
+    /// Transactions seen running on this connection and not stopped, by id.
     private var openTransactions: Set<TransactionRef> = []
     private var queue: [Pending] = []
     private var inFlight: InFlight?
