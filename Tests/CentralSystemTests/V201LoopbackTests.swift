@@ -183,8 +183,9 @@ struct V201LoopbackTests {
         switch phase {
         case .booting:
             guard engine.isAccepted else { return phase }
-            station.input { $0.plugIn(connector: 1, ev: ev, now: $1, into: &$2) }
+            // The card first, then the cable: the driver identified before the EVSE is Occupied.
             station.input { $0.presentIdTag("TAG-LOOP", connector: 1, now: $1, into: &$2) }
+            station.input { $0.plugIn(connector: 1, ev: ev, now: $1, into: &$2) }
             return .cardSession
         case .cardSession:
             guard engine.transactionId(evse: 1) != nil else { return phase }
@@ -192,7 +193,7 @@ struct V201LoopbackTests {
             return .cardUnplugged
         case .cardUnplugged:
             guard engine.openTransactions == 0 else { return phase }
-            // No card this time: the scenario's remote start comes after 300 ms.
+            // No card this time: the scenario's remote start comes after 2 s.
             station.input { $0.plugIn(connector: 2, ev: ev, now: $1, into: &$2) }
             return .remoteWait
         case .remoteWait:
@@ -212,7 +213,9 @@ struct V201LoopbackTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = CentralSystemConfiguration()
         configuration.scenario = CentralSystemScenario(
-            seed: 1, remoteStart: .init(after: .milliseconds(300), idTag: "APP-LOOP"),
+            // 2 s: long enough that EVSE 1's card session (Occupied, then Authorize and a
+            // TransactionEvent with the idToken) never waits that long, even on a loaded machine.
+            seed: 1, remoteStart: .init(after: .seconds(2), idTag: "APP-LOOP"),
             calls: Self.bootCalls.map { .init(action: .v201($0.action), when: .boot, payload: $0.payload) })
         let server = CentralSystemServer(configuration: configuration, group: group, logger: Self.logger)
         let port = try await server.start(host: "127.0.0.1", port: 0)
