@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
-                "CentralSystem", "OCPP", "FuzzSupport",
+                "CentralSystem", "OCPP", "ChargePoint", "FuzzSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -45,6 +45,8 @@ public enum EngineEvent: Sendable, Equatable {
     /// on a later connection (the CSMS may see it twice, never zero times; counted).
     case transactionMessageReplayed(action: String)
     /// A transaction-related message was lost (counted by reason).
+    // The default only lets the merged tree build while ChargePointV201 (v201 branch, written
+    // before `reason` existed) does not pass one yet; remove it when it does.
     case transactionMessageDropped(action: String, reason: TransactionMessageLoss)
     /// A security event was lost: the queue of undelivered events was full, or the Central
     /// System refused or never answered it (security whitepaper A04; counted).

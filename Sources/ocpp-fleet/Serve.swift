@@ -9,10 +9,11 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the embedded reference CSMS (OCPP 1.6J) on its own.",
+        abstract: "Run the embedded reference CSMS (OCPP 1.6J and 2.0.1) on its own.",
         discussion: """
             Accepts charge points on any URL path that ends in the charge point id \
-            (/ocpp/<id>, /steve/websocket/CentralSystemService/<id>). Prints "listening on HOST:PORT" \
+            (/ocpp/<id>, /steve/websocket/CentralSystemService/<id>) that offer the ocpp1.6 or \
+            ocpp2.0.1 subprotocol (the client's first choice wins). Prints "listening on HOST:PORT" \
             on stdout when ready; on SIGINT/SIGTERM it closes every connection and prints \
             "stats {json}" with its counters. Security profiles (OCPP 1.6 Security Whitepaper): \
             --password-env asks for HTTP Basic credentials <id>:<password> (profiles 1, 2); \
@@ -48,6 +49,11 @@ struct Serve: AsyncParsableCommand {
         required) or required.
         """, valueName: "mode"))
     var clientCertificates: CentralSystemTLS.ClientCertificates = .none
+
+    @Option(name: .customLong("ocpp-version"), help: ArgumentHelp("""
+        Serve only this OCPP version (1.6 or 2.0.1); repeat the option to name both. Default: both.
+        """, valueName: "version"))
+    var ocppVersions: [OCPPVersion] = []
 
     @Option(help: ArgumentHelp("""
         JSON file of CS→CP calls to send (written by `run` from the fleet spec's scenario section).
@@ -100,6 +106,7 @@ struct Serve: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var configuration = CentralSystemConfiguration()
         configuration.heartbeatInterval = heartbeatInterval
+        if !ocppVersions.isEmpty { configuration.ocppVersions = Set(ocppVersions) }
         configuration.password = passwordEnv.flatMap { ProcessInfo.processInfo.environment[$0] }.map(Secret.init)
         if let tlsCertificate, let tlsKey {
             configuration.tls = CentralSystemTLS(certificateChain: tlsCertificate, privateKey: tlsKey, clientCA: clientCA,
@@ -211,6 +218,7 @@ extension Serve {
 }
 
 extension CentralSystemTLS.ClientCertificates: ExpressibleByArgument {}
+extension OCPPVersion: ExpressibleByArgument {}
 
 /// Runs until a graceful shutdown begins.
 struct UntilShutdown: Service {
