@@ -36,6 +36,8 @@ public struct CentralSystemStats: Sendable, Equatable {
     public var violations = Violations()
     /// Binary WebSocket frames, which OCPP-J does not use (OCPP-J 1.6 §4.1.1); ignored.
     public var binaryFramesIgnored = 0
+    /// WebSocket pings from charge points (WebSocketPingInterval), each answered with a pong.
+    public var pingsReceived = 0
     /// CALLRESULTs and CALLERRORs from charge points that answer no CALL of ours (unknown or late ids).
     public var responsesIgnored = 0
     /// The scenario's CALLs per action, and their answers.
@@ -109,6 +111,7 @@ public struct CentralSystemStats: Sendable, Equatable {
                 w.field("messagesBeforeBoot", violations.messagesBeforeBoot)
             }
             w.field("binaryFramesIgnored", binaryFramesIgnored)
+            w.field("pingsReceived", pingsReceived)
             w.field("responsesIgnored", responsesIgnored)
             w.key("callsSent")
             w.object { w in

@@ -108,6 +108,7 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
             logger.trace("binary frame ignored", metadata: ["cp.id": "\(chargePointId)"])
         case .ping:
             guard case .open = state else { return }
+            counters?.record { $0.pings += 1 }
             context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
                           promise: nil)
             flushPending = true

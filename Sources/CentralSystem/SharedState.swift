@@ -14,6 +14,7 @@ final class LoopCounters: Sendable {
         var unknownTransactionStops = 0
         var messagesBeforeBoot = 0
         var binaryFrames = 0
+        var pings = 0
         var responsesIgnored = 0
         var sent: [V16.Action: SentCallCounts] = [:]
 
@@ -26,6 +27,7 @@ final class LoopCounters: Sendable {
             stats.violations.unknownTransactionStops += unknownTransactionStops
             stats.violations.messagesBeforeBoot += messagesBeforeBoot
             stats.binaryFramesIgnored += binaryFrames
+            stats.pingsReceived += pings
             stats.responsesIgnored += responsesIgnored
         }
     }

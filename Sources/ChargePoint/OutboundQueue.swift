@@ -11,6 +11,8 @@ protocol QueueableCall: Sendable, Equatable {
     var survivesDisconnect: Bool { get }
     /// May be dropped to make room for a new transaction message when the queue is full.
     var yieldsToTransactionMessages: Bool { get }
+    /// The action's wire name, for telemetry events.
+    var actionName: String { get }
 }
 
 /// The outbound side of one OCPP-J connection (OCPP-J 1.6 §4.1.1: one CALL in flight):
@@ -25,6 +27,9 @@ struct OutboundQueue<Call: QueueableCall>: Sendable {
         /// When a scheduled CALL fell due (its timer's deadline, or when a behaviour event
         /// queued it); nil for other CALLs. Kept through retries: the wait counts from here.
         var due: Timestamp? = nil
+        /// A transaction message that was in flight when its connection was lost: sending it
+        /// again is a replay (counted).
+        var replay = false
     }
 
     struct InFlight: Sendable {
@@ -135,7 +140,7 @@ struct OutboundQueue<Call: QueueableCall>: Sendable {
         if let flight = inFlight {
             inFlight = nil
             if flight.call.isTransactionMessage {
-                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due))
+                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due, replay: true))
             } else {
                 abandoned = flight
             }
@@ -186,5 +191,32 @@ struct RecentTimeouts: Sendable {
         guard let index = ids.firstIndex(of: id) else { return false }
         ids[index] = ""
         return true
+    }
+}
+
+extension OutboundQueue {
+    /// ``enqueue(_:beyondCapacity:due:)`` with the outage accounting both engines report: a
+    /// transaction message made while the charge point is not `online` (no accepted
+    /// connection) is queued offline; one lost to a full queue is dropped (overflow).
+    mutating func enqueue(_ call: Call, beyondCapacity: Bool = false, due: Timestamp? = nil, online: Bool,
+                          into out: inout [EngineOutput]) -> Call? {
+        let dropped = enqueue(call, beyondCapacity: beyondCapacity, due: due)
+        if call.isTransactionMessage, dropped != call, !online {
+            out.append(.event(.transactionMessageQueuedOffline(action: call.actionName)))
+        }
+        guard let dropped, dropped.isTransactionMessage else { return nil }
+        out.append(.event(.transactionMessageDropped(action: dropped.actionName, reason: .overflow)))
+        return dropped
+    }
+
+    /// Marks `entry` sent and emits its CALL frame, `callSent`, and `transactionMessageReplayed`
+    /// when the connection that carried it before was lost.
+    mutating func send(_ entry: Entry, payload: [UInt8], now: Timestamp, timeout: Interval,
+                       into out: inout [EngineOutput]) {
+        let id = markSent(entry, now: now, timeout: timeout)
+        let action = entry.call.actionName
+        out.append(.send(Frame.encodeCall(id: id, action: action, payload: payload)))
+        out.append(.event(.callSent(action: action)))
+        if entry.replay { out.append(.event(.transactionMessageReplayed(action: action))) }
     }
 }

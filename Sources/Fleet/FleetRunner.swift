@@ -39,6 +39,8 @@ final class LoopShared {
     let gauge: ConnectionGauge
     let logger: Logger
     var backoff = ReconnectBackoff(initial: .milliseconds(500), max: .seconds(30))
+    /// The largest WebSocket message a charge point accepts (`run.maxFrameSize`).
+    var maxFrameSize = RunSettings.defaultMaxFrameSize
     var chargePoints: [SimulatedChargePoint] = []
     /// Each group's security, by `ChargePointPlan.group`.
     var transports: [GroupTransport] = []
@@ -97,6 +99,8 @@ public struct FleetConfiguration: Sendable {
     public var reconnectMax: Duration
     /// Simulated seconds per wall-clock second (`run.timeScale`); 1 is real time.
     public var timeScale: Double
+    /// The largest WebSocket message a charge point accepts (`run.maxFrameSize`).
+    public var maxFrameSize = RunSettings.defaultMaxFrameSize
     /// Each group's name and security, indexed by `ChargePointPlan.group`; a plan whose group
     /// is missing connects with security profile 0.
     public var groups: [GroupConnection]
@@ -148,6 +152,7 @@ extension FleetConfiguration {
                   reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
                   groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) }, ramp: spec.ramp,
                   timeScale: spec.run.timeScale)
+        maxFrameSize = spec.run.maxFrameSize
     }
 }
 
@@ -187,6 +192,7 @@ public final class FleetRunner: Sendable {
         for loop in group.makeIterator() {
             let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, failureLog: failureLog,
                                     logger: logger, groups: groupCount)
+            shared.maxFrameSize = configuration.maxFrameSize
             loops.append(LoopSlot(loop: loop, box: NIOLoopBoundBox.makeBoxSendingValue(shared, eventLoop: loop)))
         }
         self.loops = loops

@@ -86,7 +86,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
             : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
                                    path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   security: security, loop: loop, connectTimeout: .seconds(10))
+                                   security: security, maxFrameSize: shared.maxFrameSize, loop: loop,
+                                   connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {
@@ -139,12 +140,14 @@ final class SimulatedChargePoint: ConnectionDelegate {
     }
 
     /// WebSocketPingInterval (OCPP 1.6 §9.1): with a value above 0 the charge point pings the
-    /// CSMS that often, on this connection (a change takes effect at the next one). Off by
-    /// default, so an idle charge point keeps a single timer.
+    /// CSMS that often (in simulated time, like every OCPP interval), on this connection (a
+    /// change takes effect at the next one). Off by default, so an idle charge point keeps a
+    /// single timer.
     private func startPings(on channel: any Channel) {
         let seconds = engine.configuration.webSocketPingInterval
         guard seconds > 0 else { return }
-        schedulePing(on: channel, every: .seconds(Int64(seconds)))
+        let wall = shared.clock.wall(.seconds(Int(seconds)))
+        schedulePing(on: channel, every: .microseconds(max(1_000, wall.microseconds)))
     }
 
     /// One ping after `interval`, then the next: the chain ends with the connection it is for.
@@ -365,8 +368,12 @@ final class SimulatedChargePoint: ConnectionDelegate {
             }
         case .transactionStarted: telemetry.transactionStarted(group: group)
         case .transactionStopped: telemetry.transactionStopped(group: group)
-        case .transactionMessageDropped(let action):
-            shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
+        case .transactionMessageQueuedOffline: telemetry.transactionMessageQueuedOffline()
+        case .transactionMessageReplayed: telemetry.transactionMessageReplayed()
+        case .transactionMessageDropped(let action, let reason):
+            telemetry.transactionMessageDropped(reason: reason.rawValue)
+            shared.logger.warning("transaction message dropped", metadata: [
+                "cp": "\(id)", "action": "\(action)", "reason": "\(reason.rawValue)"])
         case .securityEventDropped(let type):
             shared.logger.warning("security event dropped", metadata: ["cp": "\(id)", "type": "\(type)"])
         case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:

@@ -1,3 +1,4 @@
+import FleetSpec
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -138,7 +139,23 @@ final class OCPPFrameHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         chargePoint.transportError(error)
-        context.close(promise: nil)
+        // A broken fragmented message: close with the status RFC 6455 §7.4.1 names for it (the
+        // frame decoder answers single oversized or malformed frames the same way by itself).
+        let status: WebSocketErrorCode? = switch error as? NIOWebSocketFrameAggregator.Error {
+        case .accumulatedFrameSizeIsTooLarge?, .tooManyFragments?: .messageTooLarge
+        case .some: .protocolError
+        case nil: nil
+        }
+        guard let status, !closeSent else {
+            context.close(promise: nil)
+            return
+        }
+        closeSent = true
+        var buffer = context.channel.allocator.buffer(capacity: 2)
+        buffer.write(webSocketErrorCode: status)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: buffer)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// Notes our own close frame, so the peer's reply ends the connection instead of
@@ -176,12 +193,11 @@ protocol ConnectionDelegate: AnyObject {
 }
 
 enum WebSocketTransport {
-    static let maxFrameSize = 1 << 20
-
     /// Opens one WebSocket on `loop` to `path`; the delegate hears back through
     /// `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
     static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, address: SocketAddress?,
-                        path: String, subprotocol: String, security: ClientSecurity, loop: any EventLoop,
+                        path: String, subprotocol: String, security: ClientSecurity,
+                        maxFrameSize: Int = RunSettings.defaultMaxFrameSize, loop: any EventLoop,
                         connectTimeout: TimeAmount) {
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: loop)
         let hostHeader = endpoint.hostHeader
@@ -192,7 +208,8 @@ enum WebSocketTransport {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configurePipeline(channel, hostHeader: hostHeader, path: path, subprotocol: subprotocol,
-                                          security: security, endpoint: endpoint, delegate: bound)
+                                          security: security, endpoint: endpoint, maxFrameSize: maxFrameSize,
+                                          delegate: bound)
                 }
             }
         // The address is resolved once per run; without it NIO would call getaddrinfo per connection.
@@ -214,10 +231,12 @@ enum WebSocketTransport {
     /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host
     /// name), HTTP/1.1 upgrade offering `subprotocol` (with Basic authentication in profiles 1
     /// and 2), then (only when the server chose that subprotocol) frame aggregation and the
-    /// OCPP frame handler.
+    /// OCPP frame handler. A frame, or a fragmented message once reassembled, larger than
+    /// `maxFrameSize` bytes closes the connection with status 1009 (message too big).
     static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
         security: ClientSecurity = .plain, endpoint: CSMSEndpoint? = nil,
+        maxFrameSize: Int = RunSettings.defaultMaxFrameSize,
         delegate bound: NIOLoopBound<any ConnectionDelegate>,
         requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey()
     ) throws {

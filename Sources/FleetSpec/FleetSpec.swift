@@ -118,8 +118,14 @@ public struct RunSettings: Sendable, Equatable {
     /// intervals, behaviour times and message timestamps follow simulated time; `duration`,
     /// the ramp, timeouts and reconnect back-off stay wall-clock time. 1 (real time) … 3600.
     public var timeScale: Double
+    /// The largest WebSocket message a charge point accepts from the CSMS, in bytes (a frame,
+    /// or a fragmented message once reassembled); a larger one closes the connection with
+    /// status 1009 (message too big), and the charge point reconnects.
+    public var maxFrameSize: Int
 
     public static let maxTimeScale = 3600.0
+    public static let defaultMaxFrameSize = 1 << 20
+    public static let maxFrameSizeRange = 1024 ... (64 << 20)
 
     public init(
         duration: Duration = .seconds(60),
@@ -129,9 +135,11 @@ public struct RunSettings: Sendable, Equatable {
         stopTimeout: Duration = .seconds(10),
         reconnectInitial: Duration = .milliseconds(500),
         reconnectMax: Duration = .seconds(30),
-        timeScale: Double = 1
+        timeScale: Double = 1,
+        maxFrameSize: Int = RunSettings.defaultMaxFrameSize
     ) {
         self.timeScale = timeScale
+        self.maxFrameSize = maxFrameSize
         self.duration = duration
         self.seed = seed
         self.rampUp = rampUp

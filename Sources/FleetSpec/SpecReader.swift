@@ -209,7 +209,7 @@ struct SpecReader {
     // MARK: - run
 
     static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax",
-                          "timeScale"]
+                          "timeScale", "maxFrameSize"]
 
     private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
         var run = RunSettings()
@@ -248,6 +248,10 @@ struct SpecReader {
                 report(value, fields.child("timeScale"),
                        "must be greater than 0 and at most \(Int(RunSettings.maxTimeScale)), got \(Self.text(of: value))")
             }
+        }
+        if let value = fields.value("maxFrameSize"),
+           let size = byteSize(value, fields.child("maxFrameSize"), in: RunSettings.maxFrameSizeRange) {
+            run.maxFrameSize = size
         }
         return run
     }
@@ -370,6 +374,20 @@ struct SpecReader {
             return nil
         }
         return value
+    }
+
+    /// A size in bytes (`65536`, `64KiB`, `1 MiB`) within `range`.
+    mutating func byteSize(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(node, path) else { return nil }
+        guard let size = ByteSize.parse(text) else {
+            report(node, path, "must be a size like 65536, 64KiB or 1MiB (units B, KiB, MiB, GiB), got '\(text)'")
+            return nil
+        }
+        guard range.contains(size) else {
+            report(node, path, "must be in \(ByteSize.format(range.lowerBound))...\(ByteSize.format(range.upperBound)), got '\(text)'")
+            return nil
+        }
+        return size
     }
 
     /// A finite decimal number (`7`, `7.5`, `1e3`).

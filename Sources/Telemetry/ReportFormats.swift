@@ -51,6 +51,14 @@ extension RunReport {
             passed: transactions.started == transactions.stopped,
             message: "\(transactions.started) started, \(transactions.stopped) stopped"
         ))
+        if let messages = transactions.messages {
+            checks.append((
+                name: "no transaction message was dropped",
+                passed: messages.droppedTotal == 0,
+                message: "\(messages.queuedOffline) queued offline, \(messages.replayed) replayed, "
+                    + "\(messages.droppedText) dropped"
+            ))
+        }
         return checks
     }
 }
@@ -147,9 +155,8 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
     }
 
     lines.append("")
-    lines += markdownTable(
-        ["Transactions", "started", "stopped"],
-        [["", "\(report.transactions.started)", "\(report.transactions.stopped)"]])
+    let transactions = report.transactions.table(notMeasured: notMeasured)
+    lines += markdownTable(transactions.header, [transactions.row])
 
     let client = report.client
     lines.append("")

@@ -59,8 +59,7 @@ extension RunReport {
             backendFaults = nil
             backendFaultSamples = nil
         }
-        transactions.started += other.transactions.started
-        transactions.stopped += other.transactions.stopped
+        transactions.merge(other.transactions)
         try client.merge(other.client, connected: chargePoints.connected)
 
         for warning in other.warnings + notes where !warnings.contains(warning) {
@@ -182,4 +181,44 @@ private func mergedLatency(
     }
     guard let merged, !merged.isEmpty else { return (nil, nil) }
     return (merged.summary, merged.encoded())
+}
+
+extension RunReport.Transactions {
+    /// Adds a shard's figures; a figure one of the two reports lacks (written before schema 1.3)
+    /// becomes absent, never a partial sum.
+    mutating func merge(_ other: Self) {
+        started += other.started
+        stopped += other.stopped
+        if var mine = messages, let theirs = other.messages {
+            mine.add(theirs)
+            messages = mine
+        } else {
+            messages = nil
+        }
+        openAtEnd = openAtEnd.flatMap { mine in other.openAtEnd.map { mine + $0 } }
+        unconfirmedMessagesAtEnd = unconfirmedMessagesAtEnd.flatMap { mine in other.unconfirmedMessagesAtEnd.map { mine + $0 } }
+    }
+}
+
+extension RunReport.Transactions {
+    /// The transactions table of the text and Markdown reports: a header and one row, figures
+    /// not measured (reports before 1.3) shown as `notMeasured`.
+    func table(notMeasured: String) -> (header: [String], row: [String]) {
+        let count: (Int?) -> String = { $0.map(String.init) ?? notMeasured }
+        let dropped = messages?.droppedText
+        return (["Transactions", "started", "stopped", "open at end", "msgs queued offline", "msgs replayed", "msgs dropped"],
+                ["", "\(started)", "\(stopped)", count(openAtEnd), count(messages?.queuedOffline),
+                 count(messages?.replayed), dropped ?? notMeasured])
+    }
+
+    /// One line for the HTML report's facts.
+    var summaryText: String {
+        var text = "\(started) started, \(stopped) stopped"
+        if let openAtEnd { text += ", \(openAtEnd) open at the end" }
+        if let messages {
+            text += "; messages: \(messages.queuedOffline) queued offline, \(messages.replayed) replayed, "
+                + "\(messages.droppedText) dropped"
+        }
+        return text
+    }
 }

@@ -9,7 +9,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// The version of this layout; bumped on any incompatible change.
     public static let currentSchemaVersion = 1
     /// Bumped when keys are added to this layout (docs/report-schema.md, "Versions"); absent means 0.
-    public static let currentSchemaMinorVersion = 2
+    public static let currentSchemaMinorVersion = 3
 
     public var schemaVersion: Int
     /// Which additions to ``schemaVersion`` the writer knew; nil (absent) in reports of 1.0.
@@ -242,10 +242,23 @@ public struct RunReport: Sendable, Codable, Equatable {
     public struct Transactions: Sendable, Codable, Equatable {
         public var started: Int
         public var stopped: Int
+        /// Transaction messages queued offline, replayed after a lost connection, and dropped by
+        /// reason; absent in reports before schema 1.3.
+        public var messages: TransactionMessageCounts?
+        /// Transactions still open when the run ended (after the stop timeout); absent in
+        /// reports before schema 1.3.
+        public var openAtEnd: Int?
+        /// Transaction messages not yet confirmed by the CSMS when the run ended; absent in
+        /// reports before schema 1.3.
+        public var unconfirmedMessagesAtEnd: Int?
 
-        public init(started: Int, stopped: Int) {
+        public init(started: Int, stopped: Int, messages: TransactionMessageCounts? = nil,
+                    openAtEnd: Int? = nil, unconfirmedMessagesAtEnd: Int? = nil) {
             self.started = started
             self.stopped = stopped
+            self.messages = messages
+            self.openAtEnd = openAtEnd
+            self.unconfirmedMessagesAtEnd = unconfirmedMessagesAtEnd
         }
     }
 
@@ -380,7 +393,8 @@ extension RunReport {
             ),
             actions: snapshot.actions.mapValues(Action.init(stats:)),
             incoming: snapshot.incoming.mapValues(Incoming.init(stats:)),
-            transactions: Transactions(started: snapshot.transactionsStarted, stopped: snapshot.transactionsStopped),
+            transactions: Transactions(started: snapshot.transactionsStarted, stopped: snapshot.transactionsStopped,
+                                       messages: snapshot.transactionMessages),
             client: client,
             warnings: [],
             spec: run.spec,

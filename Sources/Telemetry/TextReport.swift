@@ -72,10 +72,8 @@ public func renderText(report: RunReport) -> String {
     }
 
     lines.append("")
-    lines += alignedTable([
-        ["Transactions", "started", "stopped"],
-        ["", "\(report.transactions.started)", "\(report.transactions.stopped)"],
-    ])
+    let transactions = report.transactions.table(notMeasured: "-")
+    lines += alignedTable([transactions.header, transactions.row])
 
     let client = report.client
     lines.append("")

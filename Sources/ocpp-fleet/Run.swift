@@ -45,6 +45,10 @@ struct Run: AsyncParsableCommand {
             help: "Simulated seconds per wall-clock second (60: an hour a minute; 1 to 3600). Overrides run.timeScale.")
     var timeScale: Double?
 
+    @Option(name: .customLong("max-frame-size"),
+            help: "Largest WebSocket message a charge point accepts: 65536, 64KiB, 4MiB (1 KiB to 64 MiB; larger ones close the connection with 1009). Overrides run.maxFrameSize.")
+    var maxFrameSize: String?
+
     @Option(help: "Directory for report.json, summary.md, junit.xml and report.html (created if missing).")
     var report: String?
 
@@ -89,8 +93,11 @@ struct Run: AsyncParsableCommand {
 
     func validate() throws {
         if let chargePoints, chargePoints < 1 { throw ValidationError("--charge-points must be at least 1, got \(chargePoints)") }
-        if let duration, parseDuration(duration) == nil {
-            throw ValidationError("--duration: '\(duration)' is not a duration (e.g. 40s, 15m, 8h)")
+        if let duration, !(parseDuration(duration).map { $0 > .zero } ?? false) {
+            throw ValidationError("--duration: '\(duration)' is not a positive duration (e.g. 40s, 15m, 8h)")
+        }
+        if let maxFrameSize, !(ByteSize.parse(maxFrameSize).map(RunSettings.maxFrameSizeRange.contains) ?? false) {
+            throw ValidationError("--max-frame-size: '\(maxFrameSize)' is not a size from 1 KiB to 64 MiB (e.g. 65536, 64KiB, 4MiB)")
         }
         _ = try commandLineThresholds()
         if let prometheus, MetricsEndpoint(prometheus) == nil {
@@ -116,6 +123,7 @@ struct Run: AsyncParsableCommand {
         let logger = logging.bootstrap()
         let fleet = try loadFleetSpec(spec, errors: printError)
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
+        let runMaxFrameSize = maxFrameSize.flatMap(ByteSize.parse) ?? fleet.run.maxFrameSize
         let allThresholds = fleet.thresholds + (try commandLineThresholds())
         let runSeed = seed ?? fleet.run.seed
         if let timeScale, !(timeScale > 0 && timeScale <= RunSettings.maxTimeScale) {
@@ -161,6 +169,7 @@ struct Run: AsyncParsableCommand {
                 configuration.groups = setup.clientGroups(configuration.groups)
             }
             configuration.timeScale = runTimeScale
+            configuration.maxFrameSize = runMaxFrameSize
         } catch let invalid as CSMSEndpoint.Invalid {
             printError("csms: \(invalid.description)")
             throw Exit(code: ExitStatus.badInput)
@@ -260,6 +269,11 @@ struct Run: AsyncParsableCommand {
                 configuredChargePoints: plans.count, spec: spec),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
+        result.transactions.openAtEnd = outcome.openTransactions
+        result.transactions.unconfirmedMessagesAtEnd = outcome.unconfirmedTransactionMessages
+        if let messages = result.transactions.messages, messages.droppedTotal > 0 {
+            result.warnings.append("transaction messages dropped: \(messages.droppedText); the CSMS will never see them")
+        }
         if interrupted {
             result.warnings.append("the run was interrupted (SIGINT/SIGTERM) after "
                 + "\(formatDuration(elapsed)) of \(formatDuration(runDuration))")

@@ -277,4 +277,15 @@ struct EndToEndTests {
         #expect(malformed.finish().code == 2)
         #expect(malformed.stderrLines.joined(separator: "\n").contains("column 18: latency.p99 is a duration"))
     }
+
+    @Test("A value the run cannot use exits 2 before anything starts, naming the option",
+          arguments: [(["--duration", "ten seconds"], "is not a positive duration"),
+                      (["--duration", "0s"], "is not a positive duration"),
+                      (["--max-frame-size", "100"], "is not a size from 1 KiB to 64 MiB"),
+                      (["--max-frame-size", "1MB"], "is not a size from 1 KiB to 64 MiB")])
+    func badRunValues(arguments: [String], message: String) throws {
+        let child = try Child(["run", "fleets/smoke.yaml"] + arguments)
+        #expect(child.finish().code == 2)
+        #expect(child.stderrLines.joined(separator: "\n").contains(message), "\(child.stderrLines)")
+    }
 }

@@ -203,6 +203,9 @@ struct V201TransactionTests {
         #expect(events.last?.eventType == .ended)
         #expect(csms.engine.pendingTransactionMessages == 0)
         #expect(csms.events.filter { if case .transactionStopped = $0 { true } else { false } }.count == 1)
+        // Counted for the report as in 1.6: the four events made offline, none replayed.
+        #expect(csms.events.filter { $0 == .transactionMessageQueuedOffline(action: "TransactionEvent") }.count == 4)
+        #expect(!csms.events.contains { if case .transactionMessageReplayed = $0 { true } else { false } })
     }
 
     @Test("A TransactionEvent answered with a CALLERROR is retried MessageAttempts times, then dropped and counted")
@@ -215,7 +218,7 @@ struct V201TransactionTests {
         #expect(csms.calls("TransactionEvent").count == 2)  // at 0 and 10
         csms.advance(by: .seconds(1))
         #expect(csms.calls("TransactionEvent").count == 3)  // at 30 = 10 + 2 × 10
-        #expect(csms.events.contains(.transactionMessageDropped(action: "TransactionEvent")))
+        #expect(csms.events.contains(.transactionMessageDropped(action: "TransactionEvent", reason: .attemptsExhausted)))
     }
 
     @Test("RequestStartTransaction authorizes the EVSE and asks the driver to plug in; RequestStopTransaction ends it")

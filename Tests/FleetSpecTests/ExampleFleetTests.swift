@@ -176,6 +176,7 @@ struct DocumentationTests {
         ])
         #expect(spec.behaviours["commuter"]?.idTags == .list(["TAG-0001", "TAG-0002"]))
         #expect(spec.chargePoints().last?.id == "CP-00100")
+        #expect(spec.run.maxFrameSize == 1 << 20)
     }
 }
 
@@ -194,6 +195,15 @@ struct DefaultTests {
             arrival: .uniform(lower: 30, upper: 120), plugToAuthorize: .uniform(lower: 1, upper: 5),
             chargeDuration: .uniform(lower: 60, upper: 300), unplugDelay: .uniform(lower: 1, upper: 5),
             powerKW: .constant(11), idTags: .pattern("TAG-{index:05}"), remoteStartShare: 0)])
+    }
+
+    @Test("run.maxFrameSize reads bytes or a binary unit, default 1 MiB",
+          arguments: [("65536", 65536), ("64KiB", 65536), ("4 MiB", 4 << 20), ("1024B", 1024), ("64MiB", 64 << 20)])
+    func maxFrameSize(text: String, bytes: Int) throws {
+        let spec = try FleetSpec.parse(yaml: "run:\n  maxFrameSize: \(text)\ngroups:\n  - count: 1\n    idPattern: CP-{index}\n",
+                                       file: "frames.yaml")
+        #expect(spec.run.maxFrameSize == bytes)
+        #expect(RunSettings().maxFrameSize == 1 << 20)
     }
 
     @Test("A behaviour fills its missing keys from the defaults")

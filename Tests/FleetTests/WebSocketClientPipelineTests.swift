@@ -30,12 +30,13 @@ struct WebSocketClientPipelineTests {
     static let key = "dGhlIHNhbXBsZSBub25jZQ=="
     static let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-    func makeChannel() throws -> (EmbeddedChannel, RecordingDelegate) {
+    func makeChannel(maxFrameSize: Int = 1 << 20) throws -> (EmbeddedChannel, RecordingDelegate) {
         let channel = EmbeddedChannel()
         let delegate = RecordingDelegate()
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: channel.eventLoop)
         try WebSocketTransport.configurePipeline(channel, hostHeader: "127.0.0.1:9000", path: "/ocpp/CP-00001",
-                                                 subprotocol: "ocpp1.6", delegate: bound, requestKey: Self.key)
+                                                 subprotocol: "ocpp1.6", maxFrameSize: maxFrameSize, delegate: bound,
+                                                 requestKey: Self.key)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
         return (channel, delegate)
     }
@@ -128,6 +129,43 @@ struct WebSocketClientPipelineTests {
         channel.embeddedEventLoop.run()
         #expect(delegate.events.last == .closed)
         #expect(!channel.isActive)
+    }
+
+    @Test("The maximum message size is configurable: a message within it arrives, a frame or a fragmented message past it closes with 1009",
+          arguments: [false, true])
+    func maxFrameSize(fragmented: Bool) throws {
+        let limit = 2048
+        let (channel, delegate) = try makeChannel(maxFrameSize: limit)
+        _ = try readRequest(channel)
+        try upgrade(channel, subprotocol: "ocpp1.6")
+        let fits = #"[2,"1","DataTransfer",{"vendorId":"x","data":""# + String(repeating: "a", count: limit - 50) + #""}]"#
+        #expect(fits.utf8.count <= limit)
+        try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: fits)), channel))
+        channel.embeddedEventLoop.run()
+        #expect(delegate.events.last == .text(fits))
+
+        let tooBig = #"[2,"2","DataTransfer",{"vendorId":"x","data":""# + String(repeating: "b", count: limit) + #""}]"#
+        if fragmented {
+            // Each fragment fits; the message they make does not.
+            let bytes = Array(tooBig.utf8)
+            let half = bytes.count / 2
+            try channel.writeInbound(encode(WebSocketFrame(fin: false, opcode: .text, data: ByteBuffer(bytes: bytes[..<half])), channel))
+            try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(bytes: bytes[half...])), channel))
+        } else {
+            try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: tooBig)), channel))
+        }
+        channel.embeddedEventLoop.run()
+        var bytes: [UInt8] = []  // the encoder may write header and payload separately
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytesView }
+        #expect(bytes.first == 0x88)  // FIN + close
+        #expect(bytes.count == 8 && bytes[1] == 0x82)  // masked (a client's frame), 2 bytes of status
+        if bytes.count == 8 {
+            let status = UInt16(bytes[6] ^ bytes[2]) << 8 | UInt16(bytes[7] ^ bytes[3])
+            #expect(status == 1009, "message too big")
+        }
+        #expect(!delegate.events.contains(.text(tooBig)))
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
     }
 
     /// Encodes a server frame (unmasked) the way it arrives on the wire.

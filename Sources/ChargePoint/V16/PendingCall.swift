@@ -40,6 +40,8 @@ enum PendingCall: Sendable, Equatable {
 }
 
 extension PendingCall: QueueableCall {
+    var actionName: String { action.rawValue }
+
     var survivesDisconnect: Bool {
         switch self {
         case .startTransaction, .stopTransaction, .meterValues, .authorize, .feature: true

@@ -255,9 +255,7 @@ public struct ChargePointV201: ChargePointEngine {
     // MARK: sending
 
     mutating func enqueue(_ call: PendingCallV201, due: Timestamp? = nil, into out: inout [EngineOutput]) {
-        if let dropped = queue.enqueue(call, beyondCapacity: false, due: due), dropped.isTransactionMessage {
-            out.append(.event(.transactionMessageDropped(action: dropped.action.rawValue)))
-        }
+        _ = queue.enqueue(call, due: due, online: isConnected && registration == .accepted, into: &out)
     }
 
     /// Sends the next queued CALL when the slot is free. Before an Accepted boot only the
@@ -272,9 +270,7 @@ public struct ChargePointV201: ChargePointEngine {
             return triggered.contains(call.action)
         }) else { return }
         if let position = self.triggered.firstIndex(of: entry.call.action) { self.triggered.remove(at: position) }
-        let id = queue.markSent(entry, now: now, timeout: settings.callTimeout)
-        out.append(.send(Frame.encodeCall(id: id, action: entry.call.action.rawValue, payload: encode(entry.call))))
-        out.append(.event(.callSent(action: entry.call.action.rawValue)))
+        queue.send(entry, payload: encode(entry.call), now: now, timeout: settings.callTimeout, into: &out)
     }
 
     private func encode(_ call: PendingCallV201) -> [UInt8] {
@@ -374,7 +370,7 @@ public struct ChargePointV201: ChargePointEngine {
                 queue.retryInFlight(now: now, delay: .seconds(deviceModel.int(.messageAttemptInterval)) * flight.attempt)
                 return
             }
-            out.append(.event(.transactionMessageDropped(action: flight.call.action.rawValue)))
+            out.append(.event(.transactionMessageDropped(action: flight.call.action.rawValue, reason: .attemptsExhausted)))
         }
         _ = queue.complete()
         switch flight.call {

@@ -15,6 +15,8 @@ enum PendingCallV201: QueueableCall {
     /// its answer is checked against the action's response schema.
     case other(V201.Action, payload: [UInt8])
 
+    var actionName: String { action.rawValue }
+
     var action: V201.Action {
         switch self {
         case .bootNotification: .bootNotification
