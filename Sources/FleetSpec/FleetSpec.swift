@@ -1,5 +1,11 @@
 import Telemetry
 
+/// The OCPP version a group's charge points speak; the raw value is the spec's spelling.
+public enum OCPPVersion: String, Sendable, Equatable, CaseIterable {
+    case v16 = "1.6"
+    case v201 = "2.0.1"
+}
+
 /// A validated fleet spec: where the CSMS is, how long to run, which charge points to simulate
 /// and how their simulated drivers behave. See `docs/fleet-spec.md` for the YAML format.
 public struct FleetSpec: Sendable, Equatable {
@@ -72,7 +78,8 @@ public struct FleetSpec: Sendable, Equatable {
                     connectorSpecs: group.connectorSpecs,
                     initialMeterWh: group.initialMeterWh,
                     startOffset: group.startOffset,
-                    securityEvents: group.sendsSecurityEvents
+                    securityEvents: group.sendsSecurityEvents,
+                    ocppVersion: group.ocppVersion
                 ))
             }
         }
@@ -197,6 +204,9 @@ public struct GroupSpec: Sendable, Equatable {
     /// when the group uses security profile 1 or higher (a CSMS that asks for a profile speaks
     /// the security extension; a plain 1.6 CSMS would answer the event with a CALLERROR).
     public var securityEvents: Bool?
+    /// The OCPP version this group's charge points speak: the group's `csms.ocppVersion`, else the
+    /// top-level `csms.ocppVersion`, else 1.6.
+    public var ocppVersion: OCPPVersion = .v16
 
     /// `securityEvents`, with its default resolved.
     public var sendsSecurityEvents: Bool { securityEvents ?? (security.profile.rawValue >= 1) }
@@ -356,13 +366,17 @@ public struct ChargePointPlan: Sendable, Equatable {
     public var startOffset: Duration
     /// Sends SecurityEventNotification (the group's `securityEvents`, resolved).
     public var securityEvents: Bool
+    /// Which engine simulates this charge point (the group's version).
+    public var ocppVersion: OCPPVersion
 
     public init(
         index: Int, id: String, group: Int, vendor: String, model: String, firmwareVersion: String?,
         connectors: Int, behaviour: String, config: [ConfigOverride],
         serialNumber: String? = nil, connectorSpecs: [ConnectorSpec]? = nil,
-        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false
+        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false,
+        ocppVersion: OCPPVersion = .v16
     ) {
+        self.ocppVersion = ocppVersion
         self.index = index
         self.id = id
         self.group = group
