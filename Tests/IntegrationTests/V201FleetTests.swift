@@ -42,6 +42,37 @@ struct V201FleetTests {
             fileTransfer: {download: 1s, install: 1s, upload: 1s}
         """
 
+    /// For the probes: two quiet charge points first (the peer exercises the first two to boot),
+    /// whose driver starts no session of its own within the run, so a session's StatusNotification
+    /// or cable is never taken for the answer to a probe; four busy ones join 3 s later. The quiet
+    /// ones start a transaction on authorization (TxStartPoint Authorized): with the default
+    /// PowerPathClosed a remote start's transaction begins when the driver plugs in, with
+    /// triggerReason CablePluggedIn, where the peer expects RemoteStart (F02: which reading
+    /// holds is still open, so this run sidesteps it).
+    static let probedSpec = spec
+        .replacingOccurrences(of: """
+              - name: v201
+                count: 6
+            """, with: """
+              - name: probed
+                count: 2
+                idPattern: "V201-P{index:02}"
+                connectors: 2
+                behaviour: quiet
+                config:
+                  TxCtrlr.TxStartPoint: Authorized
+              - name: v201
+                count: 4
+                startOffset: 3s
+            """)
+        + """
+
+              quiet:
+                idleBetweenSessions: {uniform: [10m, 20m]}
+                idTagPattern: "04B1{index:04}"
+                fileTransfer: {download: 1s, install: 1s, upload: 1s}
+            """
+
     /// What every 2.0.1 run must show: the peer saw no violation and no transaction left open,
     /// and the fleet's own telemetry agrees.
     func expectClean(_ outcome: FleetOutcome, _ summary: [String: Any]) {
@@ -90,7 +121,7 @@ struct V201FleetTests {
             "2.0.1 fleet exercised", script: "Tests/peer/csms201.py",
             arguments: ["--heartbeat-interval", "10", "--exercise", "--exercise-max", "2",
                         "--exercise-skip", Self.waitForIdle.joined(separator: ",")],
-            spec: Self.spec, file: "v201.yaml", seconds: 40) else { return }
+            spec: Self.probedSpec, file: "v201-probed.yaml", seconds: 40) else { return }
         expectClean(outcome, summary)
         #expect(summary["exerciseMismatchCount"] as? Int == 0, "mismatches: \(summary["exerciseMismatches"] ?? "?")")
         let stages = (summary["perChargePoint"] as? [String: [String: Any]] ?? [:]).compactMapValues { $0["exerciseStage"] as? Int }
