@@ -136,9 +136,15 @@ public struct ChargePointIdentity: Sendable, Equatable {
 
 /// The interface every engine version offers the fleet runtime: inputs in, outputs
 /// appended to `out`. An OCPP 2.0.1 engine conforms beside the 1.6 one.
-public protocol ChargePointEngine {
+public protocol ChargePointEngine: EngineSession {
     /// The WebSocket subprotocol to offer.
     static var subprotocol: String { get }
+}
+
+/// The per-instance side of `ChargePointEngine`, without the subprotocol: a wrapper that holds
+/// an engine of either version (the fleet runtime's) conforms to this, as its version is only
+/// known per value.
+public protocol EngineSession {
     var identity: ChargePointIdentity { get }
     /// The earliest time `tick` must be called, if any.
     var nextWakeup: Timestamp? { get }

@@ -28,7 +28,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private let tlsContext: NIOSSLContext?
     private let loop: any EventLoop
     private let shared: LoopShared
-    private var engine: ChargePointV16
+    private var engine: AnyChargePointEngine
     private var driver: SessionDriver
     private var random: SplitMix64
     private var connection = Connection.idle
@@ -88,7 +88,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             ? shared.transports[group].clientSecurity(chargePointId: id, context: tlsContext)
             : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
-                                   path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
+                                   path: shared.endpoint.path(for: id), subprotocol: engine.subprotocol,
                                    security: security, source: source, maxFrameSize: shared.maxFrameSize, loop: loop,
                                    connectTimeout: .seconds(10))
     }
@@ -147,7 +147,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     /// change takes effect at the next one). Off by default, so an idle charge point keeps a
     /// single timer.
     private func startPings(on channel: any Channel) {
-        let seconds = engine.configuration.webSocketPingInterval
+        let seconds = engine.webSocketPingInterval
         guard seconds > 0 else { return }
         let wall = shared.clock.wall(.seconds(Int(seconds)))
         schedulePing(on: channel, every: .microseconds(max(1_000, wall.microseconds)))
@@ -291,7 +291,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
 
     /// Runs one input against engine and driver, then performs every output (events may
     /// make the driver act again), then re-arms the single timer.
-    private func drive(_ body: (inout ChargePointV16, inout SessionDriver, Timestamp, inout [EngineOutput]) -> Void) {
+    private func drive(_ body: (inout AnyChargePointEngine, inout SessionDriver, Timestamp, inout [EngineOutput]) -> Void) {
         let now = shared.clock.now()
         body(&engine, &driver, now, &outputs)
         while !outputs.isEmpty {
@@ -305,7 +305,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
 
     /// Read through `inout`: a getter on the engine stored in this class would otherwise copy
     /// the whole engine (retaining every array in it) on each call across the module boundary.
-    private static func earliestWakeup(_ engine: inout ChargePointV16, _ driver: inout SessionDriver) -> Timestamp? {
+    private static func earliestWakeup(_ engine: inout AnyChargePointEngine, _ driver: inout SessionDriver) -> Timestamp? {
         switch (engine.nextWakeup, driver.nextWakeup) {
         case let (a?, b?): min(a, b)
         case let (a?, nil): a

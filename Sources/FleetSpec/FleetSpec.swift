@@ -1,3 +1,4 @@
+import OCPP
 import Telemetry
 
 /// A validated fleet spec: where the CSMS is, how long to run, which charge points to simulate
@@ -74,7 +75,8 @@ public struct FleetSpec: Sendable, Equatable {
                     connectorSpecs: group.connectorSpecs,
                     initialMeterWh: group.initialMeterWh,
                     startOffset: group.startOffset,
-                    securityEvents: group.sendsSecurityEvents
+                    securityEvents: group.sendsSecurityEvents,
+                    ocppVersion: group.ocppVersion
                 ))
             }
         }
@@ -199,6 +201,9 @@ public struct GroupSpec: Sendable, Equatable {
     /// when the group uses security profile 1 or higher (a CSMS that asks for a profile speaks
     /// the security extension; a plain 1.6 CSMS would answer the event with a CALLERROR).
     public var securityEvents: Bool?
+    /// The OCPP version this group's charge points speak: the group's `csms.ocppVersion`, else the
+    /// top-level `csms.ocppVersion`, else 1.6.
+    public var ocppVersion: OCPPVersion = .v16
 
     /// `securityEvents`, with its default resolved.
     public var sendsSecurityEvents: Bool { securityEvents ?? (security.profile.rawValue >= 1) }
@@ -358,13 +363,17 @@ public struct ChargePointPlan: Sendable, Equatable {
     public var startOffset: Duration
     /// Sends SecurityEventNotification (the group's `securityEvents`, resolved).
     public var securityEvents: Bool
+    /// Which engine simulates this charge point (the group's version).
+    public var ocppVersion: OCPPVersion
 
     public init(
         index: Int, id: String, group: Int, vendor: String, model: String, firmwareVersion: String?,
         connectors: Int, behaviour: String, config: [ConfigOverride],
         serialNumber: String? = nil, connectorSpecs: [ConnectorSpec]? = nil,
-        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false
+        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false,
+        ocppVersion: OCPPVersion = .v16
     ) {
+        self.ocppVersion = ocppVersion
         self.index = index
         self.id = id
         self.group = group

@@ -124,6 +124,7 @@ struct SpecReader {
                 countsKnown ? group.pattern.map { (id: IDPattern.format($0, index: index), index: index) } : nil
             index += group.spec.count
             let draft = group.securityDraft.map { csms.security.overridden(by: $0) } ?? csms.security
+            groups[offset].spec.ocppVersion = draft.ocppVersion ?? .v16
             if let security = resolveSecurity(draft, url: csms.url, scope: group.node,
                                               scopeField: "\(group.path).csms.securityProfile", firstChargePoint: first) {
                 groups[offset].spec.security = security

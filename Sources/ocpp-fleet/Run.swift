@@ -15,7 +15,7 @@ import Telemetry
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a fleet of simulated OCPP 1.6J charge points against a Central System.",
+        abstract: "Run a fleet of simulated OCPP 1.6J and 2.0.1 charge points against a Central System.",
         discussion: """
             Without --csms and without csms.url in the spec, an embedded CSMS is started as a child \
             process on a loopback port and ended with the run, so the client figures are the fleet's alone; \
@@ -31,6 +31,10 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "CSMS base URL (ws://host:port/path); the charge point id is appended. Overrides csms.url.")
     var csms: String?
+
+    @Option(name: .customLong("ocpp-version"),
+            help: "OCPP version of every charge point: 1.6 or 2.0.1. Overrides each group's csms.ocppVersion.")
+    var ocppVersion: OCPPVersion?
 
     @Option(name: .long, help: "Total number of charge points (split over groups in proportion to their counts).")
     var chargePoints: Int?
@@ -129,7 +133,10 @@ struct Run: AsyncParsableCommand {
         if scale.worker { scale.becomeWorker() }
         let descriptors = FileDescriptorLimit.raiseSoftToHard()
         let logger = logging.bootstrap()
-        let fleet = try loadFleetSpec(spec, errors: printError)
+        var fleet = try loadFleetSpec(spec, errors: printError)
+        if let ocppVersion {
+            for index in fleet.groups.indices { fleet.groups[index].ocppVersion = ocppVersion }
+        }
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
         let runMaxFrameSize = maxFrameSize.flatMap(ByteSize.parse) ?? fleet.run.maxFrameSize
         let allThresholds = fleet.thresholds + (try commandLineThresholds())

@@ -291,7 +291,8 @@ struct EndToEndTests {
           arguments: [(["--duration", "ten seconds"], "is not a positive duration"),
                       (["--duration", "0s"], "is not a positive duration"),
                       (["--max-frame-size", "100"], "is not a size from 1 KiB to 64 MiB"),
-                      (["--max-frame-size", "1MB"], "is not a size from 1 KiB to 64 MiB")])
+                      (["--max-frame-size", "1MB"], "is not a size from 1 KiB to 64 MiB"),
+                      (["--ocpp-version", "2.0"], "Please provide one of '1.6' and '2.0.1'")])
     func badRunValues(arguments: [String], message: String) throws {
         let child = try Child(["run", "fleets/smoke.yaml"] + arguments)
         #expect(child.finish().code == 2)

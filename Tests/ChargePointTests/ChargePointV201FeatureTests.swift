@@ -1,4 +1,5 @@
 @testable import ChargePoint
+import Foundation
 import OCPP
 import Testing
 
@@ -131,5 +132,45 @@ struct V201FeatureTests {
         #expect(reports.map(\.evseId) == [0, 2])
         #expect(reports.map(\.tbc) == [true, nil])
         #expect(reports.allSatisfy { $0.requestId == 8 })
+    }
+}
+
+@Suite("OCPP 2.0.1 charging station: certificates (A02)")
+struct V201CertificateTests {
+    static func csms() -> ScriptedCSMS201 {
+        var csms = ScriptedCSMS201(settings: EngineSettings(certificateServices: testCertificateServices))
+        csms.connect()
+        return csms
+    }
+
+    @Test("TriggerMessage(SignChargingStationCertificate): a CSR for CN = identity, O = OrganizationName; the signed chain is installed")
+    func signAndInstall() throws {
+        let pki = try TestPKI()
+        var csms = Self.csms()
+        #expect(try csms.call(V201.TriggerMessageRequest(requestedMessage: .signChargingStationCertificate)).status == .accepted)
+        let request = try #require(try csms.decoded(V201.SignCertificateRequest.self).last)
+        #expect(request.certificateType == .chargingStationCertificate && request.csr.contains("CERTIFICATE REQUEST"))
+        let now = Date(timeIntervalSince1970: TimeInterval(csms.now.microseconds / 1_000_000))
+        let chain = try pki.root.issue(csrPEM: request.csr, serial: 42, notBefore: now, notAfter: now + 365 * TestPKI.day)
+        #expect(try csms.call(V201.CertificateSignedRequest(certificateChain: chain)).status == .accepted)
+        #expect(csms.engine.clientCertificatePEM != nil && csms.engine.clientPrivateKeyPEM?.contains("PRIVATE KEY") == true)
+    }
+
+    @Test("A chain for another key is Rejected with a SecurityEventNotification InvalidChargingStationCertificate")
+    func wrongKey() throws {
+        let pki = try TestPKI()
+        var csms = Self.csms()
+        _ = try csms.call(V201.TriggerMessageRequest(requestedMessage: .signChargingStationCertificate))
+        let now = Date(timeIntervalSince1970: TimeInterval(csms.now.microseconds / 1_000_000))
+        let stranger = try pki.root.leaf(commonName: "CS-201", serial: 7, notBefore: now, notAfter: now + TestPKI.day)
+        #expect(try csms.call(V201.CertificateSignedRequest(certificateChain: stranger)).status == .rejected)
+        #expect(try csms.decoded(V201.SecurityEventNotificationRequest.self).last?.type == "InvalidChargingStationCertificate")
+        #expect(csms.engine.clientCertificatePEM == nil)
+    }
+
+    @Test("Without certificate services the trigger is Rejected")
+    func noServices() throws {
+        var csms = ScriptedCSMS201.booted()
+        #expect(try csms.call(V201.TriggerMessageRequest(requestedMessage: .signChargingStationCertificate)).status == .rejected)
     }
 }

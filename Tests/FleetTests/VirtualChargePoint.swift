@@ -55,12 +55,11 @@ struct AcceptingCSMS {
     }
 }
 
-/// `ChargePointV16` with a log of every input the driver gives it, for determinism checks.
+/// The runtime's engine with a log of every input the driver gives it, for determinism checks.
 struct RecordingEngine: DrivenEngine {
-    var base: ChargePointV16
+    var base: AnyChargePointEngine
     var inputs: [String] = []
 
-    static var subprotocol: String { ChargePointV16.subprotocol }
     var identity: ChargePointIdentity { base.identity }
     var nextWakeup: Timestamp? { base.nextWakeup }
     var pendingTransactionMessages: Int { base.pendingTransactionMessages }

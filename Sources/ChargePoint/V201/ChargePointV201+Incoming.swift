@@ -68,10 +68,7 @@ extension ChargePointV201 {
             return V201.SetNetworkProfileResponse(status: .rejected,
                                                   statusInfo: V201.StatusInfo(reasonCode: "NoSecondaryChannel")).encoded
         case .certificateSigned:
-            _ = try V201.CertificateSignedRequest(json: payload)
-            // No SignCertificate of ours is pending (A02 needs a key pair this engine does not make).
-            return V201.CertificateSignedResponse(status: .rejected,
-                                                  statusInfo: V201.StatusInfo(reasonCode: "NoPendingRequest")).encoded
+            return certificateSigned(try V201.CertificateSignedRequest(json: payload), now: now, into: &out).encoded
         case .reserveNow: return reserveNow(try V201.ReserveNowRequest(json: payload), now: now, into: &out).encoded
         case .cancelReservation:
             return cancelReservation(try V201.CancelReservationRequest(json: payload), now: now, into: &out).encoded

@@ -145,7 +145,10 @@ extension ChargePointV201 {
         case .firmwareStatusNotification:
             enqueueTriggered(.other(.firmwareStatusNotification,
                                     payload: V201.FirmwareStatusNotificationRequest(status: .idle).encoded), into: &out)
-        case .signChargingStationCertificate, .signV2GCertificate, .signCombinedCertificate, .publishFirmwareStatusNotification:
+        case .signChargingStationCertificate:
+            guard requestStationCertificate(into: &out) else { return V201.TriggerMessageResponse(status: .rejected) }
+            if registration != .accepted { triggered.append(.signCertificate) }
+        case .signV2GCertificate, .signCombinedCertificate, .publishFirmwareStatusNotification:
             return V201.TriggerMessageResponse(status: .notImplemented)
         }
         return V201.TriggerMessageResponse(status: .accepted)

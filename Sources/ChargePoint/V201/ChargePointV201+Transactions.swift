@@ -54,7 +54,7 @@ extension ChargePointV201 {
             out.append(.event(.authorizationFailed(connector: connector)))  // H01.FR.09: reserved for another token
             return
         }
-        let token = V201.IdToken(idToken: String(idTag.prefix(36)), type: .iso14443)
+        let token = V201.IdToken(idToken: String(idTag.prefix(36)), type: Self.tokenType(of: idTag))
         if let status = localStatus(of: idTag, now: now), status.isValidV201 || !isConnected {
             authorizationAnswered(index + 1, token: token, status: status, now: now, into: &out)
         } else if isConnected {
@@ -64,6 +64,19 @@ extension ChargePointV201 {
             authorizationAnswered(index + 1, token: token, status: .unknown, now: now, into: &out)
         }
         pump(now: now, into: &out)
+    }
+
+    /// The IdTokenEnumType of a card a simulated driver presents: a 4 or 7 byte UID in hex is an
+    /// ISO14443 card, an 8 byte one ISO15693. Any other tag (a fleet spec's idTags are free text,
+    /// as in 1.6) cannot be a card UID: it is an id the CSMS issued, Central.
+    static func tokenType(of idTag: String) -> V201.IdTokenEnum {
+        let isHex = idTag.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x46).contains($0 & 0xDF) }
+        guard isHex else { return .central }
+        switch idTag.utf8.count {
+        case 8, 14: return .iso14443
+        case 16: return .iso15693
+        default: return .central
+        }
     }
 
     public mutating func setEVSuspended(_ suspended: Bool, connector: Int, now: Timestamp, into out: inout [EngineOutput]) {

@@ -103,6 +103,8 @@ public struct ChargePointV201: ChargePointEngine {
     var smartCharging: [InstalledProfileV201] = []
     /// When a limit on a charging EVSE changes next.
     var nextLimitChange: Timestamp?
+    /// The station certificate and its pending request (A02), nil until asked for.
+    var stationCertificate: Boxed<StationCertificateV201>?
 
     static let authorizationCacheCapacity = 16
 
