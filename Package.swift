@@ -192,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["ocpp-fleet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ocpp-fleet", "PeerSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Snapshots"],
             swiftSettings: strict
         ),
