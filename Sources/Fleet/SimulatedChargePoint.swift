@@ -44,6 +44,9 @@ final class SimulatedChargePoint: ConnectionDelegate {
     /// After `finish`: no new connections, no new sessions.
     private var finishing = false
     private var lastFailure: ConnectFailure?
+    /// When its last open WebSocket was lost (wall clock), until the next one opens: that
+    /// reconnect's downtime goes to the report's reconnect spread.
+    private var lostAt: Timestamp?
     /// `--trace`: set only when this charge point's id matches the pattern.
     private let trace: FrameTrace?
     /// The local address its connections go out from (round-robin by plan index); nil: the kernel's choice.
@@ -137,6 +140,10 @@ final class SimulatedChargePoint: ConnectionDelegate {
         reconnectAttempts = 0
         lastFailure = nil
         shared.telemetry.connected(group: group)
+        if let lostAt {
+            shared.telemetry.reconnected(downtimeMicros: shared.clock.wallNow().microseconds - lostAt.microseconds)
+            self.lostAt = nil
+        }
         shared.gauge.connected()
         drive { engine, _, now, out in engine.connected(now: now, into: &out) }
         startPings(on: channel)
@@ -171,6 +178,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
             shared.gauge.disconnected()
             drive { engine, _, now, out in engine.disconnected(now: now, into: &out) }
             if case .closing = connection, finishing { connection = .idle; return }
+            lostAt = shared.clock.wallNow()
             scheduleReconnect()
         case .idle, .connecting, .waitingToReconnect:
             break
@@ -284,6 +292,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         channel.close(promise: nil)
         drive { engine, _, now, out in engine.disconnected(now: now, into: &out) }
         shared.logger.debug("network outage", metadata: ["cp": "\(id)", "seconds": "\(offline.seconds)"])
+        lostAt = shared.clock.wallNow()
         scheduleReconnect(after: offline)
     }
 

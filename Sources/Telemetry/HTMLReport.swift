@@ -76,7 +76,7 @@ private struct HTMLPage {
             Verdict from the run's \(basis).</p>
             <dl class="facts">
             \(fact("Charge points", "\(points.configured) configured, \(points.connected) connected at the peak"))
-            \(fact("Boots accepted", "\(points.bootAccepted)"))
+            \(fact("Boots accepted", "\(points.bootAccepted)"))\(points.reconnectText.map { "\n" + fact("Reconnects", $0) } ?? "")
             \(fact("Started", report.startedAt))
             \(fact("Duration", durationText(report.durationSeconds)))
             \(fact("CALLs sent", "\(report.actions.values.reduce(0) { $0 + $1.sent })"))

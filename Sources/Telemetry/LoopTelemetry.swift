@@ -149,6 +149,16 @@ public final class LoopTelemetry {
         }
     }
 
+    /// A charge point's WebSocket opened `downtimeMicros` (wall clock) after its previous one was
+    /// lost: recorded besides ``connected(group:)``, for the reconnect spread. Rare (outages
+    /// only): totals, no per-second series.
+    public func reconnected(downtimeMicros: Int64) {
+        if flushed.reconnectDowntime == nil {
+            flushed.reconnectDowntime = LatencyHistogram()
+        }
+        flushed.reconnectDowntime!.record(micros: downtimeMicros)
+    }
+
     /// A charge point's WebSocket, opened with ``connected(group:)``, is closed.
     public func disconnected(group: Int = 0) {
         assert(connectedByGroup[group] > 0, "disconnected() without a matching connected()")

@@ -108,6 +108,10 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
         }
         lines.append("Connect failures: " + byReason.map { "\(md($0.key)) \($0.value)" }.joined(separator: ", "))
     }
+    if let reconnects = points.reconnectText {
+        lines.append("")
+        lines.append("Reconnects: \(md(reconnects)).")
+    }
 
     lines.append("")
     if report.actions.isEmpty {

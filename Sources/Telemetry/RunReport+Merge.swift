@@ -39,6 +39,9 @@ extension RunReport {
             other.chargePoints.connectionFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
         chargePoints.connectionsOpened += other.chargePoints.connectionsOpened
         chargePoints.connectionsClosed += other.chargePoints.connectionsClosed
+        (chargePoints.reconnectDowntimeMicros, chargePoints.reconnectDowntimeHistogram) = try mergedLatency(
+            chargePoints.reconnectDowntimeHistogram, other.chargePoints.reconnectDowntimeHistogram,
+            field: "chargePoints.reconnectDowntimeHistogram")
 
         for (name, action) in other.actions {
             if actions[name] == nil {

@@ -38,6 +38,11 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
     public var backendFaultSamples: [String: [String]]
     /// What happened to transaction-related messages across disconnects and failures.
     public var transactionMessages: TransactionMessageCounts
+    /// Reconnects: for each WebSocket opened after an earlier one of the same charge point was lost,
+    /// the wall-clock time since the loss (µs), back-off, refused attempts, handshake and any
+    /// simulated outage's pause included. After one backend restart this is the reconnect spread;
+    /// nil until the first reconnect. Absent in snapshots of older writers.
+    public var reconnectDowntime: LatencyHistogram?
 
     /// Bounds on keys that come from outside the tool (peer error codes, peer action names, error texts).
     public enum Limits {
@@ -72,6 +77,7 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         backendFaults = [:]
         backendFaultSamples = [:]
         transactionMessages = TransactionMessageCounts()
+        reconnectDowntime = nil
     }
 
     /// Adds `other` into this snapshot: counters and histograms summed, ``connectedNow`` and
@@ -98,6 +104,7 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         backendFaults.addCounts(other.backendFaults, limit: Limits.faultKinds)
         backendFaultSamples.addSamples(other.backendFaultSamples)
         transactionMessages.add(other.transactionMessages)
+        reconnectDowntime.add(other.reconnectDowntime)
     }
 
     /// CALLs sent plus CALLs received: the messages the client handled as a requester or responder.

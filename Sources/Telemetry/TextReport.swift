@@ -26,6 +26,7 @@ public func renderText(report: RunReport) -> String {
         }
         lines.append("  connect failures: " + byReason.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
+    if let reconnects = points.reconnectText { lines.append("  \(reconnects)") }
 
     lines.append("")
     if report.actions.isEmpty {

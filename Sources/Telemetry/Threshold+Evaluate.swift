@@ -106,6 +106,10 @@ extension Threshold {
                 return .noData("the report predates transaction-message counting (schema 1.3)")
             }
             return .value(Double(reason.map { dropped[$0] ?? 0 } ?? dropped.values.reduce(0, +)), subject: reason)
+        case .reconnects:
+            return .value(Double(report.chargePoints.reconnectDowntimeMicros?.count ?? 0), subject: nil)
+        case .reconnectP50, .reconnectP90, .reconnectP99, .reconnectMax:
+            return observeReconnects(report)
         case .bootAcceptedRatio:
             let points = report.chargePoints
             guard points.configured > 0 else { return .noData("no charge point was configured") }
@@ -189,6 +193,24 @@ extension Threshold {
             return .noData(action.map { "no \($0) was answered with a CALLRESULT" } ?? "no CALL was answered with a CALLRESULT")
         }
         return .value(worst.value, subject: action == nil ? "worst: \(worst.action)" : worst.action)
+    }
+
+    /// From the histogram when the report has it (exact for any percentile), else the summary.
+    private func observeReconnects(_ report: RunReport) -> Observation {
+        let points = report.chargePoints
+        let subject = points.reconnectDowntimeMicros.map { "\($0.count) reconnects" }
+        if let text = points.reconnectDowntimeHistogram, let histogram = try? LatencyHistogram(encoded: text),
+           let value = metric.percentile.map({ histogram.value(atPercentile: $0) }) ?? histogram.max {
+            return .value(Double(value), subject: subject)
+        }
+        guard let summary = points.reconnectDowntimeMicros else { return .noData("no charge point reconnected") }
+        let value = switch metric {
+        case .reconnectP50: summary.p50
+        case .reconnectP90: summary.p90
+        case .reconnectP99: summary.p99
+        default: summary.max
+        }
+        return .value(Double(value), subject: subject)
     }
 
     private func latencyStatistic(_ stats: RunReport.Action) -> Double? {

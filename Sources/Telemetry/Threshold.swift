@@ -93,6 +93,10 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     case backendFaults
     /// Transaction messages given up (`transactions.messages.dropped`), optionally for one `reason`.
     case transactionMessagesDropped = "transactions.messagesDropped"
+    /// Reconnects, and the time from a lost connection to the next (the reconnect spread).
+    case reconnects
+    case reconnectP50 = "reconnect.p50", reconnectP90 = "reconnect.p90", reconnectP99 = "reconnect.p99"
+    case reconnectMax = "reconnect.max"
 
     /// The unit a metric is measured in, which decides the units its limit may carry.
     public enum Kind: String, Sendable {
@@ -113,13 +117,13 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     public var kind: Kind {
         switch self {
         case .latencyP50, .latencyP75, .latencyP90, .latencyP95, .latencyP99, .latencyP999, .latencyMax,
-             .latencyMean, .cpuPerCall:
+             .latencyMean, .cpuPerCall, .reconnectP50, .reconnectP90, .reconnectP99, .reconnectMax:
             .duration
         case .errorRate, .connectedRatio, .bootAcceptedRatio, .cpuUtilization, .rssGrowth: .ratio
         case .fdGrowth, .openTransactionsGrowth: .count
         case .sent, .completed, .callErrors, .timeouts, .errors, .incomingReceived, .incomingCallErrors, .connected,
              .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped, .backendFaults,
-             .transactionMessagesDropped:
+             .transactionMessagesDropped, .reconnects:
             .count
         case .rssPerChargePoint: .bytes
         case .saturated: .flag
@@ -137,7 +141,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
         case .backendFaults: ["kind"]
         case .connected, .connectedRatio, .bootAccepted, .bootAcceptedRatio, .transactionsStarted,
              .transactionsStopped, .cpuPerCall, .rssPerChargePoint, .cpuUtilization, .saturated, .rssGrowth,
-             .fdGrowth, .openTransactionsGrowth:
+             .fdGrowth, .openTransactionsGrowth, .reconnects, .reconnectP50, .reconnectP90, .reconnectP99, .reconnectMax:
             []
         }
     }
@@ -145,11 +149,11 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     /// The percentile (0…100) a latency metric reads, nil for max, mean and the other metrics.
     var percentile: Double? {
         switch self {
-        case .latencyP50: 50
+        case .latencyP50, .reconnectP50: 50
         case .latencyP75: 75
-        case .latencyP90: 90
+        case .latencyP90, .reconnectP90: 90
         case .latencyP95: 95
-        case .latencyP99: 99
+        case .latencyP99, .reconnectP99: 99
         case .latencyP999: 99.9
         default: nil
         }

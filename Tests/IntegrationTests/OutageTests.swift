@@ -155,6 +155,10 @@ struct OutageTests {
         #expect(messages.replayed >= replaysSeen, "fleet replayed \(messages.replayed), CSMS saw \(replaysSeen)")
         #expect(messages.queuedOffline > 0, "no transaction message was made offline")
         #expect(messages.dropped.isEmpty, "dropped: \(messages.dropped)")
+        // Each connection after a charge point's first was a reconnect, timed from the loss.
+        #expect(telemetry.reconnectDowntime?.count == telemetry.connectionsOpened - Self.chargePoints,
+                "reconnects \(telemetry.reconnectDowntime?.count ?? 0), connections \(telemetry.connectionsOpened)")
+        #expect((telemetry.reconnectDowntime?.min ?? 0) > 0)
 
         // The fleet ended clean: nothing open, nothing unconfirmed, nothing refused.
         #expect(outcome.openTransactions == 0)
@@ -261,6 +265,10 @@ extension OutageTests {
         #expect(messages.replayed >= stats.replayedTransactionStarts + stats.replayedTransactionStops)
         #expect(messages.queuedOffline > 0, "no transaction message was made offline")
         #expect(messages.dropped.isEmpty, "dropped: \(messages.dropped)")
+        // Each connection after a charge point's first was a reconnect, timed from the loss.
+        #expect(telemetry.reconnectDowntime?.count == telemetry.connectionsOpened - Self.chargePoints,
+                "reconnects \(telemetry.reconnectDowntime?.count ?? 0), connections \(telemetry.connectionsOpened)")
+        #expect((telemetry.reconnectDowntime?.min ?? 0) > 0)
         FileHandle.standardError.write(Data("""
             outage run (embedded): dropped per outage \(dropped), connections \(stats.connectionsAccepted), \
             charge points dropped per outage \(report.outages.map(\.droppedChargePoints.count)), \
