@@ -50,10 +50,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // Fleet spec: YAML to a validated model, errors with file:line:column. Threshold
-        // expressions are Telemetry's language, so the spec checks them with its parser.
+        // expressions are Telemetry's language, so the spec checks them with its parser; config
+        // keys are the engines' vocabulary, so it reads them with ChargePoint's.
         .target(
             name: "FleetSpec",
-            dependencies: ["OCPP", "Telemetry", .product(name: "Yams", package: "Yams")],
+            dependencies: ["OCPP", "ChargePoint", "Telemetry", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Measurement and reports.

@@ -20,13 +20,12 @@ enum AnyChargePointEngine {
         }
     }
 
-    /// Seconds between the charge point's own WebSocket pings (0: none). 1.6 has the
-    /// WebSocketPingInterval key; the 2.0.1 device model has no such variable yet, so a 2.0.1
-    /// charge point does not ping.
+    /// Seconds between the charge point's own WebSocket pings (0: none): 1.6's
+    /// WebSocketPingInterval key, 2.0.1's OCPPCommCtrlr.WebSocketPingInterval variable.
     var webSocketPingInterval: Int {
         switch self {
         case .v16(let engine): engine.configuration.webSocketPingInterval
-        case .v201: 0
+        case .v201(let engine): engine.webSocketPingInterval
         }
     }
 

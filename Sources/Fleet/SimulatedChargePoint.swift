@@ -149,7 +149,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         startPings(on: channel)
     }
 
-    /// WebSocketPingInterval (OCPP 1.6 §9.1): with a value above 0 the charge point pings the
+    /// WebSocketPingInterval (OCPP 1.6 §9.1; 2.0.1: OCPPCommCtrlr): with a value above 0 the charge point pings the
     /// CSMS that often (in simulated time, like every OCPP interval), on this connection (a
     /// change takes effect at the next one). Off by default, so an idle charge point keeps a
     /// single timer.

@@ -1,3 +1,4 @@
+import ChargePoint
 import Yams
 
 /// A group as read, with what the cross-group checks need to point back into the file.
@@ -18,6 +19,9 @@ struct GroupDraft {
     var serialNode: Node?
     /// A behaviour written inline (`behaviour: {arrival: 5m, ...}`), named by its path.
     var inline: BehaviourDraft?
+    /// Where each of `spec.config`'s keys is written, in the same order: the key read for the
+    /// group's OCPP version once that is known (`resolveConfig`).
+    var configKeys: [(node: Node, field: String)] = []
 }
 
 extension SpecReader {
@@ -123,7 +127,7 @@ extension SpecReader {
             }
         }
         if let value = fields.value("config") {
-            draft.spec.config = readConfig(value, fields.child("config"))
+            (draft.spec.config, draft.configKeys) = readConfig(value, fields.child("config"))
         }
         if let value = fields.value("csms") {
             draft.securityDraft = readGroupCSMS(value, fields.child("csms"))
@@ -251,20 +255,26 @@ extension SpecReader {
         }
     }
 
+    /// A 2.0.1 `Component.Variable[Instance]`: three names of at most 50 characters (1.6 keys are
+    /// CiString50; a longer one is not a 1.6 key, which the version's vocabulary then says).
+    static let maxConfigKeyLength = 154
+
     static let trueWords: Set = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"]
     static let falseWords: Set = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"]
 
-    /// OCPP configuration overrides: key (CiString50) → scalar value (CiString500), in file order.
-    /// Plain YAML booleans become `true` / `false`, the spelling OCPP uses.
-    private mutating func readConfig(_ node: Node, _ path: String) -> [ConfigOverride] {
-        guard let fields = fields(node, path, allowed: nil) else { return [] }
+    /// OCPP configuration overrides: key (CiString50) → scalar value (CiString500), in file order,
+    /// with where each key is written. Plain YAML booleans become `true` / `false`, the spelling
+    /// OCPP uses.
+    private mutating func readConfig(_ node: Node, _ path: String) -> ([ConfigOverride], [(node: Node, field: String)]) {
+        guard let fields = fields(node, path, allowed: nil) else { return ([], []) }
         var overrides: [ConfigOverride] = []
+        var keys: [(node: Node, field: String)] = []
         for (key, keyNode, value) in fields.entries {
             let field = fields.child(key)
-            guard (1...50).contains(key.count) else {
+            guard (1...Self.maxConfigKeyLength).contains(key.count) else {
                 report(keyNode, field, key.isEmpty
                     ? "configuration keys must not be empty"
-                    : "configuration keys are at most 50 characters, got \(key.count)")
+                    : "configuration keys are at most \(Self.maxConfigKeyLength) characters, got \(key.count)")
                 continue
             }
             guard case .scalar(let scalar) = value, !Self.isNull(value) else {
@@ -281,8 +291,27 @@ extension SpecReader {
                 continue
             }
             overrides.append(ConfigOverride(key: key, value: text))
+            keys.append((keyNode, field))
         }
-        return overrides
+        return (overrides, keys)
+    }
+
+    /// Reads each `config` key for the group's OCPP version (`ConfigurationVocabulary`): a 2.0.1
+    /// group's 1.6 keys become the device-model variables that replaced them, and a key that
+    /// means nothing to the version's engine is an error where it is written.
+    mutating func resolveConfig(of group: inout GroupDraft) {
+        let version = group.spec.ocppVersion
+        for (offset, (node, field)) in zip(group.spec.config.indices, group.configKeys) {
+            let entry = group.spec.config[offset]
+            switch ConfigurationVocabulary.read(entry.key, value: entry.value, for: version) {
+            case .name(let name):
+                group.spec.config[offset].key = name
+            case .meaningless(let why):
+                // The version came from the command line, not from the file: say so.
+                let source = ocppVersionOverride.map { " (--ocpp-version \($0.rawValue))" } ?? ""
+                report(node, field, "\(why)\(source)")
+            }
+        }
     }
 
     // MARK: - Cross-checks

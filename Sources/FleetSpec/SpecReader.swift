@@ -1,10 +1,14 @@
+import ChargePoint
 import Foundation
+import OCPP
 import Telemetry
 import Yams
 
 extension FleetSpec {
     /// Reads and validates the spec at `path`; an unreadable file is reported against the path.
-    public static func load(path: String) throws(SpecErrors) -> FleetSpec {
+    /// `ocppVersion` (from `run --ocpp-version`) replaces every group's version before the
+    /// version-dependent checks (config keys), so they judge what will run.
+    public static func load(path: String, ocppVersion: OCPPVersion? = nil) throws(SpecErrors) -> FleetSpec {
         func fail(_ message: String) -> SpecErrors {
             SpecErrors(errors: [SpecError(file: path, line: 1, column: 1, field: "(file)", message: message)])
         }
@@ -13,7 +17,7 @@ extension FleetSpec {
         guard !isDirectory.boolValue else { throw fail("is a directory, not a fleet spec file") }
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
         guard let text = String(data: data, encoding: .utf8) else { throw fail("is not valid UTF-8") }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, ocppVersion: ocppVersion)
     }
 
     /// Parses and validates spec text; `file` is only used to label errors.
@@ -21,9 +25,11 @@ extension FleetSpec {
     /// Relative TLS file paths are resolved against `file`'s directory; `${NAME}` in a password
     /// is taken from `environment`.
     public static func parse(
-        yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        yaml: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        ocppVersion: OCPPVersion? = nil
     ) throws(SpecErrors) -> FleetSpec {
         var reader = SpecReader(file: file, environment: environment)
+        reader.ocppVersionOverride = ocppVersion
         let spec = reader.read(yaml: yaml)
         guard let spec, reader.errors.isEmpty else { throw SpecErrors(errors: reader.errorsInFileOrder) }
         return spec
@@ -38,6 +44,8 @@ struct SpecReader {
     /// Where `${NAME}` in a password is looked up.
     let environment: [String: String]
     let fileExists: (String) -> Bool
+    /// Every group's OCPP version, whatever the spec says (`run --ocpp-version`).
+    var ocppVersionOverride: OCPPVersion?
     private(set) var errors: [SpecError] = []
 
     init(file: String, environment: [String: String] = [:],
@@ -124,7 +132,8 @@ struct SpecReader {
                 countsKnown ? group.pattern.map { (id: IDPattern.format($0, index: index), index: index) } : nil
             index += group.spec.count
             let draft = group.securityDraft.map { csms.security.overridden(by: $0) } ?? csms.security
-            groups[offset].spec.ocppVersion = draft.ocppVersion ?? .v16
+            groups[offset].spec.ocppVersion = ocppVersionOverride ?? draft.ocppVersion ?? .v16
+            resolveConfig(of: &groups[offset])
             if let security = resolveSecurity(draft, url: csms.url, scope: group.node,
                                               scopeField: "\(group.path).csms.securityProfile", firstChargePoint: first) {
                 groups[offset].spec.security = security

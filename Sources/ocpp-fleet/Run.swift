@@ -133,10 +133,7 @@ struct Run: AsyncParsableCommand {
         if scale.worker { scale.becomeWorker() }
         let descriptors = FileDescriptorLimit.raiseSoftToHard()
         let logger = logging.bootstrap()
-        var fleet = try loadFleetSpec(spec, errors: printError)
-        if let ocppVersion {
-            for index in fleet.groups.indices { fleet.groups[index].ocppVersion = ocppVersion }
-        }
+        let fleet = try loadFleetSpec(spec, ocppVersion: ocppVersion, errors: printError)
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
         let runMaxFrameSize = maxFrameSize.flatMap(ByteSize.parse) ?? fleet.run.maxFrameSize
         let allThresholds = fleet.thresholds + (try commandLineThresholds())

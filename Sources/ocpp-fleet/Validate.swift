@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetSpec
+import OCPP
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,9 +26,9 @@ struct Validate: ParsableCommand {
 
 /// Loads a spec for `validate` and `run`: on failure every problem goes to `errors`, one per line
 /// (`file:line:column: field: message`, in file order), and the command exits 2.
-func loadFleetSpec(_ path: String, errors: (String) -> Void) throws -> FleetSpec {
+func loadFleetSpec(_ path: String, ocppVersion: OCPPVersion? = nil, errors: (String) -> Void) throws -> FleetSpec {
     do {
-        return try FleetSpec.load(path: path)
+        return try FleetSpec.load(path: path, ocppVersion: ocppVersion)
     } catch {
         for problem in error.errors { errors(problem.description) }
         if error.errors.count > 1 { errors("\(path): \(error.errors.count) problems") }

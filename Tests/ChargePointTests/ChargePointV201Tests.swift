@@ -239,6 +239,40 @@ struct V201TransactionTests {
         #expect(csms.events.contains(.sessionEndedByCSMS(connector: 2)))
     }
 
+    /// F02 (remote start first) under PowerPathClosed and Authorized, F01 (cable first) under
+    /// EVConnected: the first TransactionEvent after the RequestStartTransaction is the station's
+    /// answer to it, with the remoteStartId (F02.FR.01) and triggerReason RemoteStart, whichever
+    /// condition completed it; only that event carries them.
+    @Test("A remote start's first TransactionEvent carries its remoteStartId and triggerReason RemoteStart",
+          arguments: ["PowerPathClosed", "Authorized", "EVConnected"])
+    func remoteStartTrigger(startPoint: String) throws {
+        var csms = ScriptedCSMS201.booted(variables: [("TxCtrlr.TxStartPoint", startPoint)])
+        let cableFirst = startPoint == "EVConnected"
+        if cableFirst { csms.plugIn(1) }
+        let start = try csms.call(V201.RequestStartTransactionRequest(
+            evseId: 1, idToken: V201.IdToken(idToken: "APP-9", type: .central), remoteStartId: 909))
+        #expect(start.status == .accepted)
+        // The answer names the transaction when there is one by then: the cable's (F01), or the
+        // one the remote start itself began (TxStartPoint Authorized); under PowerPathClosed the
+        // cable is still to come.
+        #expect((start.transactionId != nil) == (startPoint != "PowerPathClosed"))
+        if !cableFirst { csms.plugIn(1) }
+        let events = try csms.decoded(V201.TransactionEventRequest.self)
+        let answering = try #require(events.firstIndex { $0.transactionInfo.remoteStartId != nil })
+        #expect(events[answering].transactionInfo.remoteStartId == 909)
+        #expect(events[answering].triggerReason == .remoteStart)
+        #expect(events[answering].eventType == (cableFirst ? .updated : .started))
+        #expect(events[answering].idToken?.idToken == "APP-9")
+        #expect(events.filter { $0.transactionInfo.remoteStartId != nil }.count == 1)
+        #expect(events.filter { $0.triggerReason == .remoteStart }.count == 1)
+        if cableFirst { #expect(events[0].triggerReason == .cablePluggedIn && events[0].eventType == .started) }
+        if startPoint == "Authorized" {
+            // The cable comes after the start: an Updated of its own.
+            #expect(events.last?.triggerReason == .cablePluggedIn && events.last?.transactionInfo.chargingState == .charging)
+        }
+        if startPoint == "PowerPathClosed" { #expect(events.count == 1 && events[0].transactionInfo.chargingState == .charging) }
+    }
+
     @Test("A remote start without a cable lapses after EVConnectionTimeOut")
     func remoteStartTimeout() throws {
         var csms = ScriptedCSMS201.booted(variables: [("TxCtrlr.EVConnectionTimeOut", "45")])

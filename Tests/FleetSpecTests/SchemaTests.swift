@@ -216,7 +216,7 @@ let profileSpec = """
     ramp: {steps: [{after: 0s, count: 2}, {after: 10s, count: 3, over: 5s}]}
     groups:
       - {count: 2, idPattern: "A-{index}", serialPattern: "SN-{index}", connectors: {count: 2, type: Type1},
-         initialMeterWh: {normal: {mean: 1000, stddev: 10}}, behaviour: b, config: {HeartbeatInterval: 60, X: yes}}
+         initialMeterWh: {normal: {mean: 1000, stddev: 10}}, behaviour: b, config: {HeartbeatInterval: 60, LocalPreAuthorize: yes}}
       - {count: 3, idPattern: "B-{index}", startOffset: 1m30s, firmwareVersion: 1.0,
          connectors: [{type: CCS2, maxPowerKW: 150}, {type: GBT, current: DC}]}
     behaviours:

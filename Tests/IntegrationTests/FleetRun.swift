@@ -35,14 +35,7 @@ func runFleet(spec yaml: String, file: String, seconds: Int, against url: String
 func runFleetAgainstPythonPeer(_ label: String, script: String = "Tests/peer/csms.py", arguments: [String],
                                spec: String, file: String,
                                seconds: Int) async throws -> (outcome: FleetOutcome, summary: [String: Any])? {
-    let python: String
-    switch PeerPython.locate() {
-    case .found(let found):
-        python = found
-    case .missing(let note, let isFailure):
-        if isFailure { Issue.record("\(label): \(note)") } else { PeerPython.announceSkip(label, note) }
-        return nil
-    }
+    guard let python = PeerPython.forTest(label, fail: { Issue.record("\($0)") }) else { return nil }
     let peer = try PythonCSMS.start(python: python, script: script, arguments: arguments)
     let outcome: FleetOutcome
     do {

@@ -3,6 +3,7 @@ import Fleet
 import Foundation
 import Logging
 import NIOPosix
+import OCPP
 import Telemetry
 import Testing
 
@@ -36,15 +37,20 @@ struct TimeScaleTests {
             powerKW: 11
         """
 
-    @Test("Six wall-clock seconds at time scale 60 are six simulated minutes of OCPP traffic")
-    func scaledRun() async throws {
+    /// The same spec in both versions: a 2.0.1 group reads its 1.6 keys as the variables that
+    /// replaced them (OCPPCommCtrlr.HeartbeatInterval, SampledDataCtrlr.TxUpdatedInterval,
+    /// OCPPCommCtrlr.WebSocketPingInterval), and pings follow simulated time alike.
+    @Test("Six wall-clock seconds at time scale 60 are six simulated minutes of OCPP traffic",
+          arguments: [OCPPVersion.v16, .v201])
+    func scaledRun(version: OCPPVersion) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = CentralSystemConfiguration()
         configuration.heartbeatInterval = 30  // the boot answer's interval, in the charge points' simulated time
         let server = CentralSystemServer(configuration: configuration, group: group, logger: Logger(label: "csms"))
         let port = try await server.start(host: "127.0.0.1", port: 0)
         let started = ContinuousClock.now
-        let (outcome, _) = try await runFleet(spec: Self.spec, file: "timescale.yaml", seconds: 6,
+        let spec = "csms: {ocppVersion: \"\(version.rawValue)\"}\n" + Self.spec
+        let (outcome, _) = try await runFleet(spec: spec, file: "timescale.yaml", seconds: 6,
                                               against: "ws://127.0.0.1:\(port)/ocpp")
         // The load phase is 6 s; on a loaded machine the start and the end take longer, and
         // timers keep firing meanwhile: the upper bounds below allow for the time it really took.
@@ -61,7 +67,10 @@ struct TimeScaleTests {
         #expect(heartbeats <= 4 * (wallSeconds * 60 / 30 + 1), "heartbeats: \(heartbeats) in \(wallSeconds) s")
         // Sessions of 20-40 simulated minutes started within the first simulated minutes.
         #expect(telemetry.transactionsStarted >= 4)
-        #expect((telemetry.actions["MeterValues"]?.sent ?? 0) >= 4)
+        // Periodic readings: MeterValues in 1.6, TransactionEvent Updated in 2.0.1 (beside Started and Ended).
+        let readings = version == .v16 ? telemetry.actions["MeterValues"]?.sent ?? 0
+                                       : (telemetry.actions["TransactionEvent"]?.sent ?? 0) - 2 * telemetry.transactionsStarted
+        #expect(readings >= 4, "periodic readings: \(readings)")
         #expect(outcome.openTransactions == 0)
         // WebSocketPingInterval 60 is a ping a wall-clock second per connection: about 5 each
         // in 6 s (the first a second after connecting), answered by the CSMS.

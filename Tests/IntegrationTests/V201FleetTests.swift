@@ -45,10 +45,10 @@ struct V201FleetTests {
     /// For the probes: two quiet charge points first (the peer exercises the first two to boot),
     /// whose driver starts no session of its own within the run, so a session's StatusNotification
     /// or cable is never taken for the answer to a probe; four busy ones join 3 s later. The quiet
-    /// ones start a transaction on authorization (TxStartPoint Authorized): with the default
-    /// PowerPathClosed a remote start's transaction begins when the driver plugs in, with
-    /// triggerReason CablePluggedIn, where the peer expects RemoteStart (F02: which reading
-    /// holds is still open, so this run sidesteps it).
+    /// ones keep the default TxStartPoint PowerPathClosed: the peer's remote start begins its
+    /// transaction when the driver plugs in, and that Started must say RemoteStart (F02.FR.01).
+    /// Their config is written in 1.6 keys, which a 2.0.1 group reads as the variables that
+    /// replaced them (OCPPCommCtrlr.WebSocketPingInterval: the station pings the peer).
     static let probedSpec = spec
         .replacingOccurrences(of: """
               - name: v201
@@ -60,7 +60,8 @@ struct V201FleetTests {
                 connectors: 2
                 behaviour: quiet
                 config:
-                  TxCtrlr.TxStartPoint: Authorized
+                  MeterValueSampleInterval: 2
+                  WebSocketPingInterval: 5
               - name: v201
                 count: 4
                 startOffset: 3s

@@ -32,6 +32,18 @@ public enum PeerPython {
         return .missing(note: note, isFailure: environment["CI"] == "true")
     }
 
+    /// The Python for `test`, or nil when there is none: then the loud skip note, or `fail` with
+    /// the reason when a missing peer must fail the test (under CI).
+    public static func forTest(_ test: String, fail: (String) -> Void) -> String? {
+        switch locate() {
+        case .found(let python):
+            return python
+        case .missing(let note, let isFailure):
+            if isFailure { fail("\(test): \(note)") } else { announceSkip(test, note) }
+            return nil
+        }
+    }
+
     /// Prints the loud skip note a test without its peer must leave.
     public static func announceSkip(_ test: String, _ note: String) {
         FileHandle.standardError.write(Data("\n*** SKIPPED: \(test): \(note) ***\n\n".utf8))

@@ -8,7 +8,9 @@ the right reason, and correct answers to every CSMS->CP operation the peer's --e
 Accepted although the station is registered), "unsupported-not-implemented" (NotImplemented for
 a known but unsupported action), "ended-not-remote" (a remote stop ended with stoppedReason
 Local), "no-reserved-status" (no StatusNotification Reserved), "reset-reason" (the boot after a
-reset says PowerUp), "boot-retry-early" (a Pending boot retried before its interval).
+reset says PowerUp), "boot-retry-early" (a Pending boot retried before its interval),
+"trigger-status-first" (a triggered StatusNotification sent before the TriggerMessage answer,
+and none after it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import json
 import logging
 import uuid
 
@@ -372,11 +375,16 @@ class Station(ChargePoint):
     # ---- F Remote control
 
     @on(Action.trigger_message)
-    def on_trigger_message(self, requested_message, evse=None, **kwargs):
+    async def on_trigger_message(self, requested_message, evse=None, **kwargs):
         accepted = {"Heartbeat", "MeterValues", "FirmwareStatusNotification", "LogStatusNotification",
                     "SignChargingStationCertificate"}
         if requested_message == "StatusNotification":
             ok = evse is not None and evse.get("id") == 1 and evse.get("connector_id") == 1
+            if ok and "trigger-status-first" in self.m.faults:
+                # Written before the answer; its own answer is not awaited: the receive loop is
+                # busy with this CALL until the handler returns.
+                payload = {"timestamp": iso(), "connectorStatus": self.m.status, "evseId": 1, "connectorId": 1}
+                await self._send(json.dumps([2, str(uuid.uuid4()), "StatusNotification", payload]))
             return call_result.TriggerMessage(status="Accepted" if ok else "Rejected")
         if requested_message == "BootNotification":
             return call_result.TriggerMessage(status="Accepted" if "trigger-boot" in self.m.faults else "Rejected")
@@ -392,7 +400,8 @@ class Station(ChargePoint):
         if m == "Heartbeat":
             await self.call(call.Heartbeat())
         elif m == "StatusNotification" and evse is not None and evse.get("id") == 1 and evse.get("connector_id") == 1:
-            await self.status_notification()
+            if "trigger-status-first" not in self.m.faults:
+                await self.status_notification()
         elif m == "MeterValues":
             await self.call(call.MeterValues(evse_id=1, meter_value=[{"timestamp": iso(), "sampled_value": [
                 {"value": 1234.0, "context": "Trigger"}]}]))

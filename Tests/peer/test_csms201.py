@@ -381,7 +381,7 @@ def test_wrong_probe_answers_are_mismatches_with_step_expected_and_got(peer_fact
     keep = {"GetVariables", "Unsupported", "TriggerMessage", "Reservation", "RemoteTransaction", "ResetOnIdle",
             "ResetOnIdleWait"}
     faults = {"get-unknown-component", "unsupported-not-implemented", "trigger-boot", "no-reserved-status",
-              "ended-not-remote", "reset-reason"}
+              "ended-not-remote", "reset-reason", "trigger-status-first"}
     from exercise201 import STEP_NAMES
     peer = peer_factory("--exercise", "--exercise-pace", "0", "--exercise-timeout", "1.5",
                         "--exercise-skip", ",".join(n for n in STEP_NAMES if n not in keep))
@@ -394,11 +394,13 @@ def test_wrong_probe_answers_are_mismatches_with_step_expected_and_got(peer_fact
         ("CP201", "Unsupported", "SetDisplayMessage", "NotSupported", "NotImplemented"),
         ("CP201", "Unsupported", "CostUpdated", "NotSupported", "NotImplemented"),
         ("CP201", "TriggerMessage", "TriggerMessage", "Rejected (BootNotification)", "Accepted (BootNotification)"),
+        ("CP201", "TriggerMessage", "TriggerMessage", "the answer before the triggered StatusNotification (F06.FR.04)",
+         "StatusNotification first"),
         ("CP201", "Reservation", "ReserveNow", "StatusNotification Reserved for EVSE 1 connector 1", "none"),
         ("CP201", "RemoteTransaction", "TransactionEvent", "Remote", "Local"),
         ("CP201", "ResetOnIdleWait", "BootNotification", "RemoteReset", "PowerUp"),
     }, summary["exerciseMismatches"]
-    assert summary["exerciseMismatchCount"] == 7
+    assert summary["exerciseMismatchCount"] == 8
 
 
 # --------------------------------------------------------------------------- the ledger alone

@@ -40,7 +40,7 @@ public struct EngineSettings: Sendable, Equatable {
 
 /// An OCPP 1.6J charge point, sans-IO: every input carries `now`, every effect is an
 /// `EngineOutput` appended to `out`. Confined to one event loop by its owner.
-public struct ChargePointV16: ChargePointEngine {
+public struct ChargePointV16: ChargePointEngine, RPCEndpoint {
     public static let subprotocol = V16.subprotocol
 
     public let identity: ChargePointIdentity
@@ -231,11 +231,7 @@ public struct ChargePointV16: ChargePointEngine {
     // MARK: time
 
     public mutating func tick(now: Timestamp, into out: inout [EngineOutput]) {
-        if let flight = queue.inFlight, flight.deadline <= now {
-            out.append(.event(.callTimedOut(action: flight.call.action.rawValue)))
-            recentTimeouts.insert(flight.id)
-            callFailed(now: now, into: &out)
-        }
+        expireCallInFlight(now: now, into: &out)
         if case .retry(let at) = registration, at <= now, isConnected {
             registration = .booting
             queue.pushFront(.bootNotification)
@@ -349,90 +345,36 @@ public struct ChargePointV16: ChargePointEngine {
     // MARK: receiving
 
     public mutating func received(_ text: [UInt8], now: Timestamp, into out: inout [EngineOutput]) {
-        let frame: Frame
-        do {
-            frame = try Frame.parse(text)
-        } catch {
-            protocolFault(of: error, text, into: &out)
-            if let id = error.id, !error.wasCall, let flight = queue.inFlight, flight.id == id {
-                // A malformed answer to our call: count it as that call failing.
-                out.append(.event(.callErrored(action: flight.call.action.rawValue, code: error.error.code.rawValue,
-                                               latency: now - flight.sentAt)))
-                callFailed(now: now, into: &out)
-            } else if error.wasCall || error.id == nil {
-                // OCPP-J answers a broken CALL with a CALLERROR; with no usable id we use "-1"
-                // (echoing an empty or over-long id would make the answer itself malformed).
-                let usable = error.id.flatMap { !$0.isEmpty && $0.utf8.count <= Frame.maximumIDLength ? $0 : nil }
-                out.append(.send(Frame.encodeCallError(id: usable ?? "-1", error: error.error)))
-                out.append(.event(.incoming(action: "", errorCode: error.error.code.rawValue)))
-            }
-            pump(now: now, into: &out)
-            return
-        }
-        switch frame {
-        case let .call(id, action, payload):
-            handleCall(id: id, action: action, payload: payload, frame: text, now: now, into: &out)
-        case let .callResult(id, payload):
-            guard let flight = queue.inFlight, flight.id == id else {
-                fault(recentTimeouts.take(id) ? .lateAnswer : .unmatchedResult, text, into: &out)
-                break
-            }
-            do throws(CallError) {
-                try handleResult(flight.call, payload: payload, frame: text, now: now, into: &out)
-                _ = queue.complete()
-                out.append(.event(.callCompleted(action: flight.call.action.rawValue, latency: now - flight.sentAt,
-                                                 sinceDue: flight.due.map { now - $0 })))
-            } catch {
-                fault(.invalidResult, text, into: &out)
-                out.append(.event(.callErrored(action: flight.call.action.rawValue, code: error.code.rawValue,
-                                               latency: now - flight.sentAt)))
-                callFailed(now: now, into: &out)
-            }
-        case let .callError(id, code, _, _):
-            guard let flight = queue.inFlight, flight.id == id else {
-                fault(recentTimeouts.take(id) ? .lateAnswer : .unmatchedError, text, into: &out)
-                break
-            }
-            out.append(.event(.callErrored(action: flight.call.action.rawValue, code: code, latency: now - flight.sentAt)))
+        receive(text, now: now, into: &out)
+    }
+
+    /// A text frame that is not an OCPP-J message: a malformed answer to our call counts as that
+    /// call failing; a broken CALL, or a frame without a usable id, is answered with a CALLERROR.
+    mutating func receivedBroken(_ failure: Frame.ParseFailure, _ text: [UInt8], now: Timestamp,
+                                 into out: inout [EngineOutput]) {
+        fault(ProtocolFaultKind(failure, inFlight: queue.inFlight?.id), text, into: &out)
+        if let id = failure.id, !failure.wasCall, let flight = queue.inFlight, flight.id == id {
+            out.append(.event(.callErrored(action: flight.call.action.rawValue, code: failure.error.code.rawValue,
+                                           latency: now - flight.sentAt)))
             callFailed(now: now, into: &out)
+        } else if failure.wasCall || failure.id == nil {
+            // OCPP-J answers a broken CALL with a CALLERROR; with no usable id we use "-1"
+            // (echoing an empty or over-long id would make the answer itself malformed).
+            let usable = failure.id.flatMap { !$0.isEmpty && $0.utf8.count <= Frame.maximumIDLength ? $0 : nil }
+            out.append(.send(Frame.encodeCallError(id: usable ?? "-1", error: failure.error)))
+            out.append(.event(.incoming(action: "", errorCode: failure.error.code.rawValue)))
         }
-        pump(now: now, into: &out)
     }
 
-    // MARK: the backend's protocol faults
-
-    /// Reports a fault of the Central System with a redacted, truncated excerpt of `frame`.
-    /// Only faults pay for the excerpt.
-    mutating func fault(_ kind: ProtocolFaultKind, _ frame: [UInt8], into out: inout [EngineOutput]) {
-        out.append(.event(.protocolFault(kind: kind, sample: FrameExcerpt.redacted(frame, limit: ProtocolFaultKind.sampleLimit))))
-    }
-
-    /// Classifies a text frame that did not parse as an OCPP-J message.
-    private mutating func protocolFault(of failure: Frame.ParseFailure, _ frame: [UInt8], into out: inout [EngineOutput]) {
-        let kind: ProtocolFaultKind
-        switch failure.messageTypeId {
-        case 2?: kind = .invalidCall
-        case 3?: kind = failure.id != nil && failure.id == queue.inFlight?.id ? .invalidResult : .malformedFrame
-        case 4?: kind = .malformedFrame
-        case nil: kind = .malformedFrame
-        case _?: kind = .unknownMessageType
-        }
-        fault(kind, frame, into: &out)
-    }
+    static func wireName(of code: CallError.Code) -> String { code.rawValue }
 
     /// The in-flight call timed out or got a CALLERROR: transaction messages are retried
     /// TransactionMessageAttempts times, TransactionMessageRetryInterval × attempt apart
     /// (OCPP 1.6 §4.7); a boot is retried; anything else is given up.
     mutating func callFailed(now: Timestamp, into out: inout [EngineOutput]) {
-        guard let flight = queue.inFlight else { return }
-        if flight.call.isTransactionMessage {
-            if flight.attempt < configuration.transactionMessageAttempts {
-                queue.retryInFlight(now: now, delay: .seconds(configuration.transactionMessageRetryInterval) * flight.attempt)
-                return
-            }
-            out.append(.event(.transactionMessageDropped(action: flight.call.action.rawValue, reason: .attemptsExhausted)))
-        }
-        _ = queue.complete()
+        guard let flight = queue.failInFlight(now: now, attempts: configuration.transactionMessageAttempts,
+                                              retryInterval: configuration.transactionMessageRetryInterval,
+                                              into: &out) else { return }
         switch flight.call {
         case .bootNotification:
             registration = .retry(at: now + settings.bootRetry)
@@ -447,7 +389,7 @@ public struct ChargePointV16: ChargePointEngine {
         }
     }
 
-    private mutating func handleResult(_ call: PendingCall, payload: JSONValue, frame: [UInt8], now: Timestamp,
+    mutating func handleResult(_ call: PendingCall, payload: JSONValue, frame: [UInt8], now: Timestamp,
                                        into out: inout [EngineOutput]) throws(CallError) {
         switch call {
         case .bootNotification:

@@ -51,11 +51,12 @@ extension ChargePointV201 {
     }
 
     /// F01/F02: authorizes the EVSE (at once, unless AuthCtrlr.AuthorizeRemoteStart asks for an
-    /// Authorize first); the driver is told to plug in.
+    /// Authorize first); the driver is told to plug in. An EVSE whose cable-first transaction
+    /// waits for authorization takes it too (F01): the answer names that transaction.
     mutating func requestStart(_ request: V201.RequestStartTransactionRequest, now: Timestamp,
                                into out: inout [EngineOutput]) -> V201.RequestStartTransactionResponse {
         let candidates = request.evseId.map { evseIndex($0).map { [$0] } ?? [] } ?? Array(evses.indices)
-        guard !stopping, let index = candidates.first(where: { evses.indices.contains($0) && evses[$0].transaction == nil
+        guard !stopping, let index = candidates.first(where: { evses.indices.contains($0)
             && evses[$0].authorizedToken == nil && evses[$0].authorizingToken == nil && !evses[$0].inoperative
             && !evses[$0].faulted && mayUse($0, idTag: request.idToken.idToken, group: request.groupIdToken?.idToken) }) else {
             return V201.RequestStartTransactionResponse(status: .rejected)

@@ -126,6 +126,7 @@ extension ChargePointV201 {
         guard evses.indices.contains(index) else { return }
         evses[index].authorizingToken = nil
         guard status.isValidV201, !stopping else {
+            evses[index].remoteStartId = nil
             out.append(.event(.authorizationFailed(connector: evse)))
             return
         }
@@ -194,12 +195,11 @@ extension ChargePointV201 {
         } ?? false
         evses[index].transaction = Transaction(
             id: "\(identity.id.prefix(24))-\(transactionCounter)", number: transactionCounter, chargingState: state,
-            startedAt: now, startWh: evses[index].meter.energyWh, remoteStartId: evses[index].remoteStartId,
+            startedAt: now, startWh: evses[index].meter.energyWh,
             reservationId: reserved ? consumeReservation(index) : nil)
         let measurands = MeasurandSet(csl: deviceModel.string(.txStartedMeasurands)) ?? MeasurandSet([])
         let begin = sample(index, measurands, context: .transactionBegin, now: now)
-        transactionEvent(index, .started, trigger: evses[index].remoteStartId != nil && trigger == .authorized ? .remoteStart : trigger,
-                         meter: begin, now: now, into: &out)
+        transactionEvent(index, .started, trigger: trigger, meter: begin, now: now, into: &out)
         armSampling(index, now: now)
     }
 
@@ -227,21 +227,29 @@ extension ChargePointV201 {
         reportStatus(index, now: now, into: &out)
     }
 
-    /// Queues one TransactionEvent of the EVSE's transaction with the next seqNo.
+    /// Queues one TransactionEvent of the EVSE's transaction with the next seqNo. The first event
+    /// of the session's progress after an accepted RequestStartTransaction is the station's answer
+    /// to it: it carries the remoteStartId (F02.FR.01) and triggerReason RemoteStart, whichever
+    /// condition completed it (the cable under TxStartPoint PowerPathClosed, F02; the token for a
+    /// transaction the cable already started, F01); chargingState still says where the cable is.
+    /// A meter reading in between (an Authorize still pending) keeps its own trigger.
     mutating func transactionEvent(_ index: Int, _ type: V201.TransactionEventEnum, trigger: V201.TriggerReasonEnum,
                                    meter: V201.MeterValue? = nil, stoppedReason: V201.ReasonEnum? = nil,
                                    periodic: Bool = false, now: Timestamp, into out: inout [EngineOutput]) {
         guard var transaction = evses[index].transaction else { return }
         let token = evses[index].authorizedToken
         let sendToken = token != nil && !transaction.idTokenSent
+        let remoteStartId = trigger.isSessionProgress ? evses[index].remoteStartId : nil
+        if remoteStartId != nil { evses[index].remoteStartId = nil }
         let request = V201.TransactionEventRequest(
-            eventType: type, meterValue: meter.map { [$0] }, timestamp: now, triggerReason: trigger,
+            eventType: type, meterValue: meter.map { [$0] }, timestamp: now,
+            triggerReason: remoteStartId != nil ? .remoteStart : trigger,
             seqNo: transaction.seqNo, offline: isConnected ? nil : true,
             reservationId: type == .started ? transaction.reservationId : nil,
             transactionInfo: V201.Transaction(
                 transactionId: transaction.id, chargingState: transaction.chargingState,
                 timeSpentCharging: type == .ended ? Int((now - transaction.startedAt).microseconds / 1_000_000) : nil,
-                stoppedReason: stoppedReason, remoteStartId: type == .started ? transaction.remoteStartId : nil),
+                stoppedReason: stoppedReason, remoteStartId: remoteStartId),
             evse: transaction.evseSent ? nil : V201.EVSE(id: index + 1, connectorId: 1),
             idToken: sendToken ? token : nil)
         transaction.seqNo += 1
@@ -342,6 +350,19 @@ extension ChargePointV201 {
         queue.removeAll { if case .statusNotification(index + 1, _, _) = $0 { true } else { false } }
         enqueue(.statusNotification(evse: index + 1, status: status, timestamp: now), into: &out)
         statusChanged(index, status: status, now: now, into: &out)
+    }
+}
+
+extension V201.TriggerReasonEnum {
+    /// A trigger of the session's own progress (authorization, cable, charging state), which the
+    /// remote start it completes names instead; meter values, triggers, stops keep their own.
+    var isSessionProgress: Bool {
+        switch self {
+        case .authorized, .cablePluggedIn, .chargingStateChanged, .evDetected, .remoteStart: true
+        case .chargingRateChanged, .deauthorized, .energyLimitReached, .evCommunicationLost, .evConnectTimeout,
+             .meterValueClock, .meterValuePeriodic, .timeLimitReached, .trigger, .unlockCommand, .stopAuthorized,
+             .evDeparted, .remoteStop, .abnormalCondition, .signedDataReceived, .resetCommand: false
+        }
     }
 }
 

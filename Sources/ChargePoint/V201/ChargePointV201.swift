@@ -3,7 +3,7 @@ import OCPP
 /// An OCPP 2.0.1 charging station, sans-IO like `ChargePointV16`: every input carries `now`,
 /// every effect is an `EngineOutput`. One EVSE per connector of the identity, one connector
 /// per EVSE. Configuration is the device model (`DeviceModelValues`), not 1.6 keys.
-public struct ChargePointV201: ChargePointEngine {
+public struct ChargePointV201: ChargePointEngine, RPCEndpoint {
     public static let subprotocol = V201.subprotocol
 
     public let identity: ChargePointIdentity
@@ -29,7 +29,6 @@ public struct ChargePointV201: ChargePointEngine {
         var chargingState: V201.ChargingStateEnum
         var startedAt: Timestamp
         var startWh: Double
-        var remoteStartId: Int?
         /// Whether the IdToken of this transaction was already sent in an event.
         var idTokenSent = false
         var evseSent = false
@@ -45,6 +44,8 @@ public struct ChargePointV201: ChargePointEngine {
         /// ChangeAvailability arrived during a transaction: applied when it ends (G03.FR.05).
         var scheduledInoperative: Bool?
         var faulted = false
+        /// The remoteStartId of an accepted RequestStartTransaction that no TransactionEvent has
+        /// carried yet: the next event of the session's progress carries it (F02.FR.01).
         var remoteStartId: Int?
         /// Since when a remotely started or authorized session waits for the cable (EVConnectionTimeOut).
         var waitingSince: Timestamp?
@@ -118,17 +119,20 @@ public struct ChargePointV201: ChargePointEngine {
     }
 
     /// Applies device-model values from the fleet spec (`Component.Variable` or
-    /// `Component.Variable[Instance]` = value) before the first connection; returns the refused names.
+    /// `Component.Variable[Instance]` = value, as `ConfigurationVocabulary` names them) before the
+    /// first connection; returns the refused names. A read-only variable given the value it has
+    /// anyway is no change, not a refusal.
     public mutating func configure(_ overrides: [(key: String, value: String)]) -> [String] {
         var refused: [String] = []
         for (key, value) in overrides {
             let variables = deviceModel.definition.variables
             guard let index = variables.indices.first(where: { Self.name(of: variables[$0]) == key }),
-                  variables[index].mutability != .readOnly, variables[index].accepts(value) else {
+                  variables[index].accepts(value),
+                  variables[index].mutability != .readOnly || deviceModel.stored(index) == value else {
                 refused.append(key)
                 continue
             }
-            deviceModel.set(index, to: value)
+            if variables[index].mutability != .readOnly { deviceModel.set(index, to: value) }
         }
         return refused
     }
@@ -140,6 +144,9 @@ public struct ChargePointV201: ChargePointEngine {
     // MARK: state read by the runtime
 
     public var isAccepted: Bool { registration == .accepted }
+    /// OCPPCommCtrlr.WebSocketPingInterval: seconds between the station's own WebSocket pings,
+    /// 0 for none. The shell reads it when a connection opens, as for 1.6's key.
+    public var webSocketPingInterval: Int { deviceModel.int(.webSocketPingInterval) }
     public var openTransactions: Int { evses.reduce(0) { $0 + ($1.transaction == nil ? 0 : 1) } }
     public var pendingTransactionMessages: Int { queue.pendingTransactionMessages }
     public var hasCallInFlight: Bool { queue.inFlight != nil }
@@ -214,11 +221,7 @@ public struct ChargePointV201: ChargePointEngine {
     // MARK: time
 
     public mutating func tick(now: Timestamp, into out: inout [EngineOutput]) {
-        if let flight = queue.inFlight, flight.deadline <= now {
-            out.append(.event(.callTimedOut(action: flight.call.action.rawValue)))
-            recentTimeouts.insert(flight.id)
-            callFailed(now: now, into: &out)
-        }
+        expireCallInFlight(now: now, into: &out)
         if case .retry(let at) = registration, at <= now, isConnected {
             registration = .booting
             queue.pushFront(.bootNotification(bootReason))
@@ -294,56 +297,14 @@ public struct ChargePointV201: ChargePointEngine {
     // MARK: receiving
 
     public mutating func received(_ text: [UInt8], now: Timestamp, into out: inout [EngineOutput]) {
-        let frame: Frame
-        do {
-            frame = try Frame.parse(text)
-        } catch {
-            receivedBroken(error, text, now: now, into: &out)
-            pump(now: now, into: &out)
-            return
-        }
-        switch frame {
-        case let .call(id, action, payload):
-            handleCall(id: id, action: action, payload: payload, frame: text, now: now, into: &out)
-        case let .callResult(id, payload):
-            guard let flight = queue.inFlight, flight.id == id else {
-                fault(recentTimeouts.take(id) ? .lateAnswer : .unmatchedResult, text, into: &out)
-                break
-            }
-            do throws(CallError) {
-                try handleResult(flight.call, payload: payload, now: now, into: &out)
-                _ = queue.complete()
-                out.append(.event(.callCompleted(action: flight.call.action.rawValue, latency: now - flight.sentAt,
-                                                 sinceDue: flight.due.map { now - $0 })))
-            } catch {
-                fault(.invalidResult, text, into: &out)
-                out.append(.event(.callErrored(action: flight.call.action.rawValue,
-                                               code: V201.RPCErrorCode(error.code).rawValue, latency: now - flight.sentAt)))
-                callFailed(now: now, into: &out)
-            }
-        case let .callError(id, code, _, _):
-            guard let flight = queue.inFlight, flight.id == id else {
-                fault(recentTimeouts.take(id) ? .lateAnswer : .unmatchedError, text, into: &out)
-                break
-            }
-            out.append(.event(.callErrored(action: flight.call.action.rawValue, code: code, latency: now - flight.sentAt)))
-            callFailed(now: now, into: &out)
-        }
-        pump(now: now, into: &out)
+        receive(text, now: now, into: &out)
     }
 
     /// A frame that is not a valid OCPP-J message: a broken CALL is answered with the 2.0.1
     /// code (RpcFrameworkError, MessageTypeNotSupported), a broken answer fails our CALL.
-    private mutating func receivedBroken(_ failure: Frame.ParseFailure, _ text: [UInt8], now: Timestamp,
-                                         into out: inout [EngineOutput]) {
-        let kind: ProtocolFaultKind
-        switch failure.messageTypeId {
-        case 2?: kind = .invalidCall
-        case 3?: kind = failure.id != nil && failure.id == queue.inFlight?.id ? .invalidResult : .malformedFrame
-        case 4?, nil: kind = .malformedFrame
-        case _?: kind = .unknownMessageType
-        }
-        fault(kind, text, into: &out)
+    mutating func receivedBroken(_ failure: Frame.ParseFailure, _ text: [UInt8], now: Timestamp,
+                                 into out: inout [EngineOutput]) {
+        fault(ProtocolFaultKind(failure, inFlight: queue.inFlight?.id), text, into: &out)
         let code = V201.RPCErrorCode(failure)
         if let id = failure.id, !failure.wasCall, failure.messageTypeId == 3 || failure.messageTypeId == 4,
            let flight = queue.inFlight, flight.id == id {
@@ -356,23 +317,15 @@ public struct ChargePointV201: ChargePointEngine {
         }
     }
 
-    mutating func fault(_ kind: ProtocolFaultKind, _ frame: [UInt8], into out: inout [EngineOutput]) {
-        out.append(.event(.protocolFault(kind: kind, sample: FrameExcerpt.redacted(frame, limit: ProtocolFaultKind.sampleLimit))))
-    }
+    static func wireName(of code: CallError.Code) -> String { V201.RPCErrorCode(code).rawValue }
 
     /// The CALL in flight timed out or got a CALLERROR: a TransactionEvent is retried
     /// MessageAttempts times, MessageAttemptInterval × attempt apart (E13.FR.04), a boot is
     /// retried later, anything else is given up.
     mutating func callFailed(now: Timestamp, into out: inout [EngineOutput]) {
-        guard let flight = queue.inFlight else { return }
-        if flight.call.isTransactionMessage {
-            if flight.attempt < deviceModel.int(.messageAttempts) {
-                queue.retryInFlight(now: now, delay: .seconds(deviceModel.int(.messageAttemptInterval)) * flight.attempt)
-                return
-            }
-            out.append(.event(.transactionMessageDropped(action: flight.call.action.rawValue, reason: .attemptsExhausted)))
-        }
-        _ = queue.complete()
+        guard let flight = queue.failInFlight(now: now, attempts: deviceModel.int(.messageAttempts),
+                                              retryInterval: deviceModel.int(.messageAttemptInterval),
+                                              into: &out) else { return }
         switch flight.call {
         case .bootNotification: registration = .retry(at: now + settings.bootRetry)
         case .authorize(let evse, let token): authorizationAnswered(evse, token: token, status: .invalid, now: now, into: &out)
@@ -380,8 +333,8 @@ public struct ChargePointV201: ChargePointEngine {
         }
     }
 
-    private mutating func handleResult(_ call: PendingCallV201, payload: JSONValue, now: Timestamp,
-                                       into out: inout [EngineOutput]) throws(CallError) {
+    mutating func handleResult(_ call: PendingCallV201, payload: JSONValue, frame: [UInt8], now: Timestamp,
+                               into out: inout [EngineOutput]) throws(CallError) {
         switch call {
         case .bootNotification:
             bootAnswered(try V201.BootNotificationResponse(json: payload), now: now, into: &out)

@@ -70,7 +70,7 @@ struct DeviceVariable: Sendable {
 /// The variables the engine reads by name, as indexes into the shared definition: a lookup
 /// is an array access, not a string search.
 enum DeviceSetting: Int, CaseIterable, Sendable {
-    case heartbeatInterval, messageTimeout, messageAttempts, messageAttemptInterval, offlineThreshold
+    case heartbeatInterval, messageTimeout, messageAttempts, messageAttemptInterval, offlineThreshold, webSocketPingInterval
     case evConnectionTimeOut, stopTxOnEVSideDisconnect, stopTxOnInvalidId, txStartPoint, txStopPoint
     case sampledDataEnabled, txStartedMeasurands, txUpdatedMeasurands, txUpdatedInterval, txEndedMeasurands
     case alignedDataEnabled, alignedMeasurands, alignedInterval
@@ -106,6 +106,8 @@ final class DeviceModelDefinition: Sendable {
         add(.messageAttempts, DeviceVariable(component: "OCPPCommCtrlr", name: "MessageAttempts", instance: "TransactionEvent", mutability: .readWrite, dataType: .integer, minLimit: 1, maxLimit: 10, initial: "3"))
         add(.messageAttemptInterval, DeviceVariable(component: "OCPPCommCtrlr", name: "MessageAttemptInterval", instance: "TransactionEvent", mutability: .readWrite, dataType: .integer, unit: "s", minLimit: 0, maxLimit: 3600, initial: "60"))
         add(.offlineThreshold, DeviceVariable(component: "OCPPCommCtrlr", name: "OfflineThreshold", mutability: .readWrite, dataType: .integer, unit: "s", minLimit: 0, initial: "60"))
+        // 0: the station sends no WebSocket ping of its own (it still answers the CSMS's).
+        add(.webSocketPingInterval, DeviceVariable(component: "OCPPCommCtrlr", name: "WebSocketPingInterval", mutability: .readWrite, dataType: .integer, unit: "s", minLimit: 0, initial: "0"))
         add(nil, DeviceVariable(component: "OCPPCommCtrlr", name: "ResetRetries", mutability: .readWrite, dataType: .integer, minLimit: 0, maxLimit: 10, initial: "2"))
         add(nil, DeviceVariable(component: "OCPPCommCtrlr", name: "FileTransferProtocols", mutability: .readOnly, dataType: .memberList, valuesList: "FTP,FTPS,HTTP,HTTPS,SFTP", initial: "HTTP,HTTPS"))
         add(nil, DeviceVariable(component: "OCPPCommCtrlr", name: "NetworkConfigurationPriority", mutability: .readWrite, dataType: .sequenceList, valuesList: "0,1,2", initial: "0"))
