@@ -32,6 +32,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var driver: SessionDriver
     private var random: SplitMix64
     private var connection = Connection.idle
+    /// The open connection's WebSocket handler: CALLs are written through it, past the pipeline.
+    private var socket: OCPPWebSocketHandler?
     private var outputs: [EngineOutput] = []
     private var spare: [EngineOutput] = []
     private var timer: Scheduled<Void>?
@@ -81,6 +83,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
         reconnectTask = nil
         guard !finishing || engine.pendingTransactionMessages > 0 else { connection = .idle; return }
         connection = .connecting(nil)
+        socket = nil
         let security = group < shared.transports.count
             ? shared.transports[group].clientSecurity(chargePointId: id, context: tlsContext)
             : .plain
@@ -130,6 +133,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
 
     func webSocketOpened(channel: any Channel) {
         connection = .open(channel)
+        socket = try? channel.pipeline.syncOperations.handler(type: OCPPWebSocketHandler.self)
         reconnectAttempts = 0
         lastFailure = nil
         shared.telemetry.connected(group: group)
@@ -311,11 +315,9 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private func perform(_ output: EngineOutput, now: Timestamp) {
         switch output {
         case .send(let bytes):
-            guard case .open(let channel) = connection else { return }
+            guard case .open = connection, let socket else { return }
             trace?.record(.sent, chargePoint: id, time: now, frame: bytes)
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMaskKey(), data: buffer), promise: nil)
+            socket.sendText(bytes, mask: UInt32(truncatingIfNeeded: random.next()))
         case .reboot(let after), .reconnect(let after):
             if case .open(let channel) = connection {
                 connection = .closing(channel)

@@ -83,72 +83,6 @@ extension TLSClientState: Sendable {}
 @available(*, unavailable)
 extension UpgradeRequestHandler: Sendable {}
 
-/// The OCPP-J side of an open WebSocket: text frames to the charge point, pings
-/// answered, closes completed. All on the charge point's event loop.
-final class OCPPFrameHandler: ChannelDuplexHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
-
-    private let chargePoint: any ConnectionDelegate
-    private var closeSent = false
-
-    init(delegate: any ConnectionDelegate) { self.chargePoint = delegate }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { chargePoint.webSocketOpened(channel: context.channel) }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text:
-            let payload = frame.unmaskedData
-            chargePoint.received(Array(payload.readableBytesView))
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
-            if !closeSent {
-                closeSent = true
-                var data = frame.unmaskedData
-                let code = data.readWebSocketErrorCode() ?? .normalClosure
-                var buffer = context.channel.allocator.buffer(capacity: 2)
-                buffer.write(webSocketErrorCode: code)
-                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: buffer)
-                let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
-            } else {
-                context.close(promise: nil)
-            }
-        case .binary:
-            // OCPP-J uses text frames only (OCPP-J 1.6 §4.1.1).
-            chargePoint.receivedBinaryFrame()
-        case .pong, .continuation:
-            break
-        default:
-            break
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        chargePoint.webSocketClosed()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        chargePoint.transportError(error)
-        context.close(promise: nil)
-    }
-
-    /// Notes our own close frame, so the peer's reply ends the connection instead of
-    /// being answered again (RFC 6455 §5.5.1).
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if unwrapOutboundIn(data).opcode == .connectionClose { closeSent = true }
-        context.write(data, promise: promise)
-    }
-}
-
 enum WebSocketClose {
     /// Starts a normal close (1000): the connection ends when the peer answers, or after `grace`.
     static func closeNormally(_ channel: any Channel, grace: TimeAmount) {
@@ -159,9 +93,6 @@ enum WebSocketClose {
         channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
     }
 }
-
-@available(*, unavailable)
-extension OCPPFrameHandler: Sendable {}
 
 /// What the transport tells the owner of a connection. All calls happen on the
 /// connection's event loop.
@@ -213,8 +144,7 @@ enum WebSocketTransport {
 
     /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host
     /// name), HTTP/1.1 upgrade offering `subprotocol` (with Basic authentication in profiles 1
-    /// and 2), then (only when the server chose that subprotocol) frame aggregation and the
-    /// OCPP frame handler.
+    /// and 2), then (only when the server chose that subprotocol) `OCPPWebSocketHandler` alone.
     static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
         security: ClientSecurity = .plain, endpoint: CSMSEndpoint? = nil,
@@ -230,22 +160,10 @@ enum WebSocketTransport {
             try channel.pipeline.syncOperations.addHandler(handler)
             tlsState = state
         }
-        let upgrader = NIOWebSocketClientUpgrader(
-            requestKey: requestKey, maxFrameSize: maxFrameSize, automaticErrorHandling: true,
-            upgradePipelineHandler: { channel, response in
-                let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
-                guard chosen?.lowercased() == subprotocol.lowercased() else {
-                    bound.value.connectFailed(.subprotocolRejected(offered: subprotocol, got: chosen))
-                    channel.close(promise: nil)
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                                                    maxAccumulatedFrameSize: maxFrameSize),
-                        OCPPFrameHandler(delegate: bound.value))
-                }
-            })
+        let upgrader = OCPPWebSocketUpgrader(
+            handshake: NIOWebSocketClientUpgrader(requestKey: requestKey, maxFrameSize: maxFrameSize,
+                                                  upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }),
+            subprotocol: subprotocol, maxMessageSize: maxFrameSize, delegate: bound)
         let configuration: NIOHTTPClientUpgradeConfiguration = (
             upgraders: [upgrader],
             completionHandler: { context in
