@@ -46,6 +46,8 @@ final class LoopShared {
     /// When the lag probe should run next; how late it actually runs is the loop's lag.
     var lagProbeDue: NIODeadline?
     var lagProbe: RepeatedTask?
+    /// The charge points' timers (one NIO task per loop instead of one per charge point).
+    let timers = TimerWheel()
 
     init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, failureLog: ConnectionFailureLog,
          logger: Logger, groups: Int) {

@@ -10,7 +10,7 @@ import Telemetry
 /// The shell around one charge point's engine and driver: it owns the WebSocket, the
 /// single timer and the reconnect policy, and turns engine outputs into I/O. It lives on
 /// one event loop for its whole life and is touched nowhere else.
-final class SimulatedChargePoint: ConnectionDelegate {
+final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     enum Connection {
         case idle
         case connecting(Channel?)
@@ -36,8 +36,10 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private var socket: OCPPWebSocketHandler?
     private var outputs: [EngineOutput] = []
     private var spare: [EngineOutput] = []
-    private var timer: Scheduled<Void>?
+    /// The single timer, on the loop's `TimerWheel`: its deadline, and the generation that tells
+    /// the live wheel entry from those a re-arm or cancel left behind.
     private var timerDeadline: Timestamp?
+    private var timerGeneration: UInt32 = 0
     private var reconnectAttempts = 0
     /// `close()` is waiting for the answer to our CALL in flight.
     private var closeWhenAnswered = false
@@ -231,8 +233,7 @@ final class SimulatedChargePoint: ConnectionDelegate {
     /// Closes the WebSocket with a normal close; no reconnect follows.
     func close() {
         finishing = true
-        timer?.cancel()
-        timer = nil
+        cancelTimer()
         switch connection {
         case .open(let channel):
             // Close once our CALL in flight (if any) is answered, so no call goes unanswered;
@@ -260,8 +261,8 @@ final class SimulatedChargePoint: ConnectionDelegate {
         WebSocketClose.closeNormally(channel, grace: .seconds(2))
     }
 
-    private func timerFired() {
-        timer = nil
+    func wheelTimerFired(generation: UInt32) {
+        guard generation == timerGeneration, timerDeadline != nil else { return }
         timerDeadline = nil
         drive { engine, driver, now, out in
             engine.tick(now: now, into: &out)
@@ -379,10 +380,15 @@ final class SimulatedChargePoint: ConnectionDelegate {
     private func rearm(_ next: Timestamp?) {
         guard !(finishing && !isOpen) else { return }
         guard let next else { return }
-        if let current = timerDeadline, timer != nil, current <= next { return }
-        timer?.cancel()
+        if let current = timerDeadline, current <= next { return }
+        timerGeneration &+= 1
         timerDeadline = next
-        timer = loop.assumeIsolated().scheduleTask(deadline: shared.clock.deadline(next)) { self.timerFired() }
+        shared.timers.schedule(self, generation: timerGeneration, at: shared.clock.deadline(next), on: loop)
+    }
+
+    private func cancelTimer() {
+        timerGeneration &+= 1
+        timerDeadline = nil
     }
 }
 
