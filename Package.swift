@@ -136,7 +136,7 @@ let package = Package(
             path: "Tests/SecuritySupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], swiftSettings: strict),
+        .testTarget(name: "OCPPTests", dependencies: ["OCPP", "PeerSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "ChargePointTests",
             dependencies: [
@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
-                "CentralSystem", "OCPP", "FuzzSupport",
+                "CentralSystem", "OCPP", "ChargePoint", "FuzzSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -192,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["ocpp-fleet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ocpp-fleet", "PeerSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Snapshots"],
             swiftSettings: strict
         ),

@@ -6,17 +6,21 @@ import OCPP
 /// charge, and the limits of one connection. Immutable once the server starts, shared by
 /// every connection.
 public struct CentralSystemConfiguration: Sendable {
-    /// The status of every BootNotification.conf (OCPP 1.6 §4.2). Pending and Rejected
-    /// keep charge points from sending anything else; what they still send is counted as
-    /// a violation.
+    /// The status of every BootNotification.conf (OCPP 1.6 §4.2; the same three values answer a
+    /// 2.0.1 BootNotificationResponse). Pending and Rejected keep charge points from sending
+    /// anything else; what they still send is counted as a violation.
     public var bootStatus: V16.RegistrationStatus = .accepted
     /// `interval` of an Accepted BootNotification.conf: the heartbeat interval in seconds.
     public var heartbeatInterval: Int = 300
     /// `interval` of a Pending or Rejected BootNotification.conf: seconds before the charge
     /// point retries.
     public var bootRetryInterval: Int = 60
-    /// Which idTags Authorize, StartTransaction and StopTransaction accept.
+    /// Which idTags Authorize, StartTransaction and StopTransaction accept (1.6), and which
+    /// idTokens Authorize and TransactionEvent accept (2.0.1).
     public var idTagPolicy: IdTagPolicy = .default
+    /// The OCPP versions served: a charge point must offer the subprotocol of one of them
+    /// (`ocpp1.6`, `ocpp2.0.1`); of several, its first choice is taken.
+    public var ocppVersions: Set<OCPPVersion> = Set(OCPPVersion.allCases)
     /// DataTransfer.req with this vendorId is Accepted; any other gets UnknownVendorId.
     public var vendorId: String = "ocpp-fleet"
     /// The largest WebSocket message (after reassembly of fragments), in bytes.

@@ -28,14 +28,15 @@ public struct CentralSystemScenario: Sendable, Equatable {
     }
 
     public struct Call: Sendable, Equatable {
-        public var action: V16.Action
+        /// The action and, with it, the OCPP version of the charge points that get the call.
+        public var action: VersionedAction
         public var when: When
         /// The fraction of charge points that get it, chosen from the seed and the id.
         public var share: Double
         /// The request, with placeholders (`ScenarioPlaceholders`) still in its strings.
         public var payload: JSONValue
 
-        public init(action: V16.Action, when: When, share: Double = 1, payload: JSONValue) {
+        public init(action: VersionedAction, when: When, share: Double = 1, payload: JSONValue) {
             self.action = action
             self.when = when
             self.share = share
@@ -85,8 +86,9 @@ extension CentralSystemScenario {
 
     /// Reads the JSON that `FleetSpec.ScenarioSpec.jsonText` writes:
     /// `{"seed":"42","callTimeoutMs":30000,"remoteStart":{"afterMs":10000,"idTag":"APP"},
-    /// "calls":[{"send":"TriggerMessage","when":{"everyMs":120000},"share":0.1,"payload":{…}}]}`;
-    /// `when` is `"boot"`, `{"everyMs":N}` or `{"atMs":N}`.
+    /// "calls":[{"send":"TriggerMessage","ocppVersion":"2.0.1","when":{"everyMs":120000},"share":0.1,"payload":{…}}]}`;
+    /// `when` is `"boot"`, `{"everyMs":N}` or `{"atMs":N}`; `ocppVersion` is `"1.6"` (the
+    /// default) or `"2.0.1"`.
     public init(jsonText: String) throws(Invalid) {
         let json: JSONValue
         do {
@@ -112,9 +114,16 @@ extension CentralSystemScenario {
         if let list = json["calls"] {
             guard case .array(let items) = list else { throw Invalid(description: "calls must be a list") }
             for (index, item) in items.enumerated() {
-                guard case .string(let name) = item["send"], let action = V16.Action(rawValue: name),
-                      !action.initiatedByChargePoint || action == .dataTransfer else {
-                    throw Invalid(description: "calls[\(index)].send must be an action a central system sends")
+                var version = OCPPVersion.v16
+                if let named = item["ocppVersion"] {
+                    guard case .string(let text) = named, let known = OCPPVersion(rawValue: text) else {
+                        throw Invalid(description: "calls[\(index)].ocppVersion must be \"1.6\" or \"2.0.1\"")
+                    }
+                    version = known
+                }
+                guard case .string(let name) = item["send"], let action = VersionedAction(name, version: version),
+                      action.initiatedByCentralSystem else {
+                    throw Invalid(description: "calls[\(index)].send must be an OCPP \(version.rawValue) action a central system sends")
                 }
                 let when: When
                 switch item["when"] {

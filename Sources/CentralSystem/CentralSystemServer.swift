@@ -7,11 +7,11 @@ import NIOWebSocket
 import OCPP
 import Synchronization
 
-/// The embedded reference CSMS: an OCPP 1.6J central system on SwiftNIO that answers every
-/// Core request a charge point sends, fast enough to be the default target of a load test.
+/// The embedded reference CSMS: an OCPP 1.6J and 2.0.1 central system on SwiftNIO that answers
+/// every request a charge point sends, fast enough to be the default target of a load test.
 ///
 /// Charge points connect with a WebSocket to any path whose last segment is their id and
-/// offer the `ocpp1.6` subprotocol. Each connection is one handler confined to its event
+/// offer the `ocpp1.6` or `ocpp2.0.1` subprotocol; the one negotiated picks the session. Each connection is one handler confined to its event
 /// loop: no task, actor or lock per connection. Transactions, the registry of connected
 /// charge points and the counters are shared across loops (see `stats`).
 public final class CentralSystemServer: Sendable {
@@ -37,12 +37,13 @@ public final class CentralSystemServer: Sendable {
         self.shared = shared
         self.group = group
         let password = configuration.password
+        let versions = configuration.ocppVersions
         self.upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: configuration.maxMessageSize,
             automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
-                switch Handshake(head, credentials: Credentials(channel: channel, password: password)) {
-                case .upgrade(_, let subprotocol):
+                switch Handshake(head, credentials: Credentials(channel: channel, password: password), versions: versions) {
+                case .upgrade(_, _, let subprotocol):
                     channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]))
                 case .reject:
                     // The request head goes on to HTTPRequestHandler, which answers why.
@@ -51,11 +52,13 @@ public final class CentralSystemServer: Sendable {
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
-                    // `shouldUpgrade` accepted this head (credentials included); only the id is needed.
-                    guard let id = Handshake.chargePointId(uri: head.uri), !id.isEmpty else {
+                    // `shouldUpgrade` accepted this head (credentials included); only the id and version are needed.
+                    guard let id = Handshake.chargePointId(uri: head.uri), !id.isEmpty,
+                          let negotiated = Handshake.negotiate(head, versions: versions) else {
                         throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
                     }
-                    try Self.addWebSocketHandlers(to: channel, chargePointId: id, shared: shared)
+                    try Self.addWebSocketHandlers(to: channel, chargePointId: id, version: negotiated.version,
+                                                  shared: shared)
                 }
             })
     }
@@ -142,15 +145,21 @@ public final class CentralSystemServer: Sendable {
                 }
             ),
             withErrorHandling: true)
-        try sync.addHandler(HTTPRequestHandler(gauge: shared.gauge, password: shared.configuration.password),
+        try sync.addHandler(HTTPRequestHandler(gauge: shared.gauge, password: shared.configuration.password,
+                                               versions: shared.configuration.ocppVersions),
                             name: HTTPRequestHandler.name)
     }
 
-    static func addWebSocketHandlers(to channel: any Channel, chargePointId: String, shared: SharedState) throws {
+    /// The WebSocket end of the pipeline; the negotiated version picks the session's answers.
+    static func addWebSocketHandlers(to channel: any Channel, chargePointId: String, version: OCPPVersion = .v16,
+                                     shared: SharedState) throws {
         let maxSize = shared.configuration.maxMessageSize
-        try channel.pipeline.syncOperations.addHandlers(
-            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
-                                        maxAccumulatedFrameSize: maxSize),
-            OCPPConnectionHandler(chargePointId: chargePointId, shared: shared))
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                                        maxAccumulatedFrameSize: maxSize))
+        switch version {
+        case .v16: try sync.addHandler(OCPPConnectionHandler<V16CallAnswers>(chargePointId: chargePointId, shared: shared))
+        case .v201: try sync.addHandler(OCPPConnectionHandler<V201CallAnswers>(chargePointId: chargePointId, shared: shared))
+        }
     }
 }

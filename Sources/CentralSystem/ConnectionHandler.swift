@@ -22,8 +22,9 @@ enum CloseRequest: Sendable, Equatable {
 /// The WebSocket side of one charge point's connection, confined to its channel's event
 /// loop: text messages go to the `ChargePointSession` and its answers go back; pings are
 /// answered, binary frames counted and dropped, close handshakes completed. Replies are
-/// written as they come and flushed once per read burst.
-final class OCPPConnectionHandler: ChannelInboundHandler {
+/// written as they come and flushed once per read burst. The same for both OCPP versions:
+/// `Answers` is the only difference.
+final class OCPPConnectionHandler<Answers: CallAnswers>: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
@@ -35,7 +36,7 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
         case closed
     }
 
-    private var session: ChargePointSession
+    private var session: ChargePointSession<Answers>
     private let shared: SharedState
     private var counters: LoopCounters?
     private var state = State.open
@@ -61,13 +62,14 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
         registered = true
         session.restoreBoot(booted)
         shared.gauge.opened()
+        counters?.record { $0.connections[Answers.version, default: 0] += 1 }
         if let plan = shared.configuration.scenario {
             let now = Self.uptime(context)
-            scenario = ScenarioSession(scenario: plan, chargePointId: chargePointId,
+            scenario = ScenarioSession(scenario: plan, chargePointId: chargePointId, version: Answers.version,
                                        epoch: shared.scenarioMemory.epoch(now: now),
                                        onceSent: shared.scenarioMemory.onceSent(chargePointId))
         }
-        logger.debug("charge point connected", metadata: ["cp.id": "\(chargePointId)"])
+        logger.debug("charge point connected", metadata: ["cp.id": "\(chargePointId)", "ocpp": "\(Answers.version.rawValue)"])
         if let replaced {
             shared.gauge.replaced()
             logger.debug("closing the older connection of a reconnected charge point", metadata: ["cp.id": "\(chargePointId)"])
@@ -108,6 +110,7 @@ final class OCPPConnectionHandler: ChannelInboundHandler {
             logger.trace("binary frame ignored", metadata: ["cp.id": "\(chargePointId)"])
         case .ping:
             guard case .open = state else { return }
+            counters?.record { $0.pings += 1 }
             context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
                           promise: nil)
             flushPending = true

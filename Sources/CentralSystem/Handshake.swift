@@ -4,16 +4,18 @@ import NIOSSL
 import NIOWebSocket
 import OCPP
 
-/// Whether an HTTP upgrade request may become an OCPP-J connection (OCPP-J 1.6 §3.1):
-/// the last path segment, percent-decoded, is the charge point id, the charge point proves
-/// it is that id when the server asks (a client certificate naming it, profile 3, or HTTP
-/// Basic credentials `<id>:<password>`, profiles 1 and 2), and it offers the `ocpp1.6`
-/// subprotocol.
+/// Whether an HTTP upgrade request may become an OCPP-J connection (OCPP-J 1.6 §3.1, 2.0.1
+/// §3.1): the last path segment, percent-decoded, is the charge point id, the charge point
+/// proves it is that id when the server asks (a client certificate naming it, profile 3, or
+/// HTTP Basic credentials `<id>:<password>`, profiles 1 and 2), and it offers a subprotocol
+/// the server serves (`ocpp1.6`, `ocpp2.0.1`). Of several, the client's first choice wins
+/// (RFC 6455 §4.1: the list is in order of preference).
 enum Handshake: Equatable {
-    case upgrade(chargePointId: String, subprotocol: String)
+    case upgrade(chargePointId: String, version: OCPPVersion, subprotocol: String)
     case reject(HTTPResponseStatus, reason: String)
 
-    init(_ head: HTTPRequestHead, credentials: Credentials = .none) {
+    init(_ head: HTTPRequestHead, credentials: Credentials = .none,
+         versions: Set<OCPPVersion> = Set(OCPPVersion.allCases)) {
         guard head.method == .GET else {
             self = .reject(.methodNotAllowed, reason: "a WebSocket upgrade must be a GET request")
             return
@@ -41,13 +43,22 @@ enum Handshake: Equatable {
                 return
             }
         }
-        guard let offered = head.headers[canonicalForm: "sec-websocket-protocol"].first(where: {
-            $0.lowercased() == V16.subprotocol
-        }) else {
-            self = .reject(.badRequest, reason: "subprotocol \(V16.subprotocol) required (Sec-WebSocket-Protocol)")
+        guard let negotiated = Self.negotiate(head, versions: versions) else {
+            let served = versions.sorted().map(\.subprotocol).joined(separator: " or ")
+            self = .reject(.badRequest, reason: "subprotocol \(served) required (Sec-WebSocket-Protocol)")
             return
         }
-        self = .upgrade(chargePointId: id, subprotocol: String(offered))
+        self = .upgrade(chargePointId: id, version: negotiated.version, subprotocol: negotiated.subprotocol)
+    }
+
+    /// The first subprotocol the client offers that the server serves, and its version.
+    static func negotiate(_ head: HTTPRequestHead, versions: Set<OCPPVersion>) -> (version: OCPPVersion, subprotocol: String)? {
+        for offered in head.headers[canonicalForm: "sec-websocket-protocol"] {
+            if let version = OCPPVersion(subprotocol: offered), versions.contains(version) {
+                return (version, String(offered))
+            }
+        }
+        return nil
     }
 
     /// Whether the request asks for a WebSocket (an `Upgrade: websocket` header).
@@ -108,11 +119,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let gauge: ConnectionGauge
     private let password: Secret?
+    private let versions: Set<OCPPVersion>
     private var response: (status: HTTPResponseStatus, body: String)?
 
-    init(gauge: ConnectionGauge, password: Secret? = nil) {
+    init(gauge: ConnectionGauge, password: Secret? = nil, versions: Set<OCPPVersion> = Set(OCPPVersion.allCases)) {
         self.gauge = gauge
         self.password = password
+        self.versions = versions
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -132,7 +145,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if Handshake.isUpgradeRequest(head) {
             // The upgrader turned it down; say why.
             gauge.rejected()
-            switch Handshake(head, credentials: Credentials(channel: channel, password: password)) {
+            switch Handshake(head, credentials: Credentials(channel: channel, password: password), versions: versions) {
             case .reject(let status, let reason):
                 if status == .unauthorized || status == .forbidden { gauge.unauthorized() }
                 return (status, reason)

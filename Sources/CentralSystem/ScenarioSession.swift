@@ -31,7 +31,8 @@ public struct SentCallCounts: Sendable, Equatable {
 }
 
 /// The CSMS's own CALLs on one connection, without I/O: what the scenario asks for, when, and
-/// the OCPP-J rule of one outstanding CALL per direction (OCPP-J 1.6 §4.1.1). The connection
+/// the OCPP-J rule of one outstanding CALL per direction (OCPP-J 1.6 §4.1.1, 2.0.1 §4.1.1), for
+/// a connection of either version: only the calls of its version go out. The connection
 /// handler reports what the charge point did (`observed`), answers (`response`) and timer
 /// expiries (`timerFired`); after each it asks `nextFrame` for a CALL to write and re-arms its
 /// one timer at `nextWakeup`. Time is monotonic (`now`, the loop's uptime) plus the wall
@@ -40,58 +41,67 @@ struct ScenarioSession {
     typealias Instant = Duration
 
     private struct Pending: Equatable {
-        var action: V16.Action
+        var action: VersionedAction
         var payload: JSONValue
     }
 
     private struct InFlight {
         var id: String
-        var action: V16.Action
+        var action: VersionedAction
         var deadline: Instant
     }
 
     let scenario: CentralSystemScenario
     let chargePointId: String
+    /// The connection's OCPP version: only the calls of its version are sent.
+    let version: OCPPVersion
     /// When the CSMS started: `at` calls are measured from here.
     let epoch: Instant
-    /// Indices of the calls this charge point gets.
+    /// Indices of the calls this charge point gets: of its version and in its share.
     private let selected: [Int]
     private var booted = false
     /// Next due time of each selected `every` or `at` call, by call index; nil when not armed.
     private var due: [Int: Instant] = [:]
     /// `at` calls already sent to this charge point (on any connection).
     private(set) var onceSent: Set<Int>
-    /// Connectors Preparing with no Authorize or StartTransaction yet, and when they get a remote start.
+    /// Connectors (1.6 Preparing) or EVSEs (2.0.1 Occupied) where a car waits and no driver has
+    /// identified yet, and when they get a remote start.
     private var preparing: [Int: Instant] = [:]
-    /// Transactions started on this connection and not stopped, by id.
-    private var openTransactions: Set<Int> = []
+    /// Transactions seen running on this connection and not stopped, by id.
+    private var openTransactions: Set<TransactionRef> = []
     private var queue: [Pending] = []
     private var inFlight: InFlight?
     private var nextId = 0
+    /// The last remoteStartId of a 2.0.1 RequestStartTransaction on this connection.
+    private var remoteStarts = 0
     private var closed = false
 
     /// Counts since the last `takeCounts()`.
-    private var counts: [V16.Action: SentCallCounts] = [:]
+    private var counts: [VersionedAction: SentCallCounts] = [:]
 
     /// At most this many calls wait behind the one in flight; more are skipped.
     static let queueLimit = 64
 
-    init(scenario: CentralSystemScenario, chargePointId: String, epoch: Instant, onceSent: Set<Int> = []) {
+    init(scenario: CentralSystemScenario, chargePointId: String, version: OCPPVersion = .v16, epoch: Instant,
+         onceSent: Set<Int> = []) {
         self.scenario = scenario
         self.chargePointId = chargePointId
+        self.version = version
         self.epoch = epoch
         self.onceSent = onceSent
-        self.selected = scenario.calls.indices.filter { scenario.selects(chargePointId, call: $0) }
+        self.selected = scenario.calls.indices.filter {
+            scenario.calls[$0].action.version == version && scenario.selects(chargePointId, call: $0)
+        }
     }
 
     // MARK: Events
 
     /// What the charge point's CALL (already answered) means for the scenario.
-    mutating func observed(_ tally: ChargePointSession.Tally, now: Instant) {
+    mutating func observed(_ tally: MessageTally, now: Instant) {
         guard !closed else { return }
         if tally.bootAccepted { bootAccepted(now: now) }
         if let status = tally.connectorStatus, status.connectorId > 0 {
-            if status.status == .preparing {
+            if status.waitingForDriver {
                 if preparing[status.connectorId] == nil, let remote = scenario.remoteStart {
                     preparing[status.connectorId] = now + remote.after
                 }
@@ -99,11 +109,9 @@ struct ScenarioSession {
                 preparing[status.connectorId] = nil
             }
         }
-        if tally.action == .authorize { preparing.removeAll() }
-        if let started = tally.transactionStarted {
-            preparing[started.connectorId] = nil
-            openTransactions.insert(started.transactionId)
-        }
+        if tally.authorizeRequested { preparing.removeAll() }
+        if let connector = tally.driverIdentified { preparing[connector] = nil }
+        if let started = tally.transactionStarted { openTransactions.insert(started) }
         if let stopped = tally.transactionStopped { openTransactions.remove(stopped) }
     }
 
@@ -149,15 +157,33 @@ struct ScenarioSession {
             for (connector, at) in preparing.sorted(by: { $0.key < $1.key }) where at <= now {
                 // Once per Preparing spell: it is re-armed when the connector becomes Preparing again.
                 preparing[connector] = .seconds(Int64.max)
-                enqueue(.remoteStartTransaction, .object([
-                    (key: "connectorId", value: .integer(Int64(connector))),
-                    (key: "idTag", value: .string(remote.idTag)),
-                ]))
+                enqueueRemoteStart(connector: connector, idTag: remote.idTag)
             }
         }
     }
 
-    private mutating func enqueue(_ action: V16.Action, _ payload: JSONValue) {
+    /// The remote start of the connection's version: 1.6 RemoteStartTransaction, 2.0.1
+    /// RequestStartTransaction with a Central idToken and a remoteStartId of this connection.
+    private mutating func enqueueRemoteStart(connector: Int, idTag: String) {
+        switch version {
+        case .v16:
+            enqueue(.v16(.remoteStartTransaction), .object([
+                (key: "connectorId", value: .integer(Int64(connector))),
+                (key: "idTag", value: .string(idTag)),
+            ]))
+        case .v201:
+            remoteStarts += 1
+            enqueue(.v201(.requestStartTransaction), .object([
+                (key: "evseId", value: .integer(Int64(connector))),
+                (key: "remoteStartId", value: .integer(Int64(remoteStarts))),
+                (key: "idToken", value: .object([
+                    (key: "idToken", value: .string(idTag)), (key: "type", value: .string("Central")),
+                ])),
+            ]))
+        }
+    }
+
+    private mutating func enqueue(_ action: VersionedAction, _ payload: JSONValue) {
         guard queue.count < Self.queueLimit else {
             counts[action, default: .init()].skipped += 1
             return
@@ -195,14 +221,14 @@ struct ScenarioSession {
                 counts[next.action, default: .init()].skipped += 1
                 continue
             }
-            let payload = ScenarioPlaceholders.fill(next.payload, now: wall, openTransaction: transaction)
+            let payload = ScenarioPlaceholders.fill(next.payload, now: wall, openTransaction: transaction?.json)
             nextId += 1
             let id = "csms-\(nextId)"
             inFlight = InFlight(id: id, action: next.action, deadline: now + scenario.callTimeout)
             counts[next.action, default: .init()].sent += 1
             var writer = JSONWriter(capacity: 256)
             writer.value(payload)
-            return Frame.encodeCall(id: id, action: next.action.rawValue, payload: writer.bytes)
+            return Frame.encodeCall(id: id, action: next.action.name, payload: writer.bytes)
         }
         return nil
     }
@@ -227,7 +253,7 @@ struct ScenarioSession {
     }
 
     /// The counts gathered since the last call, for the loop's counters.
-    mutating func takeCounts() -> [V16.Action: SentCallCounts] {
+    mutating func takeCounts() -> [VersionedAction: SentCallCounts] {
         defer { counts = [:] }
         return counts
     }

@@ -7,15 +7,18 @@ import Synchronization
 /// them, so their lock is uncontended except while `stats` reads it.
 final class LoopCounters: Sendable {
     struct Counts {
-        var calls: [V16.Action: Int] = [:]
+        var calls: [VersionedAction: Int] = [:]
         var unknownActions = 0
-        var callErrors: [CallError.Code: Int] = [:]
+        var callErrors: [VersionedErrorCode: Int] = [:]
         var bootsAccepted = 0
-        var unknownTransactionStops = 0
+        var violations: [ProtocolViolation: Int] = [:]
         var messagesBeforeBoot = 0
         var binaryFrames = 0
+        var pings = 0
         var responsesIgnored = 0
-        var sent: [V16.Action: SentCallCounts] = [:]
+        var sent: [VersionedAction: SentCallCounts] = [:]
+        /// WebSocket sessions opened per negotiated version.
+        var connections: [OCPPVersion: Int] = [:]
 
         func add(to stats: inout CentralSystemStats) {
             for (action, counts) in sent { stats.callsSent[action, default: .init()].merge(counts) }
@@ -23,10 +26,12 @@ final class LoopCounters: Sendable {
             stats.unknownActionsReceived += unknownActions
             stats.callErrorsSent.merge(callErrors, uniquingKeysWith: +)
             stats.bootsAccepted += bootsAccepted
-            stats.violations.unknownTransactionStops += unknownTransactionStops
+            for (violation, count) in violations { stats.violations.add(violation, count) }
             stats.violations.messagesBeforeBoot += messagesBeforeBoot
             stats.binaryFramesIgnored += binaryFrames
+            stats.pingsReceived += pings
             stats.responsesIgnored += responsesIgnored
+            stats.connectionsByVersion.merge(connections, uniquingKeysWith: +)
         }
     }
 
@@ -225,11 +230,11 @@ final class TransactionLedger: Sendable {
 
     func add(to stats: inout CentralSystemStats, listing limit: Int = 100) {
         let ids = state.withLock { state in
-            stats.transactionsStarted = state.started
-            stats.transactionsStopped = state.stopped
+            stats.transactionsStarted += state.started
+            stats.transactionsStopped += state.stopped
             stats.replayedTransactionStarts = state.replayedStarts
             stats.replayedTransactionStops = state.replayedStops
-            stats.openTransactions = state.open.count
+            stats.openTransactions += state.open.count
             return Array(state.open.keys)
         }
         // Sorted outside the lock: there can be thousands.
@@ -272,7 +277,10 @@ final class SharedState: Sendable {
     /// Per-connection context (`cp.id`) goes in metadata, evaluated only when the level logs.
     let logger: Logger
     let registry = ChargePointRegistry()
+    /// OCPP 1.6 transactions (ids issued here).
     let ledger = TransactionLedger()
+    /// OCPP 2.0.1 transactions (ids chosen by the stations).
+    let transactionEvents = TransactionEventLedger()
     let gauge = ConnectionGauge()
     let scenarioMemory = ScenarioMemory()
     private let loopCounters: [ObjectIdentifier: LoopCounters]
@@ -298,6 +306,7 @@ final class SharedState: Sendable {
         otherCounters.snapshot.add(to: &stats)
         stats.chargePointsBooted = registry.bootedCount
         ledger.add(to: &stats)
+        transactionEvents.add(to: &stats)
         return stats
     }
 }

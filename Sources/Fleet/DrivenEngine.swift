@@ -5,8 +5,9 @@ import OCPP
 
 /// The engine inputs a behaviour profile uses beyond the session basics of `ChargePointEngine`:
 /// faults, the EV's changing power, the energy delivered so far, power cycles and DataTransfer.
-/// `ChargePointV16` provides them; tests wrap it to record every input.
-protocol DrivenEngine: ChargePointEngine {
+/// Both engine versions provide them, and `AnyChargePointEngine` forwards them to its case; tests
+/// wrap it to record every input. No subprotocol here: the wrapper knows its version per value.
+protocol DrivenEngine: EngineSession {
     mutating func setFault(_ code: V16.ChargePointErrorCode?, connector: Int, now: Timestamp, into out: inout [EngineOutput])
     mutating func setEVPower(_ watts: Double, connector: Int, now: Timestamp, into out: inout [EngineOutput])
     mutating func sessionEnergyWh(connector: Int, now: Timestamp) -> Double?
@@ -21,11 +22,12 @@ extension ChargePointV16: DrivenEngine {}
 /// feeds it. The runtime and the virtual-clock tests both use this, so they simulate the same
 /// charge point.
 enum ChargePointSetup {
-    /// The engine, with the plan's identity (serial number included), configuration overrides and
-    /// an initial meter register drawn from the charge point's own meter stream. Returns the
-    /// configuration keys the engine refused.
+    /// The engine of the plan's OCPP version, with the plan's identity (serial number included),
+    /// configuration overrides (1.6 keys, or 2.0.1 `Component.Variable` names) and an initial
+    /// meter register drawn from the charge point's own meter stream. Returns the overrides the
+    /// engine refused.
     static func engine(plan: ChargePointPlan, settings: EngineSettings, seed: UInt64,
-                       behaviour: BehaviourSpec = .default) -> (ChargePointV16, refused: [String]) {
+                       behaviour: BehaviourSpec = .default) -> (AnyChargePointEngine, refused: [String]) {
         var settings = settings
         settings.seed = seed
         settings.securityEvents = plan.securityEvents
@@ -38,13 +40,20 @@ enum ChargePointSetup {
             signatureFailure: transfer.signatureFailure)
         var meterStream = SessionDriver.Streams(seed: seed, chargePointIndex: plan.index, connectors: 0).meter
         settings.initialMeterWh = max(0, plan.initialMeterWh.sample(using: &meterStream))
-        var engine = ChargePointV16(
-            identity: ChargePointIdentity(id: plan.id, vendor: plan.vendor, model: plan.model,
-                                          firmwareVersion: plan.firmwareVersion, serialNumber: plan.serialNumber,
-                                          connectors: plan.connectors),
-            settings: settings)
-        let refused = engine.configure(plan.config.map { ($0.key, $0.value) })
-        return (engine, refused)
+        let identity = ChargePointIdentity(id: plan.id, vendor: plan.vendor, model: plan.model,
+                                           firmwareVersion: plan.firmwareVersion, serialNumber: plan.serialNumber,
+                                           connectors: plan.connectors)
+        let overrides = plan.config.map { (key: $0.key, value: $0.value) }
+        switch plan.ocppVersion {
+        case .v16:
+            var engine = ChargePointV16(identity: identity, settings: settings)
+            let refused = engine.configure(overrides)
+            return (.v16(engine), refused)
+        case .v201:
+            var engine = ChargePointV201(identity: identity, settings: settings)
+            let refused = engine.configure(overrides)
+            return (.v201(engine), refused)
+        }
     }
 
     /// The Security profile's cryptography, one instance for the whole process: it keeps no
@@ -70,3 +79,5 @@ final class SharedBehaviour: Sendable {
         self.spec = spec
     }
 }
+
+extension ChargePointV201: DrivenEngine {}

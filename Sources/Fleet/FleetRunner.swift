@@ -36,9 +36,13 @@ final class LoopShared {
     let endpoint: CSMSEndpoint
     /// The CSMS host resolved once at start; nil if that failed (each connect then resolves).
     var address: SocketAddress?
+    /// `FleetConfiguration.sourceAddresses`, resolved once at start.
+    var sources: [SocketAddress] = []
     let gauge: ConnectionGauge
     let logger: Logger
     var backoff = ReconnectBackoff(initial: .milliseconds(500), max: .seconds(30))
+    /// The largest WebSocket message a charge point accepts (`run.maxFrameSize`).
+    var maxFrameSize = RunSettings.defaultMaxFrameSize
     var chargePoints: [SimulatedChargePoint] = []
     /// Each group's security, by `ChargePointPlan.group`.
     var transports: [GroupTransport] = []
@@ -85,7 +89,13 @@ extension LoopShared: Sendable {}
 
 /// What a fleet run needs, resolved from the spec and the command line.
 public struct FleetConfiguration: Sendable {
+    /// The charge points this process runs: the whole fleet, or one shard's slice of it.
     public var plans: [ChargePointPlan]
+    /// Charge points in the whole fleet (`plans.count` unless `plans` is one shard's slice).
+    /// The ramp is the whole fleet's: each charge point starts at the offset its index has in
+    /// it, so it starts at the same moment whichever shard runs it, and shards started
+    /// together ramp like the fleet run in one process.
+    public var fleetSize: Int
     public var behaviours: [String: BehaviourSpec]
     public var endpoint: CSMSEndpoint
     public var seed: UInt64
@@ -99,11 +109,16 @@ public struct FleetConfiguration: Sendable {
     public var reconnectMax: Duration
     /// Simulated seconds per wall-clock second (`run.timeScale`); 1 is real time.
     public var timeScale: Double
+    /// The largest WebSocket message a charge point accepts (`run.maxFrameSize`).
+    public var maxFrameSize = RunSettings.defaultMaxFrameSize
     /// Each group's name and security, indexed by `ChargePointPlan.group`; a plan whose group
     /// is missing connects with security profile 0.
     public var groups: [GroupConnection]
     /// `--trace`: the frames of the charge points whose id matches its pattern go to its file.
     public var trace: FrameTrace?
+    /// Local addresses the connections go out from, round-robin by plan index
+    /// (`csms.sourceAddresses`, `--source-addresses`); empty: the kernel's choice.
+    public var sourceAddresses = SourceAddresses([])
 
     /// How one group connects.
     public struct GroupConnection: Sendable, Equatable {
@@ -128,6 +143,7 @@ public struct FleetConfiguration: Sendable {
                 groups: [GroupConnection] = [], ramp: RampSpec? = nil, timeScale: Double = 1) {
         self.timeScale = timeScale
         self.plans = plans
+        self.fleetSize = plans.count
         self.ramp = ramp ?? .linear(rampUp)
         self.behaviours = behaviours
         self.endpoint = endpoint
@@ -150,6 +166,8 @@ extension FleetConfiguration {
                   reconnectInitial: spec.run.reconnectInitial, reconnectMax: spec.run.reconnectMax,
                   groups: spec.groups.map { GroupConnection(name: $0.name, security: $0.security) }, ramp: spec.ramp,
                   timeScale: spec.run.timeScale)
+        maxFrameSize = spec.run.maxFrameSize
+        sourceAddresses = spec.sourceAddresses
     }
 }
 
@@ -189,6 +207,7 @@ public final class FleetRunner: Sendable {
         for loop in group.makeIterator() {
             let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, failureLog: failureLog,
                                     logger: logger, groups: groupCount)
+            shared.maxFrameSize = configuration.maxFrameSize
             loops.append(LoopSlot(loop: loop, box: NIOLoopBoundBox.makeBoxSendingValue(shared, eventLoop: loop)))
         }
         self.loops = loops
@@ -236,17 +255,25 @@ public final class FleetRunner: Sendable {
     }
 
     /// Creates every charge point on its loop and schedules its first connection,
-    /// at its ramp offset (`RampSpec.offsets`, deterministic for the seed) plus its
-    /// group's start offset; from then on, once a second, every loop's telemetry is
+    /// at its ramp offset in the whole fleet (`RampSpec.startOffsets`, deterministic for the
+    /// seed) plus its group's start offset; from then on, once a second, every loop's telemetry is
     /// flushed into the run's time series and `onSample` (if any) gets the fleet's second.
     /// Throws ``FleetSetupError`` when TLS material cannot be loaded or a group's security
     /// profile does not fit the URL.
     public func start(onSample: (@Sendable (FleetSample) -> Void)? = nil) async throws {
         let (transports, contexts) = try prepareTransports()
+        let sources = try configuration.sourceAddresses.addresses.map { text throws(FleetSetupError) -> SocketAddress in
+            do {
+                return try SocketAddress(ipAddress: text, port: 0)
+            } catch {
+                throw FleetSetupError(description: "source address \(text): \(error)")
+            }
+        }
         sampler.begin(onSample: onSample)
         let plans = configuration.plans
         let count = plans.count
-        let rampOffsets = configuration.ramp.offsets(count: count, seed: configuration.seed)
+        let startOffsets = configuration.ramp.startOffsets(of: plans, fleetSize: configuration.fleetSize,
+                                                           seed: configuration.seed)
         let settings = engineSettings
         let endpoint = configuration.endpoint
         let address = try? SocketAddress.makeAddressResolvingHost(endpoint.host, port: endpoint.port)
@@ -256,7 +283,7 @@ public final class FleetRunner: Sendable {
         for (loopIndex, slot) in loops.enumerated() {
             let box = slot.box
             let mine = stride(from: loopIndex, to: count, by: loops.count).map {
-                (plans[$0], contexts[$0], Self.micros(rampOffsets[$0] + plans[$0].startOffset))
+                (plans[$0], contexts[$0], Self.micros(startOffsets[$0]))
             }
             let behaviours = configuration.behaviours.mapValues(SharedBehaviour.init)
             let fallback = SharedBehaviour(.default)
@@ -265,6 +292,7 @@ public final class FleetRunner: Sendable {
             starts.append(slot.loop.submit {
                 let shared = box.value
                 shared.address = address
+                shared.sources = sources
                 shared.backoff = backoff
                 shared.transports = transports
                 let isolated = slot.loop.assumeIsolated()

@@ -297,7 +297,8 @@ struct SessionDriver: Sendable {
                 break
             }
         case .callSent, .callCompleted, .callErrored, .callTimedOut, .incoming, .bootAccepted, .protocolFault,
-             .transactionStopped, .transactionMessageDropped, .securityEventDropped:
+             .transactionStopped, .transactionMessageDropped, .securityEventDropped,
+             .transactionMessageQueuedOffline, .transactionMessageReplayed:
             break
         }
     }

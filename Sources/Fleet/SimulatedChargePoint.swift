@@ -28,7 +28,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     private let tlsContext: NIOSSLContext?
     private let loop: any EventLoop
     private let shared: LoopShared
-    private var engine: ChargePointV16
+    private var engine: AnyChargePointEngine
     private var driver: SessionDriver
     private var random: SplitMix64
     private var connection = Connection.idle
@@ -50,10 +50,13 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     private var lastFailure: ConnectFailure?
     /// `--trace`: set only when this charge point's id matches the pattern.
     private let trace: FrameTrace?
+    /// The local address its connections go out from (round-robin by plan index); nil: the kernel's choice.
+    private let source: SocketAddress?
 
     init(plan: ChargePointPlan, behaviour: SharedBehaviour, settings: EngineSettings, seed: UInt64,
          tlsContext: NIOSSLContext? = nil, loop: any EventLoop, shared: LoopShared, trace: FrameTrace? = nil) {
         self.trace = trace
+        self.source = shared.sources.isEmpty ? nil : shared.sources[max(0, plan.index - 1) % shared.sources.count]
         self.id = plan.id
         self.group = plan.group
         self.tlsContext = tlsContext
@@ -76,8 +79,8 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     /// fleet's CPU at 4,000 charge points, `docs/performance.md`).
     var openTransactions: Int { Self.openTransactions(&engine) }
 
-    private static func pendingTransactionMessages(_ engine: inout ChargePointV16) -> Int { engine.pendingTransactionMessages }
-    private static func openTransactions(_ engine: inout ChargePointV16) -> Int { engine.openTransactions }
+    private static func pendingTransactionMessages(_ engine: inout AnyChargePointEngine) -> Int { engine.pendingTransactionMessages }
+    private static func openTransactions(_ engine: inout AnyChargePointEngine) -> Int { engine.openTransactions }
     var failure: ConnectFailure? { lastFailure }
 
     // MARK: lifecycle
@@ -96,8 +99,9 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
             ? shared.transports[group].clientSecurity(chargePointId: id, context: tlsContext)
             : .plain
         WebSocketTransport.connect(self, endpoint: shared.endpoint, address: shared.address,
-                                   path: shared.endpoint.path(for: id), subprotocol: ChargePointV16.subprotocol,
-                                   security: security, loop: loop, connectTimeout: .seconds(10))
+                                   path: shared.endpoint.path(for: id), subprotocol: engine.subprotocol,
+                                   security: security, source: source, maxFrameSize: shared.maxFrameSize, loop: loop,
+                                   connectTimeout: .seconds(10))
     }
 
     func tcpConnected(channel: any Channel) {
@@ -151,12 +155,14 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     }
 
     /// WebSocketPingInterval (OCPP 1.6 §9.1): with a value above 0 the charge point pings the
-    /// CSMS that often, on this connection (a change takes effect at the next one). Off by
-    /// default, so an idle charge point keeps a single timer.
+    /// CSMS that often (in simulated time, like every OCPP interval), on this connection (a
+    /// change takes effect at the next one). Off by default, so an idle charge point keeps a
+    /// single timer.
     private func startPings(on channel: any Channel) {
-        let seconds = engine.configuration.webSocketPingInterval
+        let seconds = engine.webSocketPingInterval
         guard seconds > 0 else { return }
-        schedulePing(on: channel, every: .seconds(Int64(seconds)))
+        let wall = shared.clock.wall(.seconds(Int(seconds)))
+        schedulePing(on: channel, every: .microseconds(max(1_000, wall.microseconds)))
     }
 
     /// One ping after `interval`, then the next: the chain ends with the connection it is for.
@@ -296,7 +302,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
 
     /// Runs one input against engine and driver, then performs every output (events may
     /// make the driver act again), then re-arms the single timer.
-    private func drive(_ body: (inout ChargePointV16, inout SessionDriver, Timestamp, inout [EngineOutput]) -> Void) {
+    private func drive(_ body: (inout AnyChargePointEngine, inout SessionDriver, Timestamp, inout [EngineOutput]) -> Void) {
         let now = shared.clock.now()
         body(&engine, &driver, now, &outputs)
         while !outputs.isEmpty {
@@ -310,7 +316,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
 
     /// Read through `inout`: a getter on the engine stored in this class would otherwise copy
     /// the whole engine (retaining every array in it) on each call across the module boundary.
-    private static func earliestWakeup(_ engine: inout ChargePointV16, _ driver: inout SessionDriver) -> Timestamp? {
+    private static func earliestWakeup(_ engine: inout AnyChargePointEngine, _ driver: inout SessionDriver) -> Timestamp? {
         switch (engine.nextWakeup, driver.nextWakeup) {
         case let (a?, b?): min(a, b)
         case let (a?, nil): a
@@ -374,8 +380,12 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
             }
         case .transactionStarted: telemetry.transactionStarted(group: group)
         case .transactionStopped: telemetry.transactionStopped(group: group)
-        case .transactionMessageDropped(let action):
-            shared.logger.warning("transaction message dropped after all attempts", metadata: ["cp": "\(id)", "action": "\(action)"])
+        case .transactionMessageQueuedOffline: telemetry.transactionMessageQueuedOffline()
+        case .transactionMessageReplayed: telemetry.transactionMessageReplayed()
+        case .transactionMessageDropped(let action, let reason):
+            telemetry.transactionMessageDropped(reason: reason.rawValue)
+            shared.logger.warning("transaction message dropped", metadata: [
+                "cp": "\(id)", "action": "\(action)", "reason": "\(reason.rawValue)"])
         case .securityEventDropped(let type):
             shared.logger.warning("security event dropped", metadata: ["cp": "\(id)", "type": "\(type)"])
         case .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed:

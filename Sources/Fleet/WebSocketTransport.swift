@@ -1,3 +1,4 @@
+import FleetSpec
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -107,25 +108,26 @@ protocol ConnectionDelegate: AnyObject {
 }
 
 enum WebSocketTransport {
-    static let maxFrameSize = 1 << 20
-
-    /// Opens one WebSocket on `loop` to `path`; the delegate hears back through
-    /// `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
+    /// Opens one WebSocket on `loop` to `path`, from the local address `source` if given; the
+    /// delegate hears back through `tcpConnected`, `webSocketOpened`, `connectFailed` and `webSocketClosed`.
     static func connect(_ delegate: any ConnectionDelegate, endpoint: CSMSEndpoint, address: SocketAddress?,
-                        path: String, subprotocol: String, security: ClientSecurity, loop: any EventLoop,
+                        path: String, subprotocol: String, security: ClientSecurity, source: SocketAddress? = nil,
+                        maxFrameSize: Int = RunSettings.defaultMaxFrameSize, loop: any EventLoop,
                         connectTimeout: TimeAmount) {
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: loop)
         let hostHeader = endpoint.hostHeader
-        let bootstrap = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configurePipeline(channel, hostHeader: hostHeader, path: path, subprotocol: subprotocol,
-                                          security: security, endpoint: endpoint, delegate: bound)
+                                          security: security, endpoint: endpoint, maxFrameSize: maxFrameSize,
+                                          delegate: bound)
                 }
             }
+        if let source { bootstrap = bind(bootstrap, to: source) }
         // The address is resolved once per run; without it NIO would call getaddrinfo per connection.
         let connecting = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: endpoint.host, port: endpoint.port)
         connecting.whenComplete { result in
@@ -142,12 +144,28 @@ enum WebSocketTransport {
         }
     }
 
+    /// Binds the connection to the local address `source` before it connects. On Linux with
+    /// `IP_BIND_ADDRESS_NO_PORT`, set before the bind: the kernel then picks the local port at
+    /// connect time for the whole 4-tuple, instead of reserving one of the address's ~28,000
+    /// ephemeral ports for every connection at bind time (docs/scaling.md, "Source addresses").
+    static func bind(_ bootstrap: ClientBootstrap, to source: SocketAddress) -> ClientBootstrap {
+        #if os(Linux)
+        let bindAddressNoPort = ChannelOptions.Types.SocketOption(level: .ip, name: NIOBSDSocket.Option(rawValue: 24))
+        return bootstrap.channelOption(bindAddressNoPort, value: 1).bind(to: source)  // 24: IP_BIND_ADDRESS_NO_PORT, <linux/in.h>
+        #else
+        return bootstrap.bind(to: source)
+        #endif
+    }
+
     /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host
     /// name), HTTP/1.1 upgrade offering `subprotocol` (with Basic authentication in profiles 1
-    /// and 2), then (only when the server chose that subprotocol) `OCPPWebSocketHandler` alone.
+    /// and 2), then (only when the server chose that subprotocol) `OCPPWebSocketHandler` alone. A
+    /// frame, or a fragmented message once reassembled, larger than `maxFrameSize` bytes closes
+    /// the connection with status 1009 (message too big).
     static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
         security: ClientSecurity = .plain, endpoint: CSMSEndpoint? = nil,
+        maxFrameSize: Int = RunSettings.defaultMaxFrameSize,
         delegate bound: NIOLoopBound<any ConnectionDelegate>,
         requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey()
     ) throws {
@@ -170,7 +188,11 @@ enum WebSocketTransport {
                 context.pipeline.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
             }
         )
-        try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: configuration)
+        // `.forwardBytes`: frames the CSMS sends in the same read as its 101 answer reach
+        // `OCPPWebSocketHandler` (buffered by the upgrade handler until it is in place); NIO's
+        // default drops them.
+        try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                  withClientUpgrade: configuration)
         try channel.pipeline.syncOperations.addHandler(
             UpgradeRequestHandler(host: hostHeader, path: path, subprotocol: subprotocol,
                                   authorization: security.authorization, tls: tlsState,

@@ -1,3 +1,4 @@
+import OCPP
 import Telemetry
 
 /// A validated fleet spec: where the CSMS is, how long to run, which charge points to simulate
@@ -19,6 +20,8 @@ public struct FleetSpec: Sendable, Equatable {
     public var ramp: RampSpec
     /// CS→CP operations the embedded CSMS sends (the `scenario` section); only with the embedded CSMS.
     public var scenario: ScenarioSpec?
+    /// Local addresses the connections go out from (`csms.sourceAddresses`); empty: the kernel's choice.
+    public var sourceAddresses = SourceAddresses([])
 
     public init(
         csmsURL: String? = nil,
@@ -72,7 +75,8 @@ public struct FleetSpec: Sendable, Equatable {
                     connectorSpecs: group.connectorSpecs,
                     initialMeterWh: group.initialMeterWh,
                     startOffset: group.startOffset,
-                    securityEvents: group.sendsSecurityEvents
+                    securityEvents: group.sendsSecurityEvents,
+                    ocppVersion: group.ocppVersion
                 ))
             }
         }
@@ -118,8 +122,14 @@ public struct RunSettings: Sendable, Equatable {
     /// intervals, behaviour times and message timestamps follow simulated time; `duration`,
     /// the ramp, timeouts and reconnect back-off stay wall-clock time. 1 (real time) … 3600.
     public var timeScale: Double
+    /// The largest WebSocket message a charge point accepts from the CSMS, in bytes (a frame,
+    /// or a fragmented message once reassembled); a larger one closes the connection with
+    /// status 1009 (message too big), and the charge point reconnects.
+    public var maxFrameSize: Int
 
     public static let maxTimeScale = 3600.0
+    public static let defaultMaxFrameSize = 1 << 20
+    public static let maxFrameSizeRange = 1024 ... (64 << 20)
 
     public init(
         duration: Duration = .seconds(60),
@@ -129,9 +139,11 @@ public struct RunSettings: Sendable, Equatable {
         stopTimeout: Duration = .seconds(10),
         reconnectInitial: Duration = .milliseconds(500),
         reconnectMax: Duration = .seconds(30),
-        timeScale: Double = 1
+        timeScale: Double = 1,
+        maxFrameSize: Int = RunSettings.defaultMaxFrameSize
     ) {
         self.timeScale = timeScale
+        self.maxFrameSize = maxFrameSize
         self.duration = duration
         self.seed = seed
         self.rampUp = rampUp
@@ -189,6 +201,9 @@ public struct GroupSpec: Sendable, Equatable {
     /// when the group uses security profile 1 or higher (a CSMS that asks for a profile speaks
     /// the security extension; a plain 1.6 CSMS would answer the event with a CALLERROR).
     public var securityEvents: Bool?
+    /// The OCPP version this group's charge points speak: the group's `csms.ocppVersion`, else the
+    /// top-level `csms.ocppVersion`, else 1.6.
+    public var ocppVersion: OCPPVersion = .v16
 
     /// `securityEvents`, with its default resolved.
     public var sendsSecurityEvents: Bool { securityEvents ?? (security.profile.rawValue >= 1) }
@@ -348,13 +363,17 @@ public struct ChargePointPlan: Sendable, Equatable {
     public var startOffset: Duration
     /// Sends SecurityEventNotification (the group's `securityEvents`, resolved).
     public var securityEvents: Bool
+    /// Which engine simulates this charge point (the group's version).
+    public var ocppVersion: OCPPVersion
 
     public init(
         index: Int, id: String, group: Int, vendor: String, model: String, firmwareVersion: String?,
         connectors: Int, behaviour: String, config: [ConfigOverride],
         serialNumber: String? = nil, connectorSpecs: [ConnectorSpec]? = nil,
-        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false
+        initialMeterWh: Distribution = .constant(0), startOffset: Duration = .zero, securityEvents: Bool = false,
+        ocppVersion: OCPPVersion = .v16
     ) {
+        self.ocppVersion = ocppVersion
         self.index = index
         self.id = id
         self.group = group

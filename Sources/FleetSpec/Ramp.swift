@@ -48,6 +48,14 @@ public enum RampSpec: Sendable, Equatable {
         }
     }
 
+    /// When each of `plans` first connects: the offset its index (from 1) has in the schedule
+    /// of the whole fleet of `fleetSize` charge points, plus its group's `startOffset`. `plans`
+    /// may be one shard's slice: a charge point starts at the same moment whichever shard runs it.
+    public func startOffsets(of plans: [ChargePointPlan], fleetSize: Int, seed: UInt64) -> [Duration] {
+        let offsets = self.offsets(count: max(fleetSize, plans.map(\.index).max() ?? 0), seed: seed)
+        return plans.map { offsets[max(0, $0.index - 1)] + $0.startOffset }
+    }
+
     /// Mixed into the fleet seed for the Poisson ramp's stream ("ramp").
     public static let poissonSalt: UInt64 = 0x7261_6D70
 

@@ -25,13 +25,14 @@ public struct ScenarioSpec: Sendable, Equatable {
     }
 
     public struct Call: Sendable, Equatable {
-        public var action: V16.Action
+        /// The action and the OCPP version of the charge points that get it.
+        public var action: VersionedAction
         public var when: When
         public var share: Double
         /// The request, placeholders (`{now}`, `{now+30s}`, `{openTransaction}`) unfilled.
         public var payload: JSONValue
 
-        public init(action: V16.Action, when: When, share: Double = 1, payload: JSONValue) {
+        public init(action: VersionedAction, when: When, share: Double = 1, payload: JSONValue) {
             self.action = action
             self.when = when
             self.share = share
@@ -72,7 +73,8 @@ public struct ScenarioSpec: Sendable, Equatable {
             case .at(let offset): .object([(key: "atMs", value: ms(offset))])
             }
             return .object([
-                (key: "send", value: .string(call.action.rawValue)), (key: "when", value: when),
+                (key: "send", value: .string(call.action.name)),
+                (key: "ocppVersion", value: .string(call.action.version.rawValue)), (key: "when", value: when),
                 (key: "share", value: .number(call.share)), (key: "payload", value: call.payload),
             ])
         })))

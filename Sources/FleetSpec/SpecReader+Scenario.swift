@@ -4,10 +4,10 @@ import Yams
 extension SpecReader {
     static let scenarioKeys = ["remoteStart", "calls"]
     static let remoteStartKeys = ["after", "idTag"]
-    static let scenarioCallKeys = ["send", "when", "share", "payload"]
+    static let scenarioCallKeys = ["send", "ocppVersion", "when", "share", "payload"]
 
-    /// The `scenario` section. Each payload is checked against its action's typed request,
-    /// with `{now…}` and `{openTransaction}` filled in as they would be when sent.
+    /// The `scenario` section. Each payload is checked against its action's typed request of
+    /// its OCPP version, with `{now…}` and `{openTransaction}` filled in as they would be when sent.
     /// With an external CSMS (`csms.url`) the section is an error: only the embedded CSMS plays it.
     mutating func readScenario(_ node: Node, _ path: String, csmsURL: String?) -> ScenarioSpec? {
         guard let fields = fields(node, path, allowed: Self.scenarioKeys) else { return nil }
@@ -30,7 +30,7 @@ extension SpecReader {
             let callsPath = fields.child("calls")
             if case .sequence(let items) = value {
                 for (index, item) in items.enumerated() {
-                    if let call = readScenarioCall(item, "\(callsPath)[\(index)]") { scenario.calls.append(call) }
+                    scenario.calls += readScenarioCall(item, "\(callsPath)[\(index)]")
                 }
             } else {
                 report(value, callsPath, "must be a list of calls like '- send: TriggerMessage', got \(Self.describe(value))")
@@ -39,19 +39,39 @@ extension SpecReader {
         return scenario
     }
 
-    private mutating func readScenarioCall(_ node: Node, _ path: String) -> ScenarioSpec.Call? {
-        guard let fields = fields(node, path, allowed: Self.scenarioCallKeys) else { return nil }
-        var action: V16.Action?
+    /// One entry of `calls`: one call, or two when it names an action of both versions without
+    /// `ocppVersion` and its payload fits both (a TriggerMessage of Heartbeat goes to 1.6 and 2.0.1
+    /// charge points alike; a Reset of type Soft is 1.6 only).
+    private mutating func readScenarioCall(_ node: Node, _ path: String) -> [ScenarioSpec.Call] {
+        guard let fields = fields(node, path, allowed: Self.scenarioCallKeys) else { return [] }
+        var versions = OCPPVersion.allCases
+        if let versionNode = fields.value("ocppVersion") {
+            let known = OCPPVersion.allCases.map(\.rawValue)
+            if let text = string(versionNode, fields.child("ocppVersion")) {
+                if let version = OCPPVersion(rawValue: text) {
+                    versions = [version]
+                } else {
+                    report(versionNode, fields.child("ocppVersion"),
+                           "must be one of \(known.map { "\"\($0)\"" }.joined(separator: ", ")), got '\(text)'")
+                    return []
+                }
+            }
+        }
+        var actions: [VersionedAction] = []
         if let sendNode = required(fields, "send"), let name = string(sendNode, fields.child("send")) {
-            let sendable = V16.Action.allCases.filter { !$0.initiatedByChargePoint || $0 == .dataTransfer }
-            if let known = V16.Action(rawValue: name), sendable.contains(known) {
-                action = known
-            } else if V16.Action(rawValue: name) != nil {
+            let named = versions.compactMap { VersionedAction(name, version: $0) }
+            actions = named.filter(\.initiatedByCentralSystem)
+            let versionText = versions.map(\.rawValue).joined(separator: " or ")
+            if actions.isEmpty, !named.isEmpty {
                 report(sendNode, fields.child("send"), "\(name) is sent by a charge point, not by a central system")
-            } else if let guess = suggestion(for: name, among: sendable.map(\.rawValue)) {
-                report(sendNode, fields.child("send"), "unknown action '\(name)'; did you mean '\(guess)'?")
-            } else {
-                report(sendNode, fields.child("send"), "unknown action '\(name)'; expected an OCPP 1.6 action a central system sends")
+            } else if actions.isEmpty {
+                let sendable = Set(versions.flatMap(Self.sendableActions)).sorted()
+                if let guess = suggestion(for: name, among: sendable) {
+                    report(sendNode, fields.child("send"), "unknown action '\(name)'; did you mean '\(guess)'?")
+                } else {
+                    report(sendNode, fields.child("send"),
+                           "unknown action '\(name)'; expected an OCPP \(versionText) action a central system sends")
+                }
             }
         }
         let when = required(fields, "when").flatMap { readWhen($0, fields.child("when")) }
@@ -66,25 +86,46 @@ extension SpecReader {
         var payload = JSONValue.object([])
         let payloadPath = fields.child("payload")
         if let value = fields.value("payload") {
-            guard let json = jsonValue(value, payloadPath) else { return nil }
+            guard let json = jsonValue(value, payloadPath) else { return [] }
             guard case .object = json else {
                 report(value, payloadPath, "must be a mapping (the request's fields), got \(Self.describe(value))")
-                return nil
+                return []
             }
             payload = json
         }
-        guard let action, let when else { return nil }
-        // Checked as it would be sent: {now…} a timestamp, {openTransaction} an integer.
-        let sample = Self.fillPlaceholders(payload)
-        if let types = action.payloadTypes {
+        guard !actions.isEmpty, let when else { return [] }
+        // Checked as it would be sent: {now…} a timestamp, {openTransaction} an id of the version.
+        var fitting: [VersionedAction] = []
+        var problems: [(OCPPVersion, String)] = []
+        for action in actions {
+            guard let types = action.payloadTypes else {
+                fitting.append(action)
+                continue
+            }
             do throws(CallError) {
-                _ = try types.request.init(json: sample)
+                _ = try types.request.init(json: Self.fillPlaceholders(payload, version: action.version))
+                fitting.append(action)
             } catch {
-                report(fields.value("payload") ?? fields.node, payloadPath,
-                       "is not a valid \(action.rawValue).req: \(error.description)")
+                problems.append((action.version, error.description))
             }
         }
-        return .init(action: action, when: when, share: share, payload: payload)
+        if fitting.isEmpty, let name = actions.first?.name {
+            let message = problems.count == 1
+                ? "is not a valid \(name) request of OCPP \(problems[0].0.rawValue): \(problems[0].1)"
+                : "is not a valid \(name) request of any OCPP version: "
+                    + problems.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ")
+            report(fields.value("payload") ?? fields.node, payloadPath, message)
+            return []
+        }
+        return fitting.map { .init(action: $0, when: when, share: share, payload: payload) }
+    }
+
+    /// The names of the actions a central system sends in `version`.
+    private static func sendableActions(_ version: OCPPVersion) -> [String] {
+        switch version {
+        case .v16: V16.Action.allCases.map { VersionedAction.v16($0) }.filter(\.initiatedByCentralSystem).map(\.name)
+        case .v201: V201.Action.allCases.map { VersionedAction.v201($0) }.filter(\.initiatedByCentralSystem).map(\.name)
+        }
     }
 
     private mutating func readWhen(_ node: Node, _ path: String) -> ScenarioSpec.When? {
@@ -157,9 +198,15 @@ extension SpecReader {
         }
     }
 
-    /// The payload as it could be sent: `{now…}` an RFC 3339 string, `{openTransaction}` 1.
-    static func fillPlaceholders(_ value: JSONValue) -> JSONValue {
-        ScenarioPlaceholders.fill(value, now: Timestamp(microseconds: 1_767_225_600_000_000), openTransaction: 1)
+    /// The payload as it could be sent: `{now…}` an RFC 3339 string, `{openTransaction}` a
+    /// transaction id of `version` (1.6: the integer 1, 2.0.1: the string "1").
+    static func fillPlaceholders(_ value: JSONValue, version: OCPPVersion = .v16) -> JSONValue {
+        let transaction: JSONValue = switch version {
+        case .v16: .integer(1)
+        case .v201: .string("1")
+        }
+        return ScenarioPlaceholders.fill(value, now: Timestamp(microseconds: 1_767_225_600_000_000),
+                                         openTransaction: transaction)
     }
 }
 

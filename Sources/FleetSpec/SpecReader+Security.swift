@@ -18,6 +18,9 @@ struct SecurityDraft {
     var clientCertificate: Located<String>?
     var clientKey: Located<String>?
     var verify: Located<Bool>?
+    /// `ocppVersion`: not security, but a per-connection setting that a group overrides the same
+    /// way (its own key wins over the top-level one).
+    var ocppVersion: OCPPVersion?
     /// A key was written but its value was unusable (already reported): later checks that would
     /// complain about the key missing stay quiet.
     var profileWasInvalid = false
@@ -39,6 +42,7 @@ struct SecurityDraft {
         if other.clientCertificate != nil { merged.clientCertificate = other.clientCertificate }
         if other.clientKey != nil { merged.clientKey = other.clientKey }
         if other.verify != nil { merged.verify = other.verify }
+        if other.ocppVersion != nil { merged.ocppVersion = other.ocppVersion }
         return merged
     }
 }
@@ -47,6 +51,7 @@ struct SecurityDraft {
 struct CSMSDraft {
     var url: Located<String>?
     var security = SecurityDraft()
+    var sourceAddresses = SourceAddresses([])
 }
 
 extension SecurityDraft {
@@ -65,10 +70,8 @@ extension SecurityDraft {
 }
 
 extension SpecReader {
-    static let csmsKeys = ["url", "securityProfile", "password", "tls", "ocppVersion"]
+    static let csmsKeys = ["url", "securityProfile", "password", "tls", "ocppVersion", "sourceAddresses"]
     static let groupCSMSKeys = ["securityProfile", "password", "tls", "ocppVersion"]
-    /// The OCPP versions a charge point can speak; OCPP 2.0.1 is planned (issue 10).
-    static let ocppVersions = ["1.6"]
     static let tlsKeys = ["caFile", "clientCertificate", "clientKey", "verify"]
     /// AuthorizationKey: the OCPP 1.6 Security Whitepaper asks for 16 to 20 bytes, which the
     /// configuration key carries hex-encoded in at most 40 characters; both forms fit here.
@@ -83,20 +86,41 @@ extension SpecReader {
             draft.url = Located(value: url, node: urlNode, field: csms.child("url"))
         }
         draft.security = readSecurity(csms)
-        readOCPPVersion(csms)
+        draft.security.ocppVersion = readOCPPVersion(csms)
+        if let node = csms.value("sourceAddresses") { draft.sourceAddresses = readSourceAddresses(node, csms.child("sourceAddresses")) }
         return draft
     }
 
-    /// `ocppVersion`: "1.6" (the default). Any other value is an error that says what is there.
-    private mutating func readOCPPVersion(_ fields: Fields) {
-        guard let node = fields.value("ocppVersion") else { return }
-        let text = Self.text(of: node)
-        guard !Self.ocppVersions.contains(text) else { return }
-        if text == "2.0.1" || text == "2.0" {
-            report(node, fields.child("ocppVersion"), "OCPP 2.0.1 charge points are not available yet; this version simulates \"1.6\"")
+    /// `sourceAddresses`: a string (`127.0.0.2-127.0.0.254`, comma-separated items) or a list of
+    /// such strings.
+    private mutating func readSourceAddresses(_ node: Node, _ field: String) -> SourceAddresses {
+        let items: [String]
+        if case .sequence(let sequence) = node {
+            items = sequence.enumerated().compactMap { string($0.element, "\(field)[\($0.offset)]") }
         } else {
-            report(node, fields.child("ocppVersion"), "must be \"1.6\", got '\(text)'")
+            items = string(node, field).map { [$0] } ?? []
         }
+        guard !items.isEmpty else { return SourceAddresses([]) }
+        switch SourceAddresses.parse(items.joined(separator: ",")) {
+        case .success(let addresses): return addresses
+        case .failure(let invalid):
+            report(node, field, invalid.description)
+            return SourceAddresses([])
+        }
+    }
+
+    /// `ocppVersion`: "1.6" (the default) or "2.0.1". Any other value is an error that says what is there.
+    private mutating func readOCPPVersion(_ fields: Fields) -> OCPPVersion? {
+        guard let node = fields.value("ocppVersion") else { return nil }
+        let text = Self.text(of: node)
+        if let version = OCPPVersion(rawValue: text) { return version }
+        let expected = OCPPVersion.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+        if text == "2.0" {
+            report(node, fields.child("ocppVersion"), "OCPP 2.0 is not simulated; write \"2.0.1\" (expected \(expected))")
+        } else {
+            report(node, fields.child("ocppVersion"), "must be \(expected), got '\(text)'")
+        }
+        return nil
     }
 
     /// A group's `csms` mapping: security overrides only (the URL is fleet-wide).
@@ -105,8 +129,9 @@ extension SpecReader {
         if let keyNode = csms.keyNode("url") {
             report(keyNode, csms.child("url"), "the CSMS URL is the same for the whole fleet; set it in the top-level csms section")
         }
-        readOCPPVersion(csms)
-        return readSecurity(csms)
+        var draft = readSecurity(csms)
+        draft.ocppVersion = readOCPPVersion(csms)
+        return draft
     }
 
     private mutating func readURL(_ urlNode: Node, _ field: String) -> String? {

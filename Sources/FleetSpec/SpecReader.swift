@@ -107,8 +107,10 @@ struct SpecReader {
         }
         resolveSecurity(of: &groups, csms: csms)
         guard errors.isEmpty else { return nil }
-        return FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
-                         thresholds: thresholds, ramp: ramp?.spec, scenario: scenario)
+        var spec = FleetSpec(csmsURL: csms.url?.value, run: run, groups: groups.map(\.spec), behaviours: resolved,
+                             thresholds: thresholds, ramp: ramp?.spec, scenario: scenario)
+        spec.sourceAddresses = csms.sourceAddresses
+        return spec
     }
 
     /// Every group's effective security: the `csms` section's keys, then the group's own.
@@ -122,6 +124,7 @@ struct SpecReader {
                 countsKnown ? group.pattern.map { (id: IDPattern.format($0, index: index), index: index) } : nil
             index += group.spec.count
             let draft = group.securityDraft.map { csms.security.overridden(by: $0) } ?? csms.security
+            groups[offset].spec.ocppVersion = draft.ocppVersion ?? .v16
             if let security = resolveSecurity(draft, url: csms.url, scope: group.node,
                                               scopeField: "\(group.path).csms.securityProfile", firstChargePoint: first) {
                 groups[offset].spec.security = security
@@ -209,7 +212,7 @@ struct SpecReader {
     // MARK: - run
 
     static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax",
-                          "timeScale"]
+                          "timeScale", "maxFrameSize"]
 
     private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
         var run = RunSettings()
@@ -248,6 +251,10 @@ struct SpecReader {
                 report(value, fields.child("timeScale"),
                        "must be greater than 0 and at most \(Int(RunSettings.maxTimeScale)), got \(Self.text(of: value))")
             }
+        }
+        if let value = fields.value("maxFrameSize"),
+           let size = byteSize(value, fields.child("maxFrameSize"), in: RunSettings.maxFrameSizeRange) {
+            run.maxFrameSize = size
         }
         return run
     }
@@ -370,6 +377,20 @@ struct SpecReader {
             return nil
         }
         return value
+    }
+
+    /// A size in bytes (`65536`, `64KiB`, `1 MiB`) within `range`.
+    mutating func byteSize(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(node, path) else { return nil }
+        guard let size = ByteSize.parse(text) else {
+            report(node, path, "must be a size like 65536, 64KiB or 1MiB (units B, KiB, MiB, GiB), got '\(text)'")
+            return nil
+        }
+        guard range.contains(size) else {
+            report(node, path, "must be in \(ByteSize.format(range.lowerBound))...\(ByteSize.format(range.upperBound)), got '\(text)'")
+            return nil
+        }
+        return size
     }
 
     /// A finite decimal number (`7`, `7.5`, `1e3`).

@@ -13,6 +13,10 @@ public struct LabTLSMaterial: Sendable {
     public var clientCertificatePattern: String { path("clients/{id}.pem") }
     public var clientKeyPattern: String { path("clients/{id}.key") }
 
+    /// The material `make` wrote into `directory` earlier (read by the worker processes of a
+    /// run, whose parent made it).
+    public init(directory: String) { self.directory = directory }
+
     /// Makes the CA and every certificate, and writes them under a new directory in `parent`.
     public static func make(serverDNSNames: [String] = ["localhost"], serverIPAddresses: [String] = ["127.0.0.1", "::1"],
                             clientIDs: [String], parent: String = NSTemporaryDirectory()) throws -> LabTLSMaterial {

@@ -2,8 +2,8 @@
 /// exactly one of them is replaced:
 /// - `{now}`, `{now+30s}`, `{now-1h}`: the CSMS's current time, shifted (units ms, s, m, h, d),
 ///   as an RFC 3339 timestamp string;
-/// - `{openTransaction}`: the id (an integer) of a transaction open on the connection; a call
-///   that needs it when none is open is skipped.
+/// - `{openTransaction}`: the id of a transaction open on the connection (an integer in OCPP 1.6,
+///   a string in 2.0.1); a call that needs it when none is open is skipped.
 public enum ScenarioPlaceholders {
     /// The offset in microseconds of `{now±N<unit>}`, or nil for any other string.
     public static func nowOffset(_ text: String) -> Int64? {
@@ -38,11 +38,12 @@ public enum ScenarioPlaceholders {
         }
     }
 
-    /// The payload with its placeholders filled in.
-    public static func fill(_ value: JSONValue, now: Timestamp, openTransaction: Int?) -> JSONValue {
+    /// The payload with its placeholders filled in; `{openTransaction}` becomes `openTransaction`
+    /// as given (an integer for OCPP 1.6, a string for 2.0.1).
+    public static func fill(_ value: JSONValue, now: Timestamp, openTransaction: JSONValue?) -> JSONValue {
         switch value {
         case .string(let text):
-            if text == Self.openTransaction, let openTransaction { return .integer(Int64(openTransaction)) }
+            if text == Self.openTransaction, let openTransaction { return openTransaction }
             if let offset = nowOffset(text) { return .string(Timestamp(microseconds: now.microseconds + offset).iso8601) }
             return value
         case .array(let items):

@@ -80,8 +80,8 @@ private struct HTMLPage {
             \(fact("Started", report.startedAt))
             \(fact("Duration", durationText(report.durationSeconds)))
             \(fact("CALLs sent", "\(report.actions.values.reduce(0) { $0 + $1.sent })"))
-            \(fact("Transactions", "\(report.transactions.started) started, \(report.transactions.stopped) stopped"))
-            \(fact("Seed", "\(report.seed)"))
+            \(fact("Transactions", report.transactions.summaryText))
+            \(fact("Seed", "\(report.seed)"))\(report.shard.map { "\n" + fact("Shard", "\($0) (index/count)") } ?? "")
             \(fact("Tool", "\(report.tool.name) \(report.tool.version)"))
             </dl>
             </header>

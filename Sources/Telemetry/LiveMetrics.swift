@@ -27,14 +27,19 @@ public final class LiveMetrics: Sendable {
 
     private let factory: any MetricsFactory
     private let groupNames: [String]
+    /// `shard="<index>"` on every series of a sharded run, so one dashboard sums the shards
+    /// (`sum without (shard)`) and can still tell them apart; none for a whole fleet.
+    private let shardLabels: [(String, String)]
     private let handles = Mutex(Handles())
 
     /// - Parameters:
     ///   - factory: the metrics backend; the process-wide one unless a test passes its own.
     ///   - groupNames: the spec's group names by index: the `group` label.
-    public init(factory: any MetricsFactory = MetricsSystem.factory, groupNames: [String]) {
+    ///   - shard: the slice of the fleet this process runs: the `shard` label; nil for a whole fleet.
+    public init(factory: any MetricsFactory = MetricsSystem.factory, groupNames: [String], shard: Shard? = nil) {
         self.factory = factory
         self.groupNames = groupNames
+        self.shardLabels = shard.map { [("shard", String($0.index))] } ?? []
     }
 
     /// Adds one second of the fleet: `groups` by group index, the client's CPU time in that
@@ -100,7 +105,7 @@ public final class LiveMetrics: Sendable {
     private func counter(_ name: String, _ labels: [(String, String)], _ handles: inout Handles) -> Counter {
         let key = key(name, labels)
         if let counter = handles.counters[key] { return counter }
-        let counter = Counter(label: Self.prefix + name, dimensions: labels, factory: factory)
+        let counter = Counter(label: Self.prefix + name, dimensions: labels + shardLabels, factory: factory)
         handles.counters[key] = counter
         return counter
     }
@@ -110,7 +115,7 @@ public final class LiveMetrics: Sendable {
     ) -> FloatingPointCounter {
         let key = key(name, labels)
         if let counter = handles.floatingCounters[key] { return counter }
-        let counter = FloatingPointCounter(label: Self.prefix + name, dimensions: labels, factory: factory)
+        let counter = FloatingPointCounter(label: Self.prefix + name, dimensions: labels + shardLabels, factory: factory)
         handles.floatingCounters[key] = counter
         return counter
     }
@@ -118,7 +123,7 @@ public final class LiveMetrics: Sendable {
     private func gauge(_ name: String, _ labels: [(String, String)], _ handles: inout Handles) -> Gauge {
         let key = key(name, labels)
         if let gauge = handles.gauges[key] { return gauge }
-        let gauge = Gauge(label: Self.prefix + name, dimensions: labels, factory: factory)
+        let gauge = Gauge(label: Self.prefix + name, dimensions: labels + shardLabels, factory: factory)
         handles.gauges[key] = gauge
         return gauge
     }
@@ -126,7 +131,7 @@ public final class LiveMetrics: Sendable {
     private func timer(_ name: String, _ labels: [(String, String)], _ handles: inout Handles) -> CoreMetrics.Timer {
         let key = key(name, labels)
         if let timer = handles.timers[key] { return timer }
-        let timer = CoreMetrics.Timer(label: Self.prefix + name, dimensions: labels, factory: factory)
+        let timer = CoreMetrics.Timer(label: Self.prefix + name, dimensions: labels + shardLabels, factory: factory)
         handles.timers[key] = timer
         return timer
     }

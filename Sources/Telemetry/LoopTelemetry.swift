@@ -123,6 +123,22 @@ public final class LoopTelemetry {
         intervals[group].transactionsStopped += 1
     }
 
+    /// A transaction message was made while its charge point was offline; it waits for the
+    /// reconnect. Rare (outages only): counted in the totals, no per-second series.
+    public func transactionMessageQueuedOffline() {
+        flushed.transactionMessages.queuedOffline += 1
+    }
+
+    /// A transaction message cut off in flight by a lost connection was sent again.
+    public func transactionMessageReplayed() {
+        flushed.transactionMessages.replayed += 1
+    }
+
+    /// A transaction message was given up (`reason`: `overflow`, `attemptsExhausted`, …).
+    public func transactionMessageDropped(reason: String) {
+        flushed.transactionMessages.dropped.increment(reason, limit: TelemetrySnapshot.Limits.faultKinds)
+    }
+
     /// A charge point's WebSocket is open.
     public func connected(group: Int = 0) {
         connectedByGroup[group] += 1

@@ -51,6 +51,14 @@ extension RunReport {
             passed: transactions.started == transactions.stopped,
             message: "\(transactions.started) started, \(transactions.stopped) stopped"
         ))
+        if let messages = transactions.messages {
+            checks.append((
+                name: "no transaction message was dropped",
+                passed: messages.droppedTotal == 0,
+                message: "\(messages.queuedOffline) queued offline, \(messages.replayed) replayed, "
+                    + "\(messages.droppedText) dropped"
+            ))
+        }
         return checks
     }
 }
@@ -69,7 +77,7 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
     lines.append("### \(md(report.tool.name)) run report")
     lines.append("")
     lines.append(
-        "**Seed** \(report.seed) · **duration** \(fixed(report.durationSeconds, 2)) s"
+        "**Seed** \(report.seed)" + (report.shard.map { " · **shard** \($0)" } ?? "") + " · **duration** \(fixed(report.durationSeconds, 2)) s"
             + (report.simulatedSeconds.map { report.timeScale == 1 ? "" : " (\(fixed($0, 0)) s simulated)" } ?? "") + " · "
             + "**started** \(md(report.startedAt)) · **CSMS** \(md(report.csms.url))\(embedded) · "
             + "\(md(report.tool.name)) \(md(report.tool.version))")
@@ -147,9 +155,8 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
     }
 
     lines.append("")
-    lines += markdownTable(
-        ["Transactions", "started", "stopped"],
-        [["", "\(report.transactions.started)", "\(report.transactions.stopped)"]])
+    let transactions = report.transactions.table(notMeasured: notMeasured)
+    lines += markdownTable(transactions.header, [transactions.row])
 
     let client = report.client
     lines.append("")

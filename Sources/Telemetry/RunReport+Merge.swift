@@ -12,6 +12,9 @@ extension RunReport {
     /// - `client.availableCores` and `client.cpuUtilization` are dropped (shards may share
     ///   machines), but each shard's saturation warnings are kept.
     ///
+    /// The result covers more than one shard, so its ``shard`` is nil; ``merged(_:)`` also
+    /// checks that the shards merged are disjoint and complete.
+    ///
     /// Throws ``MergeError`` when the schema versions differ or a histogram does not decode.
     public mutating func merge(_ other: RunReport) throws {
         guard schemaVersion == other.schemaVersion else {
@@ -59,8 +62,8 @@ extension RunReport {
             backendFaults = nil
             backendFaultSamples = nil
         }
-        transactions.started += other.transactions.started
-        transactions.stopped += other.transactions.stopped
+        shard = nil
+        transactions.merge(other.transactions)
         try client.merge(other.client, connected: chargePoints.connected)
 
         for warning in other.warnings + notes where !warnings.contains(warning) {
@@ -88,6 +91,56 @@ extension RunReport {
         if parsed.isEmpty { thresholds = nil } else { applyThresholds(parsed) }
     }
 
+    /// Merges `reports` in order (``merge(_:)``) and adds a warning for each way their shards
+    /// do not add up to one fleet exactly once (``noteShardCoverage(_:)``).
+    public static func merged(_ reports: [RunReport]) throws -> RunReport {
+        guard var result = reports.first else { throw MergeError.nothingToMerge }
+        for report in reports.dropFirst() { try result.merge(report) }
+        result.noteShardCoverage(reports.map(\.shard))
+        return result
+    }
+
+    /// Adds to ``warnings`` what ``shardCoverageWarnings(_:)`` finds wrong with the shards this
+    /// report was merged from; returns the warnings added.
+    @discardableResult
+    public mutating func noteShardCoverage(_ shards: [Shard?]) -> [String] {
+        let added = Self.shardCoverageWarnings(shards).filter { !warnings.contains($0) }
+        warnings += added
+        return added
+    }
+
+    /// What is wrong with merging reports of these shards (nil: a report of a whole fleet):
+    /// a shard given twice, a shard missing, different shard counts, sharded and unsharded
+    /// reports together. Empty when the shards cover the fleet exactly once, or when no report
+    /// is a shard (merging whole runs, e.g. of several machines, is not checked).
+    public static func shardCoverageWarnings(_ shards: [Shard?]) -> [String] {
+        let sharded = shards.compactMap(\.self)
+        guard !sharded.isEmpty else { return [] }
+        var warnings: [String] = []
+        let unsharded = shards.count - sharded.count
+        if unsharded > 0 {
+            warnings.append("\(unsharded) of \(shards.count) merged report(s) ran a whole fleet, the others one shard: "
+                + "charge points may be counted twice")
+        }
+        let counts = Set(sharded.map(\.count)).sorted()
+        guard counts.count == 1, let count = counts.first else {
+            warnings.append("merged shards come from splits into \(counts.map(String.init).joined(separator: ", ")) "
+                + "shards: they do not make one fleet")
+            return warnings
+        }
+        var seen: [Int: Int] = [:]
+        for shard in sharded { seen[shard.index, default: 0] += 1 }
+        for (index, times) in seen.sorted(by: { $0.key < $1.key }) where times > 1 {
+            warnings.append("shard \(index)/\(count) merged \(times) times: its charge points are counted \(times) times")
+        }
+        let missing = (0..<count).filter { seen[$0] == nil }
+        if !missing.isEmpty {
+            warnings.append("shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) "
+                + "missing: the merged report covers \(count - missing.count) of \(count) shards")
+        }
+        return warnings
+    }
+
     private mutating func mergeTiming(_ other: RunReport) {
         guard let start = Self.parseRFC3339(startedAt), let otherStart = Self.parseRFC3339(other.startedAt) else {
             durationSeconds = max(durationSeconds, other.durationSeconds)
@@ -110,6 +163,7 @@ extension RunReport {
     public enum MergeError: Error, Equatable, CustomStringConvertible {
         case schemaVersionMismatch(Int, Int)
         case invalidHistogram(field: String, reason: String)
+        case nothingToMerge
 
         public var description: String {
             switch self {
@@ -117,6 +171,8 @@ extension RunReport {
                 "cannot merge report schema version \(theirs) into version \(mine)"
             case let .invalidHistogram(field, reason):
                 "cannot merge \(field): \(reason)"
+            case .nothingToMerge:
+                "no report to merge"
             }
         }
     }
@@ -182,4 +238,44 @@ private func mergedLatency(
     }
     guard let merged, !merged.isEmpty else { return (nil, nil) }
     return (merged.summary, merged.encoded())
+}
+
+extension RunReport.Transactions {
+    /// Adds a shard's figures; a figure one of the two reports lacks (written before schema 1.3)
+    /// becomes absent, never a partial sum.
+    mutating func merge(_ other: Self) {
+        started += other.started
+        stopped += other.stopped
+        if var mine = messages, let theirs = other.messages {
+            mine.add(theirs)
+            messages = mine
+        } else {
+            messages = nil
+        }
+        openAtEnd = openAtEnd.flatMap { mine in other.openAtEnd.map { mine + $0 } }
+        unconfirmedMessagesAtEnd = unconfirmedMessagesAtEnd.flatMap { mine in other.unconfirmedMessagesAtEnd.map { mine + $0 } }
+    }
+}
+
+extension RunReport.Transactions {
+    /// The transactions table of the text and Markdown reports: a header and one row, figures
+    /// not measured (reports before 1.3) shown as `notMeasured`.
+    func table(notMeasured: String) -> (header: [String], row: [String]) {
+        let count: (Int?) -> String = { $0.map(String.init) ?? notMeasured }
+        let dropped = messages?.droppedText
+        return (["Transactions", "started", "stopped", "open at end", "msgs queued offline", "msgs replayed", "msgs dropped"],
+                ["", "\(started)", "\(stopped)", count(openAtEnd), count(messages?.queuedOffline),
+                 count(messages?.replayed), dropped ?? notMeasured])
+    }
+
+    /// One line for the HTML report's facts.
+    var summaryText: String {
+        var text = "\(started) started, \(stopped) stopped"
+        if let openAtEnd { text += ", \(openAtEnd) open at the end" }
+        if let messages {
+            text += "; messages: \(messages.queuedOffline) queued offline, \(messages.replayed) replayed, "
+                + "\(messages.droppedText) dropped"
+        }
+        return text
+    }
 }

@@ -9,7 +9,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// The version of this layout; bumped on any incompatible change.
     public static let currentSchemaVersion = 1
     /// Bumped when keys are added to this layout (docs/report-schema.md, "Versions"); absent means 0.
-    public static let currentSchemaMinorVersion = 2
+    public static let currentSchemaMinorVersion = 3
 
     public var schemaVersion: Int
     /// Which additions to ``schemaVersion`` the writer knew; nil (absent) in reports of 1.0.
@@ -51,6 +51,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var backendFaults: [String: Int]?
     /// Up to five frame excerpts per fault kind, secrets redacted; absent with ``backendFaults``.
     public var backendFaultSamples: [String: [String]]?
+    /// The slice of the fleet this run covered (`--shard`); nil for a whole fleet, and for a
+    /// merge of shards (schema 1.3).
+    public var shard: Shard?
 
     public init(
         schemaVersion: Int = RunReport.currentSchemaVersion, tool: Tool, seed: UInt64, startedAt: String,
@@ -58,8 +61,9 @@ public struct RunReport: Sendable, Codable, Equatable {
         incoming: [String: Incoming], transactions: Transactions, client: Client, warnings: [String],
         schemaMinorVersion: Int? = RunReport.currentSchemaMinorVersion, spec: String? = nil, saturated: Bool? = nil,
         thresholds: [ThresholdResult]? = nil, timeSeries: TimeSeries? = nil,
-        backendFaults: [String: Int]? = nil, backendFaultSamples: [String: [String]]? = nil
+        backendFaults: [String: Int]? = nil, backendFaultSamples: [String: [String]]? = nil, shard: Shard? = nil
     ) {
+        self.shard = shard
         self.backendFaults = backendFaults
         self.backendFaultSamples = backendFaultSamples
         self.schemaVersion = schemaVersion
@@ -242,10 +246,23 @@ public struct RunReport: Sendable, Codable, Equatable {
     public struct Transactions: Sendable, Codable, Equatable {
         public var started: Int
         public var stopped: Int
+        /// Transaction messages queued offline, replayed after a lost connection, and dropped by
+        /// reason; absent in reports before schema 1.3.
+        public var messages: TransactionMessageCounts?
+        /// Transactions still open when the run ended (after the stop timeout); absent in
+        /// reports before schema 1.3.
+        public var openAtEnd: Int?
+        /// Transaction messages not yet confirmed by the CSMS when the run ended; absent in
+        /// reports before schema 1.3.
+        public var unconfirmedMessagesAtEnd: Int?
 
-        public init(started: Int, stopped: Int) {
+        public init(started: Int, stopped: Int, messages: TransactionMessageCounts? = nil,
+                    openAtEnd: Int? = nil, unconfirmedMessagesAtEnd: Int? = nil) {
             self.started = started
             self.stopped = stopped
+            self.messages = messages
+            self.openAtEnd = openAtEnd
+            self.unconfirmedMessagesAtEnd = unconfirmedMessagesAtEnd
         }
     }
 
@@ -304,11 +321,14 @@ public struct RunMetadata: Sendable, Equatable {
     public var configuredChargePoints: Int
     /// The fleet spec's path as given.
     public var spec: String?
+    /// The slice of the fleet this process ran; nil for the whole fleet.
+    public var shard: Shard?
 
     public init(
         tool: RunReport.Tool, seed: UInt64, startedAt: Date, durationSeconds: Double, timeScale: Double = 1,
-        csms: RunReport.CSMS, configuredChargePoints: Int, spec: String? = nil
+        csms: RunReport.CSMS, configuredChargePoints: Int, spec: String? = nil, shard: Shard? = nil
     ) {
+        self.shard = shard
         self.timeScale = timeScale
         self.spec = spec
         self.tool = tool
@@ -380,13 +400,15 @@ extension RunReport {
             ),
             actions: snapshot.actions.mapValues(Action.init(stats:)),
             incoming: snapshot.incoming.mapValues(Incoming.init(stats:)),
-            transactions: Transactions(started: snapshot.transactionsStarted, stopped: snapshot.transactionsStopped),
+            transactions: Transactions(started: snapshot.transactionsStarted, stopped: snapshot.transactionsStopped,
+                                       messages: snapshot.transactionMessages),
             client: client,
             warnings: [],
             spec: run.spec,
             timeSeries: timeSeries,
             backendFaults: snapshot.backendFaults,
-            backendFaultSamples: snapshot.backendFaultSamples
+            backendFaultSamples: snapshot.backendFaultSamples,
+            shard: run.shard
         )
         report.timeScale = run.timeScale
         report.simulatedSeconds = run.durationSeconds * run.timeScale

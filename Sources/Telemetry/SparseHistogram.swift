@@ -16,8 +16,18 @@ public struct SparseHistogram: Sendable, Equatable {
     /// Exact smallest and largest value; 0 when empty.
     private(set) var minimum: UInt64 = 0
     private(set) var maximum: UInt64 = 0
-    /// Non-empty buckets, ascending by index.
-    private(set) var buckets: [Bucket] = []
+    /// Non-empty buckets, ascending by index, packed as LEB128 pairs (index − previous index,
+    /// count): the body of ``encoded()``, two or three bytes a bucket where a `Bucket` takes 16.
+    /// The time series keeps one of these per second and action for the whole run, so its size
+    /// is the series' memory (and what a soak's RSS would otherwise see growing).
+    private var packed: [UInt8] = []
+
+    /// The non-empty buckets, ascending by index (decoded from ``packed``).
+    var buckets: [Bucket] {
+        var list: [Bucket] = []
+        forEachBucket { list.append($0) }
+        return list
+    }
     /// Sum of the counts.
     public private(set) var count: UInt64 = 0
 
@@ -28,11 +38,13 @@ public struct SparseHistogram: Sendable, Equatable {
         guard !histogram.isEmpty else { return }
         minimum = histogram.storage.min
         maximum = histogram.storage.maxRecorded
+        var list: [Bucket] = []
         for item in histogram.storage.recordedValues() {
             let lower = histogram.storage.lowestEquivalentForValue(item.value)
-            buckets.append(Bucket(index: UInt32(LatencyHistogram.bucketIndex(ofLowerBound: lower)), count: item.count))
+            list.append(Bucket(index: UInt32(LatencyHistogram.bucketIndex(ofLowerBound: lower)), count: item.count))
             count += item.count
         }
+        packed = Self.pack(list)
     }
 
     /// The histogram of `values` (µs, clamped to 1 µs … 1 hour as ``LatencyHistogram`` does),
@@ -45,17 +57,23 @@ public struct SparseHistogram: Sendable, Equatable {
                                     LatencyHistogram.highestMicros))
         minimum = Swift.min(low, UInt64(LatencyHistogram.highestMicros))
         maximum = high
-        buckets.reserveCapacity(Swift.min(values.count, 64))
+        var list: [Bucket] = []
         for value in values {
-            let clamped = UInt64(Swift.min(Swift.max(value, LatencyHistogram.lowestMicros), LatencyHistogram.highestMicros))
-            let index = UInt32(LatencyHistogram.bucketIndex(ofLowerBound: clamped))
-            if let last = buckets.last, last.index == index {
-                buckets[buckets.count - 1].count += 1
+            let index = Self.bucketIndex(value)
+            if let last = list.last, last.index == index {
+                list[list.count - 1].count += 1
             } else {
-                buckets.append(Bucket(index: index, count: 1))
+                list.append(Bucket(index: index, count: 1))
             }
         }
+        packed = Self.pack(list)
         count = UInt64(values.count)
+    }
+
+    /// The bucket of `value` µs, clamped to 1 µs … 1 hour.
+    private static func bucketIndex(_ value: Int64) -> UInt32 {
+        let clamped = UInt64(Swift.min(Swift.max(value, LatencyHistogram.lowestMicros), LatencyHistogram.highestMicros))
+        return UInt32(LatencyHistogram.bucketIndex(ofLowerBound: clamped))
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -73,27 +91,73 @@ public struct SparseHistogram: Sendable, Equatable {
             self = other
             return
         }
+        let mine = buckets
+        let theirs = other.buckets
         var merged: [Bucket] = []
-        merged.reserveCapacity(Swift.max(buckets.count, other.buckets.count))
+        merged.reserveCapacity(Swift.max(mine.count, theirs.count))
         var left = 0
         var right = 0
-        while left < buckets.count || right < other.buckets.count {
-            if right == other.buckets.count || (left < buckets.count && buckets[left].index < other.buckets[right].index) {
-                merged.append(buckets[left])
+        while left < mine.count || right < theirs.count {
+            if right == theirs.count || (left < mine.count && mine[left].index < theirs[right].index) {
+                merged.append(mine[left])
                 left += 1
-            } else if left == buckets.count || other.buckets[right].index < buckets[left].index {
-                merged.append(other.buckets[right])
+            } else if left == mine.count || theirs[right].index < mine[left].index {
+                merged.append(theirs[right])
                 right += 1
             } else {
-                merged.append(Bucket(index: buckets[left].index, count: buckets[left].count + other.buckets[right].count))
+                merged.append(Bucket(index: mine[left].index, count: mine[left].count + theirs[right].count))
                 left += 1
                 right += 1
             }
         }
-        buckets = merged
+        packed = Self.pack(merged)
         count += other.count
         minimum = Swift.min(minimum, other.minimum)
         maximum = Swift.max(maximum, other.maximum)
+    }
+
+    /// `buckets` packed (see ``packed``), in an array of exactly their size.
+    static func pack(_ buckets: [Bucket]) -> [UInt8] {
+        var size = 0
+        var previous: UInt32 = 0
+        for bucket in buckets {
+            size += varintSize(UInt64(bucket.index - previous)) + varintSize(bucket.count)
+            previous = bucket.index
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        previous = 0
+        for bucket in buckets {
+            bytes.appendLEB128(UInt64(bucket.index - previous))
+            bytes.appendLEB128(bucket.count)
+            previous = bucket.index
+        }
+        return bytes
+    }
+
+    private static func varintSize(_ value: UInt64) -> Int {
+        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
+    }
+
+    /// Calls `body` with each bucket, ascending, decoding ``packed`` as it goes.
+    func forEachBucket(_ body: (Bucket) -> Void) {
+        var position = 0
+        var index: UInt32 = 0
+        func next() -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                let byte = packed[position]
+                position += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+        }
+        while position < packed.count {
+            index += UInt32(next())
+            body(Bucket(index: index, count: next()))
+        }
     }
 
     /// Width of the bucket at `index` in µs (1 below 2048, then powers of two).
@@ -110,22 +174,24 @@ public struct SparseHistogram: Sendable, Equatable {
         let requested = Swift.min(Swift.max(percentile.nextDown, 0), 100)
         let countAtPercentile = Swift.max(1, UInt64((requested * Double(count) / 100).rounded(.up)))
         var seen: UInt64 = 0
-        for bucket in buckets {
+        var found: Int64?
+        forEachBucket { bucket in
+            guard found == nil else { return }
             seen += bucket.count
             if seen >= countAtPercentile {
                 let lower = LatencyHistogram.lowerBound(ofBucketIndex: UInt64(bucket.index))
                 let highest = lower + Self.width(ofBucketIndex: bucket.index) - 1
-                return Int64(Swift.max(Swift.min(highest, maximum), minimum))
+                found = Int64(Swift.max(Swift.min(highest, maximum), minimum))
             }
         }
-        return Int64(maximum)
+        return found ?? Int64(maximum)
     }
 
     /// The mean from the middle of each bucket (HdrHistogram's definition); nil when empty.
     public var mean: Double? {
         guard !isEmpty else { return nil }
         var total: Double = 0
-        for bucket in buckets {
+        forEachBucket { bucket in
             let lower = LatencyHistogram.lowerBound(ofBucketIndex: UInt64(bucket.index))
             total += Double(lower + (Self.width(ofBucketIndex: bucket.index) >> 1)) * Double(bucket.count)
         }
@@ -143,10 +209,11 @@ public struct SparseHistogram: Sendable, Equatable {
     /// Each bucket's lowest value and count, ascending; the first bucket's values are reported
     /// at the exact minimum and the last's at the exact maximum (as decoding restores them).
     public var values: [(micros: Int64, count: UInt64)] {
-        buckets.enumerated().map { position, bucket in
+        let list = buckets
+        return list.enumerated().map { position, bucket in
             let value: UInt64 = if position == 0 {
                 minimum
-            } else if position == buckets.count - 1 {
+            } else if position == list.count - 1 {
                 maximum
             } else {
                 LatencyHistogram.lowerBound(ofBucketIndex: UInt64(bucket.index))
@@ -161,12 +228,7 @@ public struct SparseHistogram: Sendable, Equatable {
         bytes.appendLEB128(UInt64(LatencyHistogram.significantDigits))
         bytes.appendLEB128(minimum)
         bytes.appendLEB128(maximum)
-        var previous: UInt32 = 0
-        for bucket in buckets {
-            bytes.appendLEB128(UInt64(bucket.index - previous))
-            bytes.appendLEB128(bucket.count)
-            previous = bucket.index
-        }
+        bytes += packed
         return Data(bytes).base64EncodedString()
     }
 

@@ -36,6 +36,8 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
     /// A few excerpts of the offending frames per kind (secrets redacted), at most
     /// ``Limits/faultSamples`` each: the first ones seen (per loop, then in merge order).
     public var backendFaultSamples: [String: [String]]
+    /// What happened to transaction-related messages across disconnects and failures.
+    public var transactionMessages: TransactionMessageCounts
 
     /// Bounds on keys that come from outside the tool (peer error codes, peer action names, error texts).
     public enum Limits {
@@ -69,6 +71,7 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         eventLoopLag = nil
         backendFaults = [:]
         backendFaultSamples = [:]
+        transactionMessages = TransactionMessageCounts()
     }
 
     /// Adds `other` into this snapshot: counters and histograms summed, ``connectedNow`` and
@@ -94,6 +97,7 @@ public struct TelemetrySnapshot: Sendable, Codable, Equatable {
         eventLoopLag.add(other.eventLoopLag)
         backendFaults.addCounts(other.backendFaults, limit: Limits.faultKinds)
         backendFaultSamples.addSamples(other.backendFaultSamples)
+        transactionMessages.add(other.transactionMessages)
     }
 
     /// CALLs sent plus CALLs received: the messages the client handled as a requester or responder.
@@ -232,5 +236,41 @@ extension Dictionary where Key == String, Value == [String] {
         let index = slot(for: key, limit: TelemetrySnapshot.Limits.faultKinds, empty: [])
         guard values[index].count < TelemetrySnapshot.Limits.faultSamples else { return }
         values[index].append(sample)
+    }
+}
+
+/// The fate of transaction-related messages (StartTransaction, StopTransaction, MeterValues of a
+/// transaction) that did not simply go out and get answered: the figures that prove, or
+/// disprove, that outages lost nothing. Also the report's `transactions.messages`.
+public struct TransactionMessageCounts: Sendable, Codable, Equatable {
+    /// Made while the charge point had no accepted connection, held, and sent after reconnecting.
+    public var queuedOffline: Int
+    /// In flight when the connection was lost, and sent again on a later connection.
+    public var replayed: Int
+    /// Given up, by reason: `overflow` (the offline queue was full), `attemptsExhausted`
+    /// (TransactionMessageAttempts timeouts or CALLERRORs), `noTransactionId` (its
+    /// StartTransaction never got an id).
+    public var dropped: [String: Int]
+
+    public init(queuedOffline: Int = 0, replayed: Int = 0, dropped: [String: Int] = [:]) {
+        self.queuedOffline = queuedOffline
+        self.replayed = replayed
+        self.dropped = dropped
+    }
+
+    /// Messages lost for any reason.
+    public var droppedTotal: Int { dropped.values.reduce(0, +) }
+
+    /// `0`, or the total with its reasons: `2 (attemptsExhausted 1, overflow 1)`.
+    public var droppedText: String {
+        guard droppedTotal > 0 else { return "0" }
+        return "\(droppedTotal) (" + dropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            .joined(separator: ", ") + ")"
+    }
+
+    public mutating func add(_ other: TransactionMessageCounts) {
+        queuedOffline += other.queuedOffline
+        replayed += other.replayed
+        dropped.addCounts(other.dropped, limit: TelemetrySnapshot.Limits.faultKinds)
     }
 }

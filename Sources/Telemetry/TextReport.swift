@@ -4,7 +4,8 @@ public func renderText(report: RunReport) -> String {
     var lines: [String] = []
     let embedded = report.csms.embedded ? " (embedded)" : ""
     lines.append(
-        "\(report.tool.name) \(report.tool.version) · seed \(report.seed) · started \(report.startedAt)"
+        "\(report.tool.name) \(report.tool.version) · seed \(report.seed)"
+            + (report.shard.map { " · shard \($0)" } ?? "") + " · started \(report.startedAt)"
             + " · \(fixed(report.durationSeconds, 2)) s"
             + (report.timeScale.map { $0 == 1 ? "" : " · time scale \(fixed($0, $0 == $0.rounded() ? 0 : 2))×" } ?? "")
             + (report.simulatedSeconds.map { report.timeScale == 1 ? "" : " · \(fixed($0, 0)) s simulated" } ?? ""))
@@ -72,10 +73,8 @@ public func renderText(report: RunReport) -> String {
     }
 
     lines.append("")
-    lines += alignedTable([
-        ["Transactions", "started", "stopped"],
-        ["", "\(report.transactions.started)", "\(report.transactions.stopped)"],
-    ])
+    let transactions = report.transactions.table(notMeasured: "-")
+    lines += alignedTable([transactions.header, transactions.row])
 
     let client = report.client
     lines.append("")

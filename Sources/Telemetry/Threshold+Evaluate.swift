@@ -101,6 +101,11 @@ extension Threshold {
                 return .noData("the report predates protocol-fault counting (schema 1.2)")
             }
             return .value(Double(kind.map { faults[$0] ?? 0 } ?? faults.values.reduce(0, +)), subject: kind)
+        case .transactionMessagesDropped:
+            guard let dropped = report.transactions.messages?.dropped else {
+                return .noData("the report predates transaction-message counting (schema 1.3)")
+            }
+            return .value(Double(reason.map { dropped[$0] ?? 0 } ?? dropped.values.reduce(0, +)), subject: reason)
         case .bootAcceptedRatio:
             let points = report.chargePoints
             guard points.configured > 0 else { return .noData("no charge point was configured") }

@@ -91,6 +91,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
     case openTransactionsGrowth = "transactions.openGrowth"
     /// The backend's protocol faults (`backendFaults` in the report), optionally of one `kind`.
     case backendFaults
+    /// Transaction messages given up (`transactions.messages.dropped`), optionally for one `reason`.
+    case transactionMessagesDropped = "transactions.messagesDropped"
 
     /// The unit a metric is measured in, which decides the units its limit may carry.
     public enum Kind: String, Sendable {
@@ -116,7 +118,8 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
         case .errorRate, .connectedRatio, .bootAcceptedRatio, .cpuUtilization, .rssGrowth: .ratio
         case .fdGrowth, .openTransactionsGrowth: .count
         case .sent, .completed, .callErrors, .timeouts, .errors, .incomingReceived, .incomingCallErrors, .connected,
-             .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped, .backendFaults:
+             .connectFailures, .bootAccepted, .transactionsStarted, .transactionsStopped, .backendFaults,
+             .transactionMessagesDropped:
             .count
         case .rssPerChargePoint: .bytes
         case .saturated: .flag
@@ -130,7 +133,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, CaseIterable {
              .latencyMean, .sent, .completed, .timeouts, .errors, .errorRate, .incomingReceived:
             ["action"]
         case .callErrors, .incomingCallErrors: ["action", "code"]
-        case .connectFailures: ["reason"]
+        case .connectFailures, .transactionMessagesDropped: ["reason"]
         case .backendFaults: ["kind"]
         case .connected, .connectedRatio, .bootAccepted, .bootAcceptedRatio, .transactionsStarted,
              .transactionsStopped, .cpuPerCall, .rssPerChargePoint, .cpuUtilization, .saturated, .rssGrowth,
@@ -306,17 +309,10 @@ struct ThresholdParser {
             }
             return number
         case .bytes:
-            let factor: Double? = switch unit {
-            case "", "B": 1
-            case "KiB": 1024
-            case "MiB": 1_048_576
-            case "GiB": 1_073_741_824
-            default: nil
-            }
-            guard let factor else {
+            guard let factor = ByteSize.factor(of: unit) else {
                 throw error("unknown size unit '\(unit)'; use B, KiB, MiB or GiB", at: unitStart)
             }
-            return number * factor
+            return number * Double(factor)
         case .flag:
             guard unit.isEmpty, number == 0 || number == 1 else {
                 throw error("\(metric.name) is 1 (true) or 0 (false): write \(metric.name) == 0", at: start)

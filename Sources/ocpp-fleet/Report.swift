@@ -19,7 +19,8 @@ struct ReportCommand: ParsableCommand {
             abstract: "Merge shard reports into one: counters add, histograms merge exactly.",
             discussion: """
                 Percentiles are recomputed from the merged histograms, never averaged; \
-                chargePoints.connected becomes the sum of the shards' peaks. See \
+                chargePoints.connected becomes the sum of the shards' peaks. Reports of shards \
+                (run --shard) are checked: a shard missing or merged twice is a warning. See \
                 docs/report-schema.md, "Merging shard reports".
                 """)
 
@@ -56,11 +57,14 @@ struct ReportCommand: ParsableCommand {
         }
 
         /// The inputs merged in order, with ``RunReport/merge(_:)``; exit 2 naming the file
-        /// that cannot be read or merged.
+        /// that cannot be read or merged. A shard missing or given twice is a warning on
+        /// stderr and in the merged report.
         func mergedReport() throws -> RunReport {
             var merged: RunReport?
+            var shards: [Shard?] = []
             for path in reports {
                 let report = try loadReportOrExit(path)
+                shards.append(report.shard)
                 guard merged != nil else {
                     merged = report
                     continue
@@ -72,7 +76,10 @@ struct ReportCommand: ParsableCommand {
                     throw Exit(code: ExitStatus.badInput)
                 }
             }
-            return merged!  // validate() requires one report
+            for warning in merged!.noteShardCoverage(shards) {  // validate() requires one report
+                printError("ocpp-fleet: warning: \(warning)")
+            }
+            return merged!
         }
     }
 

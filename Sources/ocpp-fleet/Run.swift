@@ -15,7 +15,7 @@ import Telemetry
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a fleet of simulated OCPP 1.6J charge points against a Central System.",
+        abstract: "Run a fleet of simulated OCPP 1.6J and 2.0.1 charge points against a Central System.",
         discussion: """
             Without --csms and without csms.url in the spec, an embedded CSMS is started as a child \
             process on a loopback port and ended with the run, so the client figures are the fleet's alone; \
@@ -32,6 +32,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "CSMS base URL (ws://host:port/path); the charge point id is appended. Overrides csms.url.")
     var csms: String?
 
+    @Option(name: .customLong("ocpp-version"),
+            help: "OCPP version of every charge point: 1.6 or 2.0.1. Overrides each group's csms.ocppVersion.")
+    var ocppVersion: OCPPVersion?
+
     @Option(name: .long, help: "Total number of charge points (split over groups in proportion to their counts).")
     var chargePoints: Int?
 
@@ -44,6 +48,10 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("time-scale"),
             help: "Simulated seconds per wall-clock second (60: an hour a minute; 1 to 3600). Overrides run.timeScale.")
     var timeScale: Double?
+
+    @Option(name: .customLong("max-frame-size"),
+            help: "Largest WebSocket message a charge point accepts: 65536, 64KiB, 4MiB (1 KiB to 64 MiB; larger ones close the connection with 1009). Overrides run.maxFrameSize.")
+    var maxFrameSize: String?
 
     @Option(help: "Directory for report.json, summary.md, junit.xml and report.html (created if missing).")
     var report: String?
@@ -85,12 +93,21 @@ struct Run: AsyncParsableCommand {
         """)
     var onExit: FleetRunner.OnExit = .stopTransactions
 
+    @OptionGroup var sharding: ShardOptions
+
+    @OptionGroup var scale: ScaleOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        _ = try sharding.resolve()
+        try scale.validate(trace: trace)
         if let chargePoints, chargePoints < 1 { throw ValidationError("--charge-points must be at least 1, got \(chargePoints)") }
-        if let duration, parseDuration(duration) == nil {
-            throw ValidationError("--duration: '\(duration)' is not a duration (e.g. 40s, 15m, 8h)")
+        if let duration, !(parseDuration(duration).map { $0 > .zero } ?? false) {
+            throw ValidationError("--duration: '\(duration)' is not a positive duration (e.g. 40s, 15m, 8h)")
+        }
+        if let maxFrameSize, !(ByteSize.parse(maxFrameSize).map(RunSettings.maxFrameSizeRange.contains) ?? false) {
+            throw ValidationError("--max-frame-size: '\(maxFrameSize)' is not a size from 1 KiB to 64 MiB (e.g. 65536, 64KiB, 4MiB)")
         }
         _ = try commandLineThresholds()
         if let prometheus, MetricsEndpoint(prometheus) == nil {
@@ -113,9 +130,15 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         unblockTerminationSignals()
+        if scale.worker { scale.becomeWorker() }
+        let descriptors = FileDescriptorLimit.raiseSoftToHard()
         let logger = logging.bootstrap()
-        let fleet = try loadFleetSpec(spec, errors: printError)
+        var fleet = try loadFleetSpec(spec, errors: printError)
+        if let ocppVersion {
+            for index in fleet.groups.indices { fleet.groups[index].ocppVersion = ocppVersion }
+        }
         let runDuration = duration.flatMap(parseDuration) ?? fleet.run.duration
+        let runMaxFrameSize = maxFrameSize.flatMap(ByteSize.parse) ?? fleet.run.maxFrameSize
         let allThresholds = fleet.thresholds + (try commandLineThresholds())
         let runSeed = seed ?? fleet.run.seed
         if let timeScale, !(timeScale > 0 && timeScale <= RunSettings.maxTimeScale) {
@@ -123,17 +146,30 @@ struct Run: AsyncParsableCommand {
             throw Exit(code: ExitStatus.badInput)
         }
         let runTimeScale = timeScale ?? fleet.run.timeScale
-        let plans = fleet.chargePoints(overrideTotal: chargePoints)
+        let shard = try sharding.resolve()
+        let fleetPlans = fleet.chargePoints(overrideTotal: chargePoints)
+        let plans = shard?.slice(fleetPlans) ?? fleetPlans
+        let sources = try sourceAddresses(fleet: fleet, fleetSize: fleetPlans.count)
+        if let split = scale.split(chargePoints: plans.count, descriptorLimit: descriptors) {
+            try await runWorkers(split, fleet: fleet, plans: plans, seed: runSeed, shard: shard,
+                                 thresholds: allThresholds, sources: sources, logger: logger)
+            return
+        }
 
-        var embedded: EmbeddedCSMSProcess?
-        var tlsMaterial: LabTLSMaterial?
-        defer { tlsMaterial?.remove() }
-        var scenarioDirectory: String?
-        defer { scenarioDirectory.map { try? FileManager.default.removeItem(atPath: $0) } }
+        var embedded: EmbeddedBackend?
+        defer { embedded?.removeFiles() }
         let endpoint: CSMSEndpoint
         var configuration: FleetConfiguration
         do {
-            if let url = csms ?? fleet.csmsURL {
+            if let url = scale.embeddedCSMS {
+                // A worker of `run --processes`: the parent started the embedded CSMS (and its TLS material).
+                endpoint = try CSMSEndpoint(url: url)
+                configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
+                if let directory = scale.embeddedTLS {
+                    configuration.groups = EmbeddedSecurity(spec: fleet, material: LabTLSMaterial(directory: directory))
+                        .clientGroups(configuration.groups)
+                }
+            } else if let url = csms ?? fleet.csmsURL {
                 if fleet.scenario != nil {
                     // The spec's validation refuses csms.url with a scenario; --csms can still point elsewhere.
                     printError("ocpp-fleet: warning: the spec's scenario is ignored: only the embedded CSMS plays it, "
@@ -142,25 +178,16 @@ struct Run: AsyncParsableCommand {
                 endpoint = try CSMSEndpoint(url: url)
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
             } else {
-                let setup = try EmbeddedSecurity(spec: fleet, plans: plans)
-                tlsMaterial = setup.material
-                var scenarioFile: String?
-                if let scenario = fleet.scenario {
-                    let directory = try Self.makePrivateDirectory()
-                    scenarioDirectory = directory
-                    let file = (directory as NSString).appendingPathComponent("scenario.json")
-                    try Data(scenario.jsonText(seed: runSeed, callTimeout: fleet.run.callTimeout).utf8)
-                        .write(to: URL(fileURLWithPath: file))
-                    scenarioFile = file
-                }
-                let child = try EmbeddedCSMSProcess.start(logger: logger, tls: setup.serverTLS, password: setup.password,
-                                                          scenario: scenarioFile)
-                embedded = child
-                endpoint = try CSMSEndpoint(url: "\(setup.material == nil ? "ws" : "wss")://127.0.0.1:\(child.port)/ocpp")
+                let backend = try EmbeddedBackend.start(fleet: fleet, plans: plans, seed: runSeed, count: 1, logger: logger)
+                embedded = backend
+                endpoint = try CSMSEndpoint(url: backend.urls[0])
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
-                configuration.groups = setup.clientGroups(configuration.groups)
+                configuration.groups = backend.security.clientGroups(configuration.groups)
             }
             configuration.timeScale = runTimeScale
+            configuration.maxFrameSize = runMaxFrameSize
+            configuration.fleetSize = fleetPlans.count
+            configuration.sourceAddresses = sources
         } catch let invalid as CSMSEndpoint.Invalid {
             printError("csms: \(invalid.description)")
             throw Exit(code: ExitStatus.badInput)
@@ -186,6 +213,10 @@ struct Run: AsyncParsableCommand {
                        + "'\(trace)' to \(tracer.path)")
         }
 
+        if !sources.addresses.isEmpty {
+            printError("ocpp-fleet: connections go out from \(sources.addresses.count) source address(es), "
+                       + "\(sources.addresses[0])\(sources.addresses.count > 1 ? " … \(sources.addresses.last!)" : "")")
+        }
         let cores = System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
@@ -198,7 +229,7 @@ struct Run: AsyncParsableCommand {
                 let server = try await MetricsServer.start(host: address.host, port: address.port, registry: registry,
                                                            group: group)
                 metricsServer = server
-                liveMetrics = LiveMetrics(groupNames: configuration.groupNames)
+                liveMetrics = LiveMetrics(groupNames: configuration.groupNames, shard: shard)
                 printError("ocpp-fleet: metrics at http://\(server.address)/metrics")
             } catch {
                 printError("ocpp-fleet: cannot serve metrics on \(prometheus): \(error)")
@@ -211,7 +242,9 @@ struct Run: AsyncParsableCommand {
                                                   terminal: LiveProgress.stderrIsTerminal)
 
         let profiles = Set(configuration.groups.map(\.security.profile.rawValue)).sorted().map(String.init)
-        printError("ocpp-fleet: \(plans.count) charge points → \(endpoint)\(embedded == nil ? "" : " (embedded CSMS)"), "
+        let slice = shard.map { " (shard \($0) of a fleet of \(fleetPlans.count))" } ?? ""
+        let isEmbedded = embedded != nil || scale.embeddedCSMS != nil
+        printError("ocpp-fleet: \(plans.count) charge points\(slice) → \(endpoint)\(isEmbedded ? " (embedded CSMS)" : ""), "
                    + "security profile\(profiles.count == 1 ? "" : "s") \(profiles.joined(separator: ", ")), "
                    + "\(formatDuration(runDuration))"
                    + (runTimeScale == 1 ? "" : " at time scale \(formatScale(runTimeScale))×") + ", seed \(runSeed)")
@@ -235,7 +268,7 @@ struct Run: AsyncParsableCommand {
         }
         let interrupted = try await waitForEnd(runDuration, logger: logger)
         // From here a second SIGINT/SIGTERM cuts the end short: no more waiting, a partial report.
-        let secondSignal = SecondSignal { runner.hurry() }
+        let secondSignal = SignalWatch { runner.hurry() }
         let outcome = await runner.finish(onExit: onExit)
         let hurried = secondSignal.fired
         secondSignal.cancel()
@@ -256,16 +289,24 @@ struct Run: AsyncParsableCommand {
                 tool: .init(version: OCPPFleet.version), seed: runSeed, startedAt: startedAt,
                 durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                 timeScale: runTimeScale,
-                csms: .init(url: endpoint.description, embedded: embedded != nil),
-                configuredChargePoints: plans.count, spec: spec),
+                csms: .init(url: endpoint.description, embedded: isEmbedded),
+                configuredChargePoints: plans.count, spec: spec, shard: shard),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
+        result.transactions.openAtEnd = outcome.openTransactions
+        result.transactions.unconfirmedMessagesAtEnd = outcome.unconfirmedTransactionMessages
+        if let messages = result.transactions.messages, messages.droppedTotal > 0 {
+            result.warnings.append("transaction messages dropped: \(messages.droppedText); the CSMS will never see them")
+        }
         if interrupted {
             result.warnings.append("the run was interrupted (SIGINT/SIGTERM) after "
                 + "\(formatDuration(elapsed)) of \(formatDuration(runDuration))")
         }
         var failed: [String] = []
-        if outcome.peakConnected == 0 {
+        if plans.isEmpty, let shard {
+            result.warnings.append("shard \(shard) has no charge points: the fleet has \(fleetPlans.count), "
+                + "fewer than its \(shard.count) shards")
+        } else if outcome.peakConnected == 0 {
             let reason = outcome.connectFailures.max(by: { $0.value < $1.value })?.key ?? "no reason recorded"
             failed.append("no charge point could connect to \(endpoint): \(reason)")
         }
@@ -280,28 +321,44 @@ struct Run: AsyncParsableCommand {
                 + "\(outcome.unconfirmedTransactionMessages) transaction message(s) unconfirmed when the stop timeout ended")
             failed.append("the run ended with transaction messages the CSMS never confirmed")
         }
-        if let backend {
-            result.csms.counted = RunReport.CSMS.Counted(
-                received: backend.callsReceived, sent: backend.callsSent.mapValues { $0["sent"] ?? 0 },
-                callErrorsSent: backend.callErrorsSent,
-                transactionsStarted: backend.transactionsStarted, transactionsStopped: backend.transactionsStopped,
-                openTransactions: backend.openTransactions, violations: backend.violations)
-        }
-        if let backend, backend.openTransactions > 0, onExit == .stopTransactions {
+        if let backend { conclude(&result, embeddedCSMS: backend, failed: &failed) }
+        // A worker's thresholds are judged by its parent, on the merged report.
+        var judged: [String] = []
+        judgeThresholds(allThresholds, &result, failed: &judged)
+        if !scale.worker { failed += judged }
+        try publish(result, csmsSent: backend?.callsSent ?? [:], failed: failed)
+    }
+
+    /// The embedded CSMS's own counts in the report, beside the charge points', and the
+    /// failure they show: transactions it still has open after their stops.
+    func conclude(_ result: inout RunReport, embeddedCSMS backend: EmbeddedCSMSProcess.Summary, failed: inout [String]) {
+        result.csms.counted = RunReport.CSMS.Counted(
+            received: backend.callsReceived, sent: backend.callsSent.mapValues { $0["sent"] ?? 0 },
+            callErrorsSent: backend.callErrorsSent,
+            transactionsStarted: backend.transactionsStarted, transactionsStopped: backend.transactionsStopped,
+            openTransactions: backend.openTransactions, violations: backend.violations)
+        if backend.openTransactions > 0, onExit == .stopTransactions {
             result.warnings.append("the embedded CSMS reports \(backend.openTransactions) transaction(s) left open")
             failed.append("transactions left open on the CSMS")
         }
+    }
 
-        if !result.applyThresholds(allThresholds) {
+    /// Judges `thresholds` on the report; one line in `failed` when any is not met.
+    func judgeThresholds(_ thresholds: [Threshold], _ result: inout RunReport, failed: inout [String]) {
+        if !result.applyThresholds(thresholds) {
             let violated = (result.thresholds ?? []).filter { !$0.passed }
             failed.append("\(violated.count) of \(result.thresholds?.count ?? 0) threshold(s) not met:\n"
                 + violated.map { "  ✗ \($0.expression): \($0.message)" }.joined(separator: "\n"))
         }
+    }
 
+    /// Prints the summary (`--format`), writes the report files (`--report`), and ends with exit
+    /// code 1 when the run failed.
+    func publish(_ result: RunReport, csmsSent: [String: [String: Int]], failed: [String]) throws {
         switch format {
         case .text:
             print(renderText(report: result))
-            if let backend, !backend.callsSent.isEmpty { print(Self.renderCSMSSent(backend.callsSent)) }
+            if !csmsSent.isEmpty { print(Self.renderCSMSSent(csmsSent)) }
         case .json:
             print(String(decoding: try result.jsonData(), as: UTF8.self))
         }
@@ -328,7 +385,7 @@ struct Run: AsyncParsableCommand {
     }
 
     /// Sleeps for the run's duration, ending early on SIGINT or SIGTERM; true if interrupted.
-    private func waitForEnd(_ duration: Duration, logger: Logger) async throws -> Bool {
+    func waitForEnd(_ duration: Duration, logger: Logger) async throws -> Bool {
         let service = RunTimer(duration: duration)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -341,9 +398,10 @@ struct Run: AsyncParsableCommand {
 
 extension FleetRunner.OnExit: ExpressibleByArgument {}
 
-/// Watches SIGINT and SIGTERM once the run's end has begun (the service group that
-/// handled the first one is gone by then).
-final class SecondSignal {
+/// Watches SIGINT and SIGTERM outside a service group: once the run's end has begun (the
+/// service group that handled the first one is gone by then), and in the parent of worker
+/// processes, which passes them on.
+final class SignalWatch {
     private final class Flag: Sendable {
         let value = Atomic<Bool>(false)
     }
@@ -420,6 +478,12 @@ struct EmbeddedSecurity {
             : profiles.allSatisfy(\.usesClientCertificate) ? .required : .optional
         serverTLS = CentralSystemTLS(certificateChain: material.serverCertificate, privateKey: material.serverKey,
                                      clientCA: mode == .none ? nil : material.caFile, clientCertificates: mode)
+    }
+
+    /// The client side of material made earlier (by the parent of this worker process).
+    init(spec: FleetSpec, material: LabTLSMaterial) {
+        self.material = material
+        password = spec.groups.lazy.compactMap(\.security.password).first
     }
 
     /// The spec's groups, pointed at the run's CA and client certificates.

@@ -9,10 +9,11 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the embedded reference CSMS (OCPP 1.6J) on its own.",
+        abstract: "Run the embedded reference CSMS (OCPP 1.6J and 2.0.1) on its own.",
         discussion: """
             Accepts charge points on any URL path that ends in the charge point id \
-            (/ocpp/<id>, /steve/websocket/CentralSystemService/<id>). Prints "listening on HOST:PORT" \
+            (/ocpp/<id>, /steve/websocket/CentralSystemService/<id>) that offer the ocpp1.6 or \
+            ocpp2.0.1 subprotocol (the client's first choice wins). Prints "listening on HOST:PORT" \
             on stdout when ready; on SIGINT/SIGTERM it closes every connection and prints \
             "stats {json}" with its counters. Security profiles (OCPP 1.6 Security Whitepaper): \
             --password-env asks for HTTP Basic credentials <id>:<password> (profiles 1, 2); \
@@ -49,10 +50,24 @@ struct Serve: AsyncParsableCommand {
         """, valueName: "mode"))
     var clientCertificates: CentralSystemTLS.ClientCertificates = .none
 
+    @Option(name: .customLong("ocpp-version"), help: ArgumentHelp("""
+        Serve only this OCPP version (1.6 or 2.0.1); repeat the option to name both. Default: both.
+        """, valueName: "version"))
+    var ocppVersions: [OCPPVersion] = []
+
     @Option(help: ArgumentHelp("""
         JSON file of CS→CP calls to send (written by `run` from the fleet spec's scenario section).
         """, valueName: "file"))
     var scenario: String?
+
+    @Option(help: ArgumentHelp(
+        """
+        Serve from N processes, each on its own port (--port P: P to P+N-1; 0: N free ports), one \
+        "listening on HOST:PORT" line each. A charge point keeps its CSMS process across reconnects \
+        only if it keeps its port: give each client its own (run does).
+        """,
+        valueName: "n"))
+    var processes = 1
 
     @Flag(help: .hidden)
     var exitOnStdinEof = false
@@ -62,6 +77,10 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard heartbeatInterval >= 0 else { throw ValidationError("--heartbeat-interval must be ≥ 0") }
+        guard processes >= 1 else { throw ValidationError("--processes must be at least 1, got \(processes)") }
+        guard port == 0 || port + processes - 1 <= 65_535 else {
+            throw ValidationError("--port \(port) with --processes \(processes) goes past port 65535")
+        }
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-certificate and --tls-key go together")
         }
@@ -78,10 +97,16 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         unblockTerminationSignals()
+        FileDescriptorLimit.raiseSoftToHard()
         let logger = logging.bootstrap()
+        if processes > 1 {
+            try await serveFromProcesses(logger: logger)
+            return
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var configuration = CentralSystemConfiguration()
         configuration.heartbeatInterval = heartbeatInterval
+        if !ocppVersions.isEmpty { configuration.ocppVersions = Set(ocppVersions) }
         configuration.password = passwordEnv.flatMap { ProcessInfo.processInfo.environment[$0] }.map(Secret.init)
         if let tlsCertificate, let tlsKey {
             configuration.tls = CentralSystemTLS(certificateChain: tlsCertificate, privateKey: tlsKey, clientCA: clientCA,
@@ -107,7 +132,7 @@ struct Serve: AsyncParsableCommand {
         writeLine("listening on \(host):\(bound)")
         if exitOnStdinEof {
             signal(SIGINT, SIG_IGN)
-            watchStdinForEOF()
+            endWhenStdinCloses()
         }
 
         let service = UntilShutdown()
@@ -123,18 +148,77 @@ struct Serve: AsyncParsableCommand {
         writeLine("stats \(stats.jsonLine)")
         try? await group.shutdownGracefully()
     }
+}
 
-    /// When the parent `run` dies, our stdin closes: end too, so no CSMS is left behind.
-    private func watchStdinForEOF() {
-        let thread = Thread {
-            while !FileHandle.standardInput.availableData.isEmpty {}
-            kill(getpid(), SIGTERM)
+extension Serve {
+    /// `serve --processes N`: N `serve` children, one port each; their "listening on" lines are
+    /// ours, SIGINT/SIGTERM end them all, and the one "stats" line at the end adds up theirs
+    /// (`connectionsPeak` becomes the sum of the peaks, an upper bound).
+    func serveFromProcesses(logger: Logger) async throws {
+        let children = ChildProcesses()
+        var arguments = ["--host", host, "--heartbeat-interval", String(heartbeatInterval), "--exit-on-stdin-eof",
+                         "--log-level", logging.logLevel.rawValue, "--client-certificates", clientCertificates.rawValue]
+        if let passwordEnv { arguments += ["--password-env", passwordEnv] }
+        if let tlsCertificate, let tlsKey { arguments += ["--tls-certificate", tlsCertificate, "--tls-key", tlsKey] }
+        if let clientCA { arguments += ["--client-ca", clientCA] }
+        if let scenario { arguments += ["--scenario", scenario] }
+        do {
+            for index in 0..<processes {
+                try children.start(name: "csms \(index + 1)/\(processes)",
+                                   arguments: ["serve", "--port", String(port == 0 ? 0 : port + index)] + arguments)
+            }
+        } catch {
+            children.terminateAll()
+            printError("serve: cannot start \(processes) processes: \(error)")
+            throw Exit(code: ExitStatus.failedRun)
         }
-        thread.start()
+        for index in 0..<processes {
+            guard let line = children.line(of: index, startingWith: "listening on ", timeout: 15) else {
+                children.terminateAll()
+                _ = await children.waitForAll()
+                printError("serve: \(children.name(of: index)) did not start listening")
+                throw Exit(code: ExitStatus.failedRun)
+            }
+            writeLine(line)
+        }
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: UntilShutdown(), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: exitOnStdinEof ? [.sigterm] : [.sigint, .sigterm], logger: logger))
+        if exitOnStdinEof {
+            signal(SIGINT, SIG_IGN)
+            endWhenStdinCloses()
+        }
+        try await services.run()
+        children.terminateAll()
+        _ = await children.waitForAll()
+        var total: [String: Any] = [:]
+        for index in 0..<processes {
+            guard let line = children.stdoutLines(of: index).last(where: { $0.hasPrefix("stats ") }),
+                  let stats = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+            else { continue }
+            total = Self.adding(stats, to: total)
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: total, options: [.sortedKeys])) ?? Data("{}".utf8)
+        writeLine("stats " + String(decoding: data, as: UTF8.self))
+    }
+
+    /// `lhs` and `rhs` with every number at the same key path added.
+    static func adding(_ lhs: [String: Any], to rhs: [String: Any]) -> [String: Any] {
+        var sum = rhs
+        for (key, value) in lhs {
+            switch (value, sum[key]) {
+            case let (number as Int, other as Int): sum[key] = number + other
+            case let (object as [String: Any], other as [String: Any]): sum[key] = adding(object, to: other)
+            case (_, nil): sum[key] = value
+            default: break
+            }
+        }
+        return sum
     }
 }
 
 extension CentralSystemTLS.ClientCertificates: ExpressibleByArgument {}
+extension OCPPVersion: ExpressibleByArgument {}
 
 /// Runs until a graceful shutdown begins.
 struct UntilShutdown: Service {

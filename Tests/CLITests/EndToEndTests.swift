@@ -43,9 +43,18 @@ struct EndToEndTests {
         private let stdout = Pipe()
         private let stderr = Pipe()
 
-        init(_ arguments: [String]) throws {
-            process.executableURL = try EndToEndTests.binary()
-            process.arguments = arguments
+        /// `shell`: run through `/bin/sh -c shell` with the arguments as `$@` (e.g. to set a ulimit first).
+        init(_ arguments: [String], environment: [String: String] = [:], shell: String? = nil) throws {
+            if let shell {
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", shell, "ocpp-fleet"] + arguments
+            } else {
+                process.executableURL = try EndToEndTests.binary()
+                process.arguments = arguments
+            }
+            if !environment.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            }
             process.currentDirectoryURL = EndToEndTests.root
             process.standardOutput = stdout
             process.standardError = stderr
@@ -276,5 +285,17 @@ struct EndToEndTests {
         let malformed = try Child(["run", "fleets/smoke.yaml", "--threshold", "latency.p99 < 800"])
         #expect(malformed.finish().code == 2)
         #expect(malformed.stderrLines.joined(separator: "\n").contains("column 18: latency.p99 is a duration"))
+    }
+
+    @Test("A value the run cannot use exits 2 before anything starts, naming the option",
+          arguments: [(["--duration", "ten seconds"], "is not a positive duration"),
+                      (["--duration", "0s"], "is not a positive duration"),
+                      (["--max-frame-size", "100"], "is not a size from 1 KiB to 64 MiB"),
+                      (["--max-frame-size", "1MB"], "is not a size from 1 KiB to 64 MiB"),
+                      (["--ocpp-version", "2.0"], "Please provide one of '1.6' and '2.0.1'")])
+    func badRunValues(arguments: [String], message: String) throws {
+        let child = try Child(["run", "fleets/smoke.yaml"] + arguments)
+        #expect(child.finish().code == 2)
+        #expect(child.stderrLines.joined(separator: "\n").contains(message), "\(child.stderrLines)")
     }
 }

@@ -52,6 +52,7 @@ struct HelpTests {
         ["run", "fleets/smoke.yaml", "--prometheus", "9464"],
         ["serve", "--port", "70000"],
         ["serve"],
+        ["serve", "--port", "0", "--ocpp-version", "2.1"],
     ])
     func rejected(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try OCPPFleet.parseAsRoot(arguments) }
@@ -71,5 +72,13 @@ struct HelpTests {
         #expect(run.chargePoints == 50)
         #expect(run.duration == "40s")
         #expect(run.seed == 9)
+    }
+
+    @Test("serve --ocpp-version restricts the versions served; without it both are")
+    func serveVersions() throws {
+        let only = try #require(try OCPPFleet.parseAsRoot(["serve", "--port", "0", "--ocpp-version", "2.0.1"]) as? Serve)
+        #expect(only.ocppVersions == [.v201])
+        let both = try #require(try OCPPFleet.parseAsRoot(["serve", "--port", "0"]) as? Serve)
+        #expect(both.ocppVersions.isEmpty)
     }
 }

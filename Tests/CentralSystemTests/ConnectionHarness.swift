@@ -7,7 +7,7 @@ import OCPP
 import Testing
 
 /// One charge point connection on an `EmbeddedChannel`: the real WebSocket handlers
-/// (fragment aggregator and OCPP handler) with text frames in and out.
+/// (fragment aggregator and OCPP handler of the negotiated version) with text frames in and out.
 struct ConnectionHarness {
     static let now = Timestamp(seconds: 1_764_120_000)
     static let logger = Logger(label: "csms-test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -22,11 +22,11 @@ struct ConnectionHarness {
     let channel: EmbeddedChannel
     private var nextId = 0
 
-    init(id: String = "CP-1", shared: SharedState = ConnectionHarness.shared()) throws {
+    init(id: String = "CP-1", version: OCPPVersion = .v16, shared: SharedState = ConnectionHarness.shared()) throws {
         self.shared = shared
         self.channel = EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
-        try CentralSystemServer.addWebSocketHandlers(to: channel, chargePointId: id, shared: shared)
+        try CentralSystemServer.addWebSocketHandlers(to: channel, chargePointId: id, version: version, shared: shared)
     }
 
     var stats: CentralSystemStats { shared.stats }

@@ -105,7 +105,7 @@ struct CentralSystemFrameFuzzTests {
           arguments: [fuzzSeed])
     func fuzz(seed: UInt64) throws {
         var cp = try ConnectionHarness(id: "CP-FUZZ")
-        weak let handler = try cp.channel.pipeline.syncOperations.handler(type: OCPPConnectionHandler.self)
+        weak let handler = try cp.channel.pipeline.syncOperations.handler(type: OCPPConnectionHandler<V16CallAnswers>.self)
         var mutator = FrameMutator(seed: seed)
         var seen = Seen()
         var problems = 0
@@ -208,8 +208,8 @@ struct CentralSystemFrameFuzzTests {
 /// What the fuzz saw on the wire, to hold the CSMS's counters against, and the checks
 /// of every reply.
 struct Seen {
-    var callErrors: [CallError.Code: Int] = [:]
-    var calls: [V16.Action: Int] = [:]
+    var callErrors: [VersionedErrorCode: Int] = [:]
+    var calls: [VersionedAction: Int] = [:]
     var unknownActions = 0
     var responses = 0
     var binary = 0
@@ -245,7 +245,7 @@ struct Seen {
         if case .callError(_, let code, _, let details) = reply {
             guard let known = CallError.Code(rawValue: code) else { return "CALLERROR code \(code) is not an OCPP-J code" }
             guard case .object = details else { return "CALLERROR details are not an object" }
-            callErrors[known, default: 0] += 1
+            callErrors[.v16(known), default: 0] += 1
         }
         // The id rule: echo a unique id of 1 to 36 bytes, else "-1".
         var owed = "-1"
@@ -262,7 +262,7 @@ struct Seen {
             unknownActions += 1
             return nil
         }
-        calls[action, default: 0] += 1
+        calls[.v16(action), default: 0] += 1
         if action != .bootNotification, bootsAccepted == 0 { beforeBoot += 1 }
         guard case .callResult(_, let payload) = reply else { return nil }
         guard action.initiatedByChargePoint, let types = action.payloadTypes else {

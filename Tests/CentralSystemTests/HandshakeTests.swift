@@ -25,24 +25,40 @@ struct HandshakeTests {
         return HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
     }
 
-    @Test("ocpp1.6 is accepted when offered alone, in a list, or in any case")
+    @Test("ocpp1.6 and ocpp2.0.1 are accepted when offered alone, in a list, or in any case; the client's first choice wins")
     func subprotocolOffered() {
-        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp1.6"])) == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
-        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1, ocpp1.6"]))
-                == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
-        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1", "OCPP1.6"]))
-                == .upgrade(chargePointId: "CP-1", subprotocol: "OCPP1.6"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp1.6"])) == .upgrade(chargePointId: "CP-1", version: .v16, subprotocol: "ocpp1.6"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1"])) == .upgrade(chargePointId: "CP-1", version: .v201, subprotocol: "ocpp2.0.1"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0, ocpp2.0.1, ocpp1.6"]))
+                == .upgrade(chargePointId: "CP-1", version: .v201, subprotocol: "ocpp2.0.1"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp1.6", "OCPP2.0.1"]))
+                == .upgrade(chargePointId: "CP-1", version: .v16, subprotocol: "ocpp1.6"))
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["OCPP2.0.1", "ocpp1.6"]))
+                == .upgrade(chargePointId: "CP-1", version: .v201, subprotocol: "OCPP2.0.1"))
     }
 
-    @Test("Without ocpp1.6 the upgrade is refused with 400; without an id with 404")
+    @Test("A server restricted to one version refuses the other's subprotocol and picks its own from a list")
+    func restrictedVersions() {
+        #expect(Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1, ocpp1.6"]), versions: [.v16])
+                == .upgrade(chargePointId: "CP-1", version: .v16, subprotocol: "ocpp1.6"))
+        guard case .reject(let status, let reason) = Handshake(head("/ocpp/CP-1", protocols: ["ocpp1.6"]), versions: [.v201]) else {
+            Issue.record("a 2.0.1-only server accepted ocpp1.6")
+            return
+        }
+        #expect(status == .badRequest)
+        #expect(reason == "subprotocol ocpp2.0.1 required (Sec-WebSocket-Protocol)")
+    }
+
+    @Test("Without ocpp1.6 or ocpp2.0.1 the upgrade is refused with 400; without an id with 404")
     func refused() {
-        guard case .reject(let status, _) = Handshake(head("/ocpp/CP-1", protocols: [])) else {
+        guard case .reject(let status, let reason) = Handshake(head("/ocpp/CP-1", protocols: [])) else {
             Issue.record("accepted without a subprotocol")
             return
         }
         #expect(status == .badRequest)
-        guard case .reject(let other, _) = Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0.1"])) else {
-            Issue.record("accepted ocpp2.0.1")
+        #expect(reason == "subprotocol ocpp1.6 or ocpp2.0.1 required (Sec-WebSocket-Protocol)")
+        guard case .reject(let other, _) = Handshake(head("/ocpp/CP-1", protocols: ["ocpp2.0", "ocpp2.1"])) else {
+            Issue.record("accepted ocpp2.0")
             return
         }
         #expect(other == .badRequest)
@@ -70,7 +86,7 @@ struct HandshakeCredentialTests {
     func rightPassword() {
         let credentials = Credentials(password: Self.password)
         #expect(Handshake(head("/ocpp/CP-1", authorization: basic("CP-1:lab-password-0123456789")), credentials: credentials)
-                == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
+                == .upgrade(chargePointId: "CP-1", version: .v16, subprotocol: "ocpp1.6"))
     }
 
     @Test("A wrong password, another id, a malformed header or none at all is refused with 401",
@@ -91,7 +107,7 @@ struct HandshakeCredentialTests {
     func clientCertificate() {
         #expect(Handshake(head("/ocpp/CP-1", authorization: nil),
                           credentials: Credentials(password: Self.password, certificateName: "CP-1"))
-                == .upgrade(chargePointId: "CP-1", subprotocol: "ocpp1.6"))
+                == .upgrade(chargePointId: "CP-1", version: .v16, subprotocol: "ocpp1.6"))
         guard case .reject(let status, _) = Handshake(head("/ocpp/CP-1", authorization: nil),
                                                       credentials: Credentials(certificateName: "CP-9")) else {
             Issue.record("accepted a certificate of another charge point")

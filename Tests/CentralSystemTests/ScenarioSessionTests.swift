@@ -26,24 +26,24 @@ struct ScenarioSessionTests {
     static let scenario = CentralSystemScenario(
         seed: 7, remoteStart: .init(after: .seconds(10), idTag: "APP-1"),
         calls: [
-            .init(action: .setChargingProfile, when: .boot, payload: profile),
-            .init(action: .triggerMessage, when: .every(.seconds(60)),
+            .init(action: .v16(.setChargingProfile), when: .boot, payload: profile),
+            .init(action: .v16(.triggerMessage), when: .every(.seconds(60)),
                   payload: .object([(key: "requestedMessage", value: .string("Heartbeat"))])),
-            .init(action: .remoteStopTransaction, when: .at(.seconds(300)),
+            .init(action: .v16(.remoteStopTransaction), when: .at(.seconds(300)),
                   payload: .object([(key: "transactionId", value: .string("{openTransaction}"))])),
         ])
 
-    static func booted() -> ChargePointSession.Tally {
-        var tally = ChargePointSession.Tally()
-        tally.action = .bootNotification
+    static func booted() -> MessageTally {
+        var tally = MessageTally()
+        tally.action = .v16(.bootNotification)
         tally.bootAccepted = true
         return tally
     }
 
-    static func status(_ connector: Int, _ status: V16.ChargePointStatus) -> ChargePointSession.Tally {
-        var tally = ChargePointSession.Tally()
-        tally.action = .statusNotification
-        tally.connectorStatus = .init(connectorId: connector, status: status)
+    static func status(_ connector: Int, _ status: V16.ChargePointStatus) -> MessageTally {
+        var tally = MessageTally()
+        tally.action = .v16(.statusNotification)
+        tally.connectorStatus = .init(connectorId: connector, waitingForDriver: status == .preparing)
         return tally
     }
 
@@ -76,8 +76,8 @@ struct ScenarioSessionTests {
         let matched = session.response(Self.accepted(first.id))
         #expect(matched)
         let counts = session.takeCounts()
-        #expect(counts[.setChargingProfile]?.sent == 1)
-        #expect(counts[.setChargingProfile]?.results == ["Accepted": 1])
+        #expect(counts[.v16(.setChargingProfile)]?.sent == 1)
+        #expect(counts[.v16(.setChargingProfile)]?.results == ["Accepted": 1])
         #expect(session.nextWakeup == .seconds(61), "the periodic trigger, one interval after the boot")
     }
 
@@ -97,9 +97,9 @@ struct ScenarioSessionTests {
         let again = try Self.call(session.nextFrame(now: .seconds(120), wall: Self.wall))
         #expect(again.action == "TriggerMessage")
         let counts = session.takeCounts()
-        #expect(counts[.setChargingProfile]?.callErrors == ["NotSupported": 1])
-        #expect(counts[.triggerMessage]?.sent == 2)
-        #expect(counts[.triggerMessage]?.timeouts == 1)
+        #expect(counts[.v16(.setChargingProfile)]?.callErrors == ["NotSupported": 1])
+        #expect(counts[.v16(.triggerMessage)]?.sent == 2)
+        #expect(counts[.v16(.triggerMessage)]?.timeouts == 1)
         let late = session.response(.callResult(id: trigger.id, payload: .object([])))
         #expect(!late, "a late answer is not ours any more")
     }
@@ -120,8 +120,9 @@ struct ScenarioSessionTests {
         _ = session.response(Self.accepted(remote.id))
         #expect(session.nextWakeup == nil, "once per Preparing spell")
         // A card session (Authorize before the delay) gets none.
-        var authorize = ChargePointSession.Tally()
-        authorize.action = .authorize
+        var authorize = MessageTally()
+        authorize.action = .v16(.authorize)
+        authorize.authorizeRequested = true
         session.observed(Self.status(2, .preparing), now: .seconds(20))
         session.observed(authorize, now: .seconds(22))
         session.timerFired(now: .seconds(40))
@@ -141,13 +142,14 @@ struct ScenarioSessionTests {
         _ = session.response(Self.accepted(trigger.id))
         let skipped = session.nextFrame(now: .seconds(301), wall: Self.wall)
         #expect(skipped == nil, "the queued RemoteStopTransaction has no transaction to name")
-        #expect(session.takeCounts()[.remoteStopTransaction]?.skipped == 1)
+        #expect(session.takeCounts()[.v16(.remoteStopTransaction)]?.skipped == 1)
         #expect(session.onceSent == [2])
 
         var other = ScenarioSession(scenario: Self.scenario, chargePointId: "CP-2", epoch: .zero)
         other.observed(Self.booted(), now: .seconds(400))
-        var started = ChargePointSession.Tally()
-        started.transactionStarted = .init(connectorId: 1, transactionId: 77)
+        var started = MessageTally()
+        started.transactionStarted = .number(77)
+        started.driverIdentified = 1
         other.observed(started, now: .seconds(400))
         let first = try Self.call(other.nextFrame(now: .seconds(400), wall: Self.wall))
         _ = other.response(Self.accepted(first.id))
@@ -171,7 +173,7 @@ struct ScenarioSessionTests {
     @Test("Shares pick charge points deterministically from the seed and the id")
     func shares() {
         let payload = JSONValue.object([(key: "requestedMessage", value: .string("Heartbeat"))])
-        let scenario = CentralSystemScenario(seed: 42, calls: [.init(action: .triggerMessage, when: .boot, share: 0.25, payload: payload)])
+        let scenario = CentralSystemScenario(seed: 42, calls: [.init(action: .v16(.triggerMessage), when: .boot, share: 0.25, payload: payload)])
         let ids = (1...1000).map { "CP-\($0)" }
         let chosen = ids.filter { scenario.selects($0, call: 0) }
         #expect((200...300).contains(chosen.count))
@@ -192,7 +194,7 @@ struct ScenarioSessionTests {
         #expect(scenario.seed == 42)
         #expect(scenario.callTimeout == .seconds(5))
         #expect(scenario.remoteStart == .init(after: .seconds(10), idTag: "APP"))
-        #expect(scenario.calls.map(\.action) == [.triggerMessage, .reset, .updateFirmware])
+        #expect(scenario.calls.map(\.action) == [.v16(.triggerMessage), .v16(.reset), .v16(.updateFirmware)])
         #expect(scenario.calls.map(\.when) == [.every(.seconds(120)), .boot, .at(.seconds(60))])
         #expect(throws: CentralSystemScenario.Invalid.self) {
             try CentralSystemScenario(jsonText: #"{"calls":[{"send":"Heartbeat","when":"boot","payload":{}}]}"#)
@@ -242,7 +244,7 @@ struct ScenarioConnectionTests {
         #expect(trigger.count == 1 && trigger.first?.contains("TriggerMessage") == true)
         loop.advanceTime(by: .seconds(30))
 
-        let sent = harness.stats.callsSent
+        let sent = harness.stats.callsSent.reduce(into: [V16.Action: SentCallCounts]()) { if case .v16(let action) = $1.key { $0[action] = $1.value } }
         #expect(sent[.setChargingProfile]?.results == ["Accepted": 1])
         #expect(sent[.remoteStartTransaction]?.callErrors == ["NotSupported": 1])
         #expect(sent[.triggerMessage]?.sent == 1)

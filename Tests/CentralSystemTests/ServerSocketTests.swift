@@ -29,7 +29,7 @@ struct ServerSocketTests {
         #expect(port > 0)
 
         let client = try await TinyWebSocketClient.connect(
-            port: port, path: "/steve/websocket/CentralSystemService/CP-1", subprotocol: "ocpp2.0.1, ocpp1.6",
+            port: port, path: "/steve/websocket/CentralSystemService/CP-1", subprotocol: "ocpp1.6, ocpp2.0.1",
             group: group)
         var events = client.events.makeAsyncIterator()
         #expect(await events.next() == .upgraded(subprotocol: "ocpp1.6"))
@@ -71,7 +71,7 @@ struct ServerSocketTests {
         for socket in sockets {
             let handlers = try await socket.eventLoop.submit {
                 let sync = socket.pipeline.syncOperations
-                return ((try? sync.handler(type: OCPPConnectionHandler.self)) != nil,
+                return ((try? sync.handler(type: OCPPConnectionHandler<V16CallAnswers>.self)) != nil,
                         (try? sync.handler(type: HTTPRequestHandler.self)) != nil)
             }.get()
             #expect(handlers == (true, false))

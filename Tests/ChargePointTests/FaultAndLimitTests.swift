@@ -107,7 +107,7 @@ struct FaultAndLimitTests {
         csms.present("OFFLINE", on: 1)
         csms.advance(by: .seconds(3600))
         csms.present("OFFLINE", on: 1)
-        #expect(csms.events.filter { $0 == .transactionMessageDropped(action: "MeterValues") }.count == 52)
+        #expect(csms.events.filter { $0 == .transactionMessageDropped(action: "MeterValues", reason: .overflow) }.count == 52)
         csms.connect()
         let actions = csms.calls.drop { $0.action != "StartTransaction" }.map(\.action)
         #expect(actions == ["StartTransaction"] + Array(repeating: "MeterValues", count: 8) + ["StopTransaction"]

@@ -165,7 +165,7 @@ struct ResetTests {
         #expect(try csms.call(V16.ResetRequest(type: .hard)).status == .accepted)
         csms.advance(by: .seconds(300))
         #expect(csms.calls(.startTransaction).count == 2)
-        #expect(csms.events.contains(.transactionMessageDropped(action: "StartTransaction")))
+        #expect(csms.events.contains(.transactionMessageDropped(action: "StartTransaction", reason: .attemptsExhausted)))
         #expect(csms.engine.pendingTransactionMessages == 0)
     }
 }

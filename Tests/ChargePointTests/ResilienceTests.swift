@@ -36,6 +36,11 @@ struct ResilienceTests {
         #expect(stop.reason == .local)
         #expect(stop.timestamp == ScriptedCSMS.start + .seconds(300))
         #expect(csms.events.filter { $0 == .transactionStarted(connector: 1, transactionId: 1000) }.count >= 1)
+        // Counted for the report: the one message cut off in flight went out again, once; the
+        // others were made while connected, so none counts as queued offline.
+        #expect(csms.events.filter { if case .transactionMessageReplayed = $0 { true } else { false } }
+                == [.transactionMessageReplayed(action: heldAtDisconnect)])
+        #expect(!csms.events.contains { if case .transactionMessageQueuedOffline = $0 { true } else { false } })
     }
 
     @Test("A session that starts and ends offline is reported after reconnect with the transactionId assigned then")
@@ -60,6 +65,10 @@ struct ResilienceTests {
         let stop = try #require(try csms.decoded(V16.StopTransactionRequest.self).first)
         #expect(stop.transactionId == 5555)
         #expect(stop.meterStop == 11_000)
+        // Counted for the report: every message of the session was made offline; none was replayed.
+        let queued = csms.events.compactMap { if case .transactionMessageQueuedOffline(let action) = $0 { action } else { nil } }
+        #expect(queued == ["StartTransaction"] + Array(repeating: "MeterValues", count: 30) + ["StopTransaction"])
+        #expect(!csms.events.contains { if case .transactionMessageReplayed = $0 { true } else { false } })
     }
 
     @Test("A transaction message answered with CALLERROR is retried TransactionMessageAttempts times, RetryInterval × attempt apart")
@@ -90,10 +99,10 @@ struct ResilienceTests {
         csms.present("TAG-1", on: 1)
         csms.advance(by: .seconds(60))
         #expect(csms.calls(.startTransaction).count == 2)
-        #expect(csms.events.contains(.transactionMessageDropped(action: "StartTransaction")))
+        #expect(csms.events.contains(.transactionMessageDropped(action: "StartTransaction", reason: .attemptsExhausted)))
         csms.present("TAG-1", on: 1)
         #expect(csms.calls(.stopTransaction).isEmpty)
-        #expect(csms.events.contains(.transactionMessageDropped(action: "StopTransaction")))
+        #expect(csms.events.contains(.transactionMessageDropped(action: "StopTransaction", reason: .noTransactionId)))
         #expect(csms.engine.pendingTransactionMessages == 0)
         // The connector is usable again.
         csms.unplug(1)

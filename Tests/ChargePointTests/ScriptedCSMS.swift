@@ -327,6 +327,7 @@ struct ScriptedCSMS {
                 case .callTimedOut, .callErrored: outstanding = nil
                 case .callSent, .callCompleted, .incoming, .bootAccepted, .transactionStarted, .transactionStopped,
                      .remoteStartAccepted, .sessionEndedByCSMS, .authorizationFailed, .transactionMessageDropped,
+                     .transactionMessageQueuedOffline, .transactionMessageReplayed,
                      .securityEventDropped, .protocolFault:
                     break
                 }

@@ -164,7 +164,7 @@ struct SecurityEventTests {
         csms.plugIn(1)
         csms.present("OFFLINE", on: 1)
         csms.advance(by: .seconds(3600))
-        #expect(csms.events.contains(.transactionMessageDropped(action: "MeterValues")))
+        #expect(csms.events.contains(.transactionMessageDropped(action: "MeterValues", reason: .overflow)))
         #expect(csms.engine.security.pendingEvents.map(\.type) == ["MemoryExhaustion"])
         csms.connect()
         csms.advance(by: .seconds(60))

@@ -170,12 +170,14 @@ struct DocumentationTests {
         let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
         let spec = try FleetSpec.parse(yaml: String(text[start.upperBound..<end.lowerBound]), file: "fleet-spec.md")
         #expect(spec.csmsURL == "ws://127.0.0.1:9000/ocpp")
+        #expect(spec.sourceAddresses.addresses == (2...9).map { "127.0.0.\($0)" })
         #expect(spec.groups[0].config == [
             ConfigOverride(key: "MeterValueSampleInterval", value: "10"),
             ConfigOverride(key: "LocalAuthorizeOffline", value: "true"),
         ])
         #expect(spec.behaviours["commuter"]?.idTags == .list(["TAG-0001", "TAG-0002"]))
         #expect(spec.chargePoints().last?.id == "CP-00100")
+        #expect(spec.run.maxFrameSize == 1 << 20)
     }
 }
 
@@ -194,6 +196,15 @@ struct DefaultTests {
             arrival: .uniform(lower: 30, upper: 120), plugToAuthorize: .uniform(lower: 1, upper: 5),
             chargeDuration: .uniform(lower: 60, upper: 300), unplugDelay: .uniform(lower: 1, upper: 5),
             powerKW: .constant(11), idTags: .pattern("TAG-{index:05}"), remoteStartShare: 0)])
+    }
+
+    @Test("run.maxFrameSize reads bytes or a binary unit, default 1 MiB",
+          arguments: [("65536", 65536), ("64KiB", 65536), ("4 MiB", 4 << 20), ("1024B", 1024), ("64MiB", 64 << 20)])
+    func maxFrameSize(text: String, bytes: Int) throws {
+        let spec = try FleetSpec.parse(yaml: "run:\n  maxFrameSize: \(text)\ngroups:\n  - count: 1\n    idPattern: CP-{index}\n",
+                                       file: "frames.yaml")
+        #expect(spec.run.maxFrameSize == bytes)
+        #expect(RunSettings().maxFrameSize == 1 << 20)
     }
 
     @Test("A behaviour fills its missing keys from the defaults")

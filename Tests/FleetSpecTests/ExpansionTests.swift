@@ -180,17 +180,33 @@ struct GroupPlaceholderTests {
 
 @Suite("csms.ocppVersion")
 struct OCPPVersionTests {
-    @Test("1.6 (quoted or not) is accepted; 2.0.1 is refused with a clear error naming its line")
+    @Test("1.6 (quoted or not) and 2.0.1 are accepted; 1.6 is the default; anything else is refused naming its line")
     func versions() throws {
-        _ = try FleetSpec.parse(yaml: "csms: {ocppVersion: 1.6}\ngroups: [{count: 1, idPattern: 'A-{index}'}]\n", file: "v.yaml")
-        _ = try FleetSpec.parse(yaml: "csms: {ocppVersion: \"1.6\"}\ngroups: [{count: 1, idPattern: 'A-{index}'}]\n", file: "v.yaml")
-        do {
-            _ = try FleetSpec.parse(yaml: "csms:\n  ocppVersion: \"2.0.1\"\ngroups: [{count: 1, idPattern: 'A-{index}'}]\n",
-                                    file: "v.yaml")
-            Issue.record("2.0.1 was accepted")
-        } catch {
-            #expect(error.description.contains("v.yaml:2:16: csms.ocppVersion: OCPP 2.0.1 charge points are not available yet"),
-                    "\(error.description)")
+        let groups = "groups: [{count: 1, idPattern: 'A-{index}'}]\n"
+        #expect(try FleetSpec.parse(yaml: groups, file: "v.yaml").groups[0].ocppVersion == .v16)
+        #expect(try FleetSpec.parse(yaml: "csms: {ocppVersion: 1.6}\n" + groups, file: "v.yaml").groups[0].ocppVersion == .v16)
+        #expect(try FleetSpec.parse(yaml: "csms: {ocppVersion: \"1.6\"}\n" + groups, file: "v.yaml").groups[0].ocppVersion == .v16)
+        #expect(try FleetSpec.parse(yaml: "csms: {ocppVersion: 2.0.1}\n" + groups, file: "v.yaml").groups[0].ocppVersion == .v201)
+        for (text, message) in [("\"2.0\"", "OCPP 2.0 is not simulated; write \"2.0.1\""),
+                                ("\"3\"", "must be \"1.6\" or \"2.0.1\", got '3'")] {
+            do {
+                _ = try FleetSpec.parse(yaml: "csms:\n  ocppVersion: \(text)\n" + groups, file: "v.yaml")
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(error.description.contains("v.yaml:2:16: csms.ocppVersion: \(message)"), "\(error.description)")
+            }
         }
+    }
+
+    @Test("a group's csms.ocppVersion overrides the top-level one; its charge point plans carry it")
+    func groupOverride() throws {
+        let spec = try FleetSpec.parse(yaml: """
+            csms: {ocppVersion: "2.0.1"}
+            groups:
+              - {name: new, count: 2, idPattern: 'N-{index}'}
+              - {name: old, count: 1, idPattern: 'O-{index}', csms: {ocppVersion: "1.6"}}
+            """, file: "mixed.yaml")
+        #expect(spec.groups.map(\.ocppVersion) == [.v201, .v16])
+        #expect(spec.chargePoints().map(\.ocppVersion) == [.v201, .v201, .v16])
     }
 }

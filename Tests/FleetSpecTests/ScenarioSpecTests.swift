@@ -57,15 +57,18 @@ struct ScenarioSpecTests {
             """)
         let scenario = try #require(spec.scenario)
         #expect(scenario.remoteStart == .init(after: .seconds(10), idTag: "APP-7"))
-        #expect(scenario.calls.map(\.action) == [.setChargingProfile, .triggerMessage, .updateFirmware, .remoteStopTransaction])
-        #expect(scenario.calls.map(\.when) == [.boot, .every(.seconds(120)), .at(.seconds(60)), .every(.seconds(180))])
-        #expect(scenario.calls.map(\.share) == [1, 0.1, 0.2, 0.05])
+        // TriggerMessage of MeterValues is valid in both versions: it goes to charge points of both.
+        #expect(scenario.calls.map(\.action) == [.v16(.setChargingProfile), .v16(.triggerMessage), .v201(.triggerMessage),
+                                                 .v16(.updateFirmware), .v16(.remoteStopTransaction)])
+        #expect(scenario.calls.map(\.when) == [.boot, .every(.seconds(120)), .every(.seconds(120)), .at(.seconds(60)),
+                                               .every(.seconds(180))])
+        #expect(scenario.calls.map(\.share) == [1, 0.1, 0.1, 0.2, 0.05])
         #expect(scenario.calls[0].payload["connectorId"] == .integer(0))
-        #expect(scenario.calls[2].payload["retrieveDate"] == .string("{now+30s}"))
-        #expect(scenario.calls[3].payload["transactionId"] == .string("{openTransaction}"))
+        #expect(scenario.calls[3].payload["retrieveDate"] == .string("{now+30s}"))
+        #expect(scenario.calls[4].payload["transactionId"] == .string("{openTransaction}"))
         let json = scenario.jsonText(seed: 9, callTimeout: .seconds(30))
         #expect(json.contains(#""seed":"9""#))
-        #expect(json.contains(#""when":{"everyMs":120000}"#))
+        #expect(json.contains(#""send":"TriggerMessage","ocppVersion":"2.0.1","when":{"everyMs":120000}"#))
         #expect(json.contains(#""remoteStart":{"afterMs":10000,"idTag":"APP-7"}"#))
     }
 
@@ -100,9 +103,60 @@ struct ScenarioSpecTests {
             "s.yaml:9:13: scenario.calls[1].send: Heartbeat is sent by a charge point, not by a central system",
             "s.yaml:12:21: scenario.calls[2].when.every: must be > 0, got 0s",
             "s.yaml:15:14: scenario.calls[3].share: must be between 0 and 1, got 2.0",
-            "s.yaml:19:16: scenario.calls[4].payload: is not a valid Reset.req: PropertyConstraintViolation: 'type' has no value 'Gentle'",
+            "s.yaml:19:16: scenario.calls[4].payload: is not a valid Reset request of any OCPP version: 1.6: PropertyConstraintViolation: 'type' has no value 'Gentle'; 2.0.1: PropertyConstraintViolation: 'type' has no value 'Gentle'",
             "s.yaml:22:44: scenario.calls[5].payload.retrieveDate: unknown placeholder '{now+1y}'; use {now}, {now+30s}, {now-1h} or {openTransaction}",
             "s.yaml:24:13: scenario.calls[6].when: must be 'boot', {every: <duration>} or {at: <duration>}, got 'hourly'",
+        ])
+    }
+
+    @Test("2.0.1 calls: picked by their action or by ocppVersion, and checked against that version's schema")
+    func ocpp201() throws {
+        let spec = try Self.parse("""
+            scenario:
+              calls:
+                - send: RequestStopTransaction
+                  when: {every: 5m}
+                  payload: {transactionId: "{openTransaction}"}
+                - send: GetVariables
+                  when: boot
+                  payload:
+                    getVariableData:
+                      - component: {name: OCPPCommCtrlr}
+                        variable: {name: HeartbeatInterval}
+                - send: Reset
+                  ocppVersion: "2.0.1"
+                  when: {at: 1m}
+                  payload: {type: OnIdle}
+                - send: TriggerMessage
+                  ocppVersion: "1.6"
+                  when: boot
+                  payload: {requestedMessage: Heartbeat}
+            """)
+        let scenario = try #require(spec.scenario)
+        #expect(scenario.calls.map(\.action) == [.v201(.requestStopTransaction), .v201(.getVariables), .v201(.reset),
+                                                 .v16(.triggerMessage)])
+        let found = Self.errors("""
+            scenario:
+              calls:
+                - send: RequestStopTransaction
+                  when: boot
+                  payload: {transactionId: 7}
+                - send: Reset
+                  ocppVersion: "2.0.1"
+                  when: boot
+                  payload: {type: Soft}
+                - send: RemoteStartTransaction
+                  ocppVersion: "2.0.1"
+                  when: boot
+                - send: Reset
+                  ocppVersion: "2.1"
+                  when: boot
+            """)
+        #expect(found == [
+            "s.yaml:8:16: scenario.calls[0].payload: is not a valid RequestStopTransaction request of OCPP 2.0.1: TypeConstraintViolation: 'transactionId' must be a string, got integer",
+            "s.yaml:12:16: scenario.calls[1].payload: is not a valid Reset request of OCPP 2.0.1: PropertyConstraintViolation: 'type' has no value 'Soft'",
+            "s.yaml:13:13: scenario.calls[2].send: unknown action 'RemoteStartTransaction'; did you mean 'RequestStartTransaction'?",
+            "s.yaml:17:20: scenario.calls[3].ocppVersion: must be one of \"1.6\", \"2.0.1\", got '2.1'",
         ])
     }
 

@@ -15,7 +15,7 @@ struct SecuritySpecTests {
         let directory = NSTemporaryDirectory() + "fleetspec-tls-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory + "/certs", withIntermediateDirectories: true)
         for name in ["ca.pem", "certs/CP-1.pem", "certs/CP-1.key", "shared.pem", "shared.key"] {
-            FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: Data("x".utf8))
         }
         return directory
     }

@@ -1,6 +1,7 @@
 import ChargePoint
 import FleetSpec
 import OCPP
+import Telemetry
 import Testing
 
 @testable import Fleet
@@ -13,11 +14,14 @@ struct VirtualFleet {
     var chargePoints: [VirtualChargePoint]
     let starts: [Timestamp]
 
-    init(spec: FleetSpec, seed: UInt64) {
-        let plans = spec.chargePoints()
-        let offsets = spec.ramp.offsets(count: plans.count, seed: seed)
+    /// The spec's fleet, or one shard of it (its charge points starting at their slots in the
+    /// whole fleet's ramp, as `FleetRunner` starts them).
+    init(spec: FleetSpec, seed: UInt64, shard: Shard = .whole) {
+        let fleet = spec.chargePoints()
+        let plans = shard.slice(fleet)
+        let offsets = spec.ramp.startOffsets(of: plans, fleetSize: fleet.count, seed: seed)
         chargePoints = plans.map { VirtualChargePoint(plan: $0, behaviour: spec.behaviours[$0.behaviour] ?? .default, seed: seed) }
-        starts = plans.indices.map { VirtualChargePoint.epoch + Interval(microseconds: FleetRunner.micros(offsets[$0] + plans[$0].startOffset)) }
+        starts = offsets.map { VirtualChargePoint.epoch + Interval(microseconds: FleetRunner.micros($0)) }
     }
 
     mutating func run(seconds: Int64, loops: Int) {

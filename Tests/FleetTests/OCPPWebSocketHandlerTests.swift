@@ -107,6 +107,7 @@ struct OCPPWebSocketHandlerTests {
             ("fragmented ping", [0x09, 0x00], 1002),
             ("continuation without a start", [0x80, 0x01, 0x41], 1002),
             ("frame over the limit", [0x81, 0x7E, 0x04, 0x01], 1009),
+            ("text frame inside a fragmented message", [0x01, 0x01, 0x41, 0x81, 0x01, 0x42], 1002),
           ] as [(String, [UInt8], Int)])
     func violations(name: String, bytes: [UInt8], code: Int) throws {
         let (channel, _, delegate) = try makeChannel(maxMessageSize: 1024)
@@ -136,5 +137,44 @@ struct OCPPWebSocketHandlerTests {
         try channel.writeInbound(serverFrame(opcode: 0x2, [1, 2, 3]))
         #expect(delegate.events == [.opened, .binary])
         _ = try channel.finish()
+    }
+
+    @Test("A message in more fragments than the limit is refused with 1009, like one too large")
+    func tooManyFragments() throws {
+        let (channel, _, delegate) = try makeChannel()
+        try channel.writeInbound(serverFrame(fin: false, opcode: 0x1, [0x41]))
+        for _ in 1..<OCPPWebSocketHandler.maxFragments {
+            try channel.writeInbound(serverFrame(fin: false, opcode: 0x0, [0x41]))
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "\(OCPPWebSocketHandler.maxFragments) fragments are allowed")
+        try channel.writeInbound(serverFrame(opcode: 0x0, [0x41]))
+        let close = try clientFrame(try #require(try channel.readOutbound(as: ByteBuffer.self)))
+        #expect(close.opcode == 0x8 && close.payload == [0x03, 0xF1])
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+        #expect(delegate.events == [.opened, .closed])
+    }
+
+    @Test("A ping written through the channel (WebSocketPingInterval) goes out masked with its payload")
+    func outgoingPing() throws {
+        let (channel, _, _) = try makeChannel()
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "p")),
+                              promise: nil)
+        let ping = try clientFrame(try #require(try channel.readOutbound(as: ByteBuffer.self)))
+        #expect(ping.opcode == 0x9 && ping.fin && ping.payload == Array("p".utf8))
+        _ = try channel.finish()
+    }
+
+    @Test("After our own close, the CSMS's close ends the connection and is not answered again (RFC 6455 §5.5.1)")
+    func ownCloseCompleted() throws {
+        let (channel, _, delegate) = try makeChannel()
+        WebSocketClose.closeNormally(channel, grace: .seconds(2))
+        let close = try clientFrame(try #require(try channel.readOutbound(as: ByteBuffer.self)))
+        #expect(close.opcode == 0x8 && close.payload == [0x03, 0xE8])
+        try channel.writeInbound(serverFrame(opcode: 0x8, [0x03, 0xE8]))
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(!channel.isActive)
+        #expect(delegate.events == [.opened, .closed])
     }
 }

@@ -1,6 +1,7 @@
 import ChargePoint
 import FleetSpec
 import OCPP
+import Telemetry
 
 @testable import Fleet
 
@@ -54,12 +55,11 @@ struct AcceptingCSMS {
     }
 }
 
-/// `ChargePointV16` with a log of every input the driver gives it, for determinism checks.
+/// The runtime's engine with a log of every input the driver gives it, for determinism checks.
 struct RecordingEngine: DrivenEngine {
-    var base: ChargePointV16
+    var base: AnyChargePointEngine
     var inputs: [String] = []
 
-    static var subprotocol: String { ChargePointV16.subprotocol }
     var identity: ChargePointIdentity { base.identity }
     var nextWakeup: Timestamp? { base.nextWakeup }
     var pendingTransactionMessages: Int { base.pendingTransactionMessages }
@@ -117,6 +117,10 @@ struct RecordingEngine: DrivenEngine {
 /// One charge point with its driver, run on a virtual clock against `AcceptingCSMS`, doing what
 /// `SimulatedChargePoint` does with the engine's outputs: reboots and outages disconnect it and
 /// it reconnects after the delay.
+///
+/// With `answerDelay`, each answer arrives that long after its CALL (a virtual network, so
+/// latencies are not all zero), and an answer due after a disconnect is lost; with
+/// `telemetry`, the charge point records into it what `SimulatedChargePoint` records.
 struct VirtualChargePoint {
     var engine: RecordingEngine
     var driver: SessionDriver
@@ -128,6 +132,12 @@ struct VirtualChargePoint {
     var stopped = 0
     var outages = 0
     var reboots = 0
+    var answerDelay: (@Sendable (_ answersSoFar: Int) -> Interval)?
+    var telemetry: LoopTelemetry?
+    private(set) var group = 0
+    private var answers: [(due: Timestamp, connection: Int, bytes: [UInt8])] = []
+    private var connection = 0
+    private var bootCounted = false
 
     static let epoch = Timestamp(seconds: 1_790_000_000)
 
@@ -142,6 +152,7 @@ struct VirtualChargePoint {
     }
 
     init(plan: ChargePointPlan, behaviour: BehaviourSpec, seed: UInt64) {
+        group = plan.group
         engine = RecordingEngine(base: ChargePointSetup.engine(plan: plan, settings: EngineSettings(), seed: seed).0)
         driver = ChargePointSetup.driver(plan: plan, behaviour: SharedBehaviour(behaviour), seed: seed)
     }
@@ -150,7 +161,22 @@ struct VirtualChargePoint {
 
     /// The earliest moment something is due.
     var nextEvent: Timestamp? {
-        [engine.nextWakeup, driver.nextWakeup, reconnectAt].compactMap { $0 }.min()
+        [engine.nextWakeup, driver.nextWakeup, reconnectAt, answers.first?.due].compactMap { $0 }.min()
+    }
+
+    /// Hands the engine the answers due by now, of the current connection.
+    private mutating func deliverAnswers(into out: inout [EngineOutput]) {
+        while let answer = answers.first, answer.due <= now {
+            answers.removeFirst()
+            if online, answer.connection == connection { engine.received(answer.bytes, now: now, into: &out) }
+        }
+    }
+
+    private mutating func connect(into out: inout [EngineOutput]) {
+        online = true
+        connection += 1
+        telemetry?.connected(group: group)
+        engine.connected(now: now, into: &out)
     }
 
     mutating func process(_ outputs: [EngineOutput]) {
@@ -160,7 +186,13 @@ struct VirtualChargePoint {
             for output in pending {
                 switch output {
                 case .send(let bytes):
-                    if online, let reply = csms.answer(bytes, now: now) { engine.received(reply, now: now, into: &next) }
+                    guard online, let reply = csms.answer(bytes, now: now) else { break }
+                    if let answerDelay {
+                        answers.append((now + answerDelay(csms.frames.count), connection, reply))
+                        answers.sort { $0.due < $1.due }
+                    } else {
+                        engine.received(reply, now: now, into: &next)
+                    }
                 case .reboot(let after):
                     reboots += 1
                     goOffline(for: after, into: &next)
@@ -169,6 +201,7 @@ struct VirtualChargePoint {
                 case .event(let event):
                     if case .transactionStarted = event { started += 1 }
                     if case .transactionStopped = event { stopped += 1 }
+                    record(event)
                     driver.handle(event, now: now)
                 }
             }
@@ -176,9 +209,30 @@ struct VirtualChargePoint {
         }
     }
 
+    /// The counts and latencies `SimulatedChargePoint` records (no time scale here).
+    private mutating func record(_ event: EngineEvent) {
+        guard let telemetry else { return }
+        switch event {
+        case .callSent(let action): telemetry.callSent(action, group: group)
+        case .callCompleted(let action, let latency, let sinceDue):
+            telemetry.callCompleted(action, latencyMicros: latency.microseconds, group: group)
+            if let sinceDue { telemetry.callCompletedSinceDue(action, micros: sinceDue.microseconds) }
+        case .callErrored(let action, let code, let latency):
+            telemetry.callErrored(action, code: code, latencyMicros: latency.microseconds, group: group)
+        case .callTimedOut(let action): telemetry.callTimedOut(action, group: group)
+        case .bootAccepted:
+            if !bootCounted { telemetry.bootAccepted(group: group) }
+            bootCounted = true
+        case .transactionStarted: telemetry.transactionStarted(group: group)
+        case .transactionStopped: telemetry.transactionStopped(group: group)
+        default: break  // incoming CALLs and driver prompts: AcceptingCSMS sends no CALLs
+        }
+    }
+
     private mutating func goOffline(for interval: Interval, into out: inout [EngineOutput]) {
         guard online else { return }
         online = false
+        telemetry?.disconnected(group: group)
         engine.disconnected(now: now, into: &out)
         reconnectAt = now + interval
     }
@@ -186,9 +240,8 @@ struct VirtualChargePoint {
     /// Connects and starts the driver at `time`.
     mutating func start(at time: Timestamp) {
         now = time
-        online = true
         var out: [EngineOutput] = []
-        engine.connected(now: now, into: &out)
+        connect(into: &out)
         driver.begin(now: now)
         process(out)
     }
@@ -199,9 +252,9 @@ struct VirtualChargePoint {
         var out: [EngineOutput] = []
         if let at = reconnectAt, at <= now {
             reconnectAt = nil
-            online = true
-            engine.connected(now: now, into: &out)
+            connect(into: &out)
         }
+        deliverAnswers(into: &out)
         engine.tick(now: now, into: &out)
         driver.tick(now: now, engine: &engine, into: &out)
         if let offline = driver.takeOutage(), online {
@@ -220,17 +273,22 @@ struct VirtualChargePoint {
         engine.stopAllTransactions(now: now, into: &out)
         if !online {
             reconnectAt = nil
-            online = true
-            engine.connected(now: now, into: &out)
+            connect(into: &out)
         }
         process(out)
         var rounds = 0
-        while engine.pendingTransactionMessages > 0, rounds < 1000, let wake = engine.nextWakeup {
+        while engine.pendingTransactionMessages > 0 || !answers.isEmpty, rounds < 1000,
+              let wake = [engine.nextWakeup, answers.first?.due].compactMap({ $0 }).min() {
             rounds += 1
             now = max(now, wake)
             out = []
+            deliverAnswers(into: &out)
             engine.tick(now: now, into: &out)
             process(out)
+        }
+        if online {
+            online = false
+            telemetry?.disconnected(group: group)
         }
     }
 

@@ -30,12 +30,13 @@ struct WebSocketClientPipelineTests {
     static let key = "dGhlIHNhbXBsZSBub25jZQ=="
     static let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-    func makeChannel() throws -> (EmbeddedChannel, RecordingDelegate) {
+    func makeChannel(maxFrameSize: Int = 1 << 20, subprotocol: String = "ocpp1.6") throws -> (EmbeddedChannel, RecordingDelegate) {
         let channel = EmbeddedChannel()
         let delegate = RecordingDelegate()
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: channel.eventLoop)
         try WebSocketTransport.configurePipeline(channel, hostHeader: "127.0.0.1:9000", path: "/ocpp/CP-00001",
-                                                 subprotocol: "ocpp1.6", delegate: bound, requestKey: Self.key)
+                                                 subprotocol: subprotocol, maxFrameSize: maxFrameSize, delegate: bound,
+                                                 requestKey: Self.key)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
         return (channel, delegate)
     }
@@ -73,11 +74,12 @@ struct WebSocketClientPipelineTests {
         _ = try? channel.finish()
     }
 
-    @Test("A server that accepts ocpp1.6 opens the connection and text frames reach the charge point")
-    func acceptedUpgrade() throws {
-        let (channel, delegate) = try makeChannel()
-        _ = try readRequest(channel)
-        try upgrade(channel, subprotocol: "ocpp1.6")
+    @Test("A server that accepts the offered subprotocol opens the connection and text frames reach the charge point",
+          arguments: ["ocpp1.6", "ocpp2.0.1"])
+    func acceptedUpgrade(subprotocol: String) throws {
+        let (channel, delegate) = try makeChannel(subprotocol: subprotocol)
+        #expect(try readRequest(channel).contains("Sec-WebSocket-Protocol: \(subprotocol)\r\n"))
+        try upgrade(channel, subprotocol: subprotocol)
         #expect(delegate.events == [.opened])
 
         var payload = channel.allocator.buffer(string: #"[2,"1","Reset",{"type":"Soft"}]"#)
@@ -90,6 +92,21 @@ struct WebSocketClientPipelineTests {
         try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .ping, data: payload), channel))
         let pong = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(pong.getInteger(at: pong.readerIndex, as: UInt8.self) == 0x8A)  // FIN + pong
+        _ = try? channel.finish()
+    }
+
+    @Test("A frame that arrives in the same read as the 101 answer reaches the charge point")
+    func frameWithUpgradeAnswer() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        let head = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+                    "Sec-WebSocket-Accept: \(Self.accept)", "Sec-WebSocket-Protocol: ocpp1.6"].joined(separator: "\r\n")
+        var bytes = ByteBuffer(string: head + "\r\n\r\n")
+        var frame = encode(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: #"[2,"9","Heartbeat",{}]"#)), channel)
+        bytes.writeBuffer(&frame)
+        try channel.writeInbound(bytes)
+        channel.embeddedEventLoop.run()
+        #expect(delegate.events == [.opened, .text(#"[2,"9","Heartbeat",{}]"#)])
         _ = try? channel.finish()
     }
 
@@ -128,6 +145,43 @@ struct WebSocketClientPipelineTests {
         channel.embeddedEventLoop.run()
         #expect(delegate.events.last == .closed)
         #expect(!channel.isActive)
+    }
+
+    @Test("The maximum message size is configurable: a message within it arrives, a frame or a fragmented message past it closes with 1009",
+          arguments: [false, true])
+    func maxFrameSize(fragmented: Bool) throws {
+        let limit = 2048
+        let (channel, delegate) = try makeChannel(maxFrameSize: limit)
+        _ = try readRequest(channel)
+        try upgrade(channel, subprotocol: "ocpp1.6")
+        let fits = #"[2,"1","DataTransfer",{"vendorId":"x","data":""# + String(repeating: "a", count: limit - 50) + #""}]"#
+        #expect(fits.utf8.count <= limit)
+        try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: fits)), channel))
+        channel.embeddedEventLoop.run()
+        #expect(delegate.events.last == .text(fits))
+
+        let tooBig = #"[2,"2","DataTransfer",{"vendorId":"x","data":""# + String(repeating: "b", count: limit) + #""}]"#
+        if fragmented {
+            // Each fragment fits; the message they make does not.
+            let bytes = Array(tooBig.utf8)
+            let half = bytes.count / 2
+            try channel.writeInbound(encode(WebSocketFrame(fin: false, opcode: .text, data: ByteBuffer(bytes: bytes[..<half])), channel))
+            try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(bytes: bytes[half...])), channel))
+        } else {
+            try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: tooBig)), channel))
+        }
+        channel.embeddedEventLoop.run()
+        var bytes: [UInt8] = []  // the encoder may write header and payload separately
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { bytes += buffer.readableBytesView }
+        #expect(bytes.first == 0x88)  // FIN + close
+        #expect(bytes.count == 8 && bytes[1] == 0x82)  // masked (a client's frame), 2 bytes of status
+        if bytes.count == 8 {
+            let status = UInt16(bytes[6] ^ bytes[2]) << 8 | UInt16(bytes[7] ^ bytes[3])
+            #expect(status == 1009, "message too big")
+        }
+        #expect(!delegate.events.contains(.text(tooBig)))
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
     }
 
     /// Encodes a server frame (unmasked) the way it arrives on the wire.

@@ -125,14 +125,15 @@ struct PythonCSMS {
     let port: Int
     let summaryPath: String
 
-    static func start(python: String, arguments: [String]) throws -> PythonCSMS {
+    /// The 1.6 peer unless `script` names another (`Tests/peer/csms201.py` for OCPP 2.0.1).
+    static func start(python: String, script: String = "Tests/peer/csms.py", arguments: [String]) throws -> PythonCSMS {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csms-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let portFile = directory.appendingPathComponent("port").path
         let summary = directory.appendingPathComponent("summary.json").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [PeerPython.path("Tests/peer/csms.py"), "--host", "127.0.0.1", "--port", "0",
+        process.arguments = [PeerPython.path(script), "--host", "127.0.0.1", "--port", "0",
                              "--port-file", portFile, "--summary", summary, "--log-level", "warning"] + arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -29,10 +29,11 @@ func runFleet(spec yaml: String, file: String, seconds: Int, against url: String
     return (outcome, finishTime)
 }
 
-/// A fleet run against `Tests/peer/csms.py` started with `arguments`: the fleet's outcome and
-/// the peer's summary, or nil (the test skipped, or failed when the peer is required) when no
-/// Python peer is available.
-func runFleetAgainstPythonPeer(_ label: String, arguments: [String], spec: String, file: String,
+/// A fleet run against the Python peer `script` (the 1.6 `Tests/peer/csms.py` unless told) started
+/// with `arguments`: the fleet's outcome and the peer's summary, or nil (the test skipped, or failed
+/// when the peer is required) when no Python peer is available.
+func runFleetAgainstPythonPeer(_ label: String, script: String = "Tests/peer/csms.py", arguments: [String],
+                               spec: String, file: String,
                                seconds: Int) async throws -> (outcome: FleetOutcome, summary: [String: Any])? {
     let python: String
     switch PeerPython.locate() {
@@ -42,7 +43,7 @@ func runFleetAgainstPythonPeer(_ label: String, arguments: [String], spec: Strin
         if isFailure { Issue.record("\(label): \(note)") } else { PeerPython.announceSkip(label, note) }
         return nil
     }
-    let peer = try PythonCSMS.start(python: python, arguments: arguments)
+    let peer = try PythonCSMS.start(python: python, script: script, arguments: arguments)
     let outcome: FleetOutcome
     do {
         outcome = try await runFleet(spec: spec, file: file, seconds: seconds, against: "ws://127.0.0.1:\(peer.port)/ocpp").0

@@ -146,6 +146,16 @@ struct OutageTests {
         #expect(transactions.int("offlineMeterValues") > 0, "no MeterValues timestamped inside an outage arrived")
         #expect(transactions.int("withOfflineMeterValues") > 0)
 
+        // The fleet counted the same story: every replay the CSMS saw was one the charge points
+        // sent (more may have been lost on the wire before reaching it), messages waited offline,
+        // and none was dropped.
+        let messages = telemetry.transactionMessages
+        let replaysSeen = transactions.int("replayedStarts") + transactions.int("replayedStops")
+            + transactions.int("replayedMeterValues")
+        #expect(messages.replayed >= replaysSeen, "fleet replayed \(messages.replayed), CSMS saw \(replaysSeen)")
+        #expect(messages.queuedOffline > 0, "no transaction message was made offline")
+        #expect(messages.dropped.isEmpty, "dropped: \(messages.dropped)")
+
         // The fleet ended clean: nothing open, nothing unconfirmed, nothing refused.
         #expect(outcome.openTransactions == 0)
         #expect(outcome.unconfirmedTransactionMessages == 0)
@@ -164,7 +174,8 @@ struct OutageTests {
             transactions \(started), held answers \(held.raw), replayed starts \(transactions.int("replayedStarts")) stops \
             \(transactions.int("replayedStops")) meter values \(transactions.int("replayedMeterValues")), \
             meter values \(transactions.int("meterValues")), offline \(transactions.int("offlineMeterValues")) \
-            in \(transactions.int("withOfflineMeterValues")) transactions, finish() took \(finishTime)\n
+            in \(transactions.int("withOfflineMeterValues")) transactions, fleet counted queued offline \
+            \(messages.queuedOffline) replayed \(messages.replayed) dropped \(messages.droppedTotal), finish() took \(finishTime)\n
             """.utf8))
     }
 }
@@ -246,12 +257,17 @@ extension OutageTests {
         #expect(stats.openTransactions == 0, "open on the CSMS: \(stats.openTransactionIds)")
         #expect(stats.transactionsStarted == telemetry.transactionsStarted)
         #expect(stats.violations.unknownTransactionStops == 0)
+        let messages = telemetry.transactionMessages
+        #expect(messages.replayed >= stats.replayedTransactionStarts + stats.replayedTransactionStops)
+        #expect(messages.queuedOffline > 0, "no transaction message was made offline")
+        #expect(messages.dropped.isEmpty, "dropped: \(messages.dropped)")
         FileHandle.standardError.write(Data("""
             outage run (embedded): dropped per outage \(dropped), connections \(stats.connectionsAccepted), \
             charge points dropped per outage \(report.outages.map(\.droppedChargePoints.count)), \
             fleet transactions \(telemetry.transactionsStarted), CSMS transactions \(stats.transactionsStarted) \
             (open \(stats.openTransactions)), replayed starts \(stats.replayedTransactionStarts), \
-            replayed stops \(stats.replayedTransactionStops), stops of unknown ids \(stats.violations.unknownTransactionStops)\n
+            replayed stops \(stats.replayedTransactionStops), stops of unknown ids \(stats.violations.unknownTransactionStops), \
+            fleet counted queued offline \(messages.queuedOffline) replayed \(messages.replayed) dropped \(messages.droppedTotal)\n
             """.utf8))
     }
 }

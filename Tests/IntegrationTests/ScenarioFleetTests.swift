@@ -68,11 +68,11 @@ struct ScenarioFleetTests {
         try await group.shutdownGracefully()
 
         let incoming = outcome.telemetry.incoming
-        #expect(stats.callsSent[.setChargingProfile]?.results["Accepted"] == 10, "\(stats.callsSent)")
-        #expect((stats.callsSent[.triggerMessage]?.sent ?? 0) >= 20)
-        #expect((stats.callsSent[.remoteStartTransaction]?.results["Accepted"] ?? 0) > 0, "\(stats.callsSent)")
+        #expect(stats.callsSent[.v16(.setChargingProfile)]?.results["Accepted"] == 10, "\(stats.callsSent)")
+        #expect((stats.callsSent[.v16(.triggerMessage)]?.sent ?? 0) >= 20)
+        #expect((stats.callsSent[.v16(.remoteStartTransaction)]?.results["Accepted"] ?? 0) > 0, "\(stats.callsSent)")
         for (action, sent) in stats.callsSent {
-            let received = incoming[action.rawValue]
+            let received = incoming[action.name]
             #expect(sent.timeouts == 0 && sent.invalidResults == 0 && sent.callErrors.isEmpty, "\(action): \(sent)")
             // At most one CALL per connection can be on the wire when the run ends.
             #expect(sent.answered <= received?.answered ?? 0, "\(action): \(sent) vs \(String(describing: received))")

@@ -60,9 +60,10 @@ struct PythonPeer {
         return Result(status: status, failures: failures, stderr: err)
     }
 
-    /// The directory of the 1.6 JSON schemas in the `ocpp` package.
-    func schemaDirectory() throws -> URL {
-        let (status, out, err) = try run(arguments: ["--schema-dir"], input: "")
+    /// The directory of the 1.6 JSON schemas in the `ocpp` package, or with `version` "2.0.1"
+    /// of the 2.0.1 ones.
+    func schemaDirectory(version: String? = nil) throws -> URL {
+        let (status, out, err) = try run(arguments: ["--schema-dir"] + (version.map { [$0] } ?? []), input: "")
         guard status == 0 else { throw PeerError(message: "--schema-dir failed (\(status)): \(err)") }
         return URL(fileURLWithPath: out.trimmingCharacters(in: .whitespacesAndNewlines))
     }

@@ -3,28 +3,29 @@ import Testing
 @testable import OCPP
 
 /// One change to a valid payload, derived from a constraint in the official schema, and
-/// the CALLERROR code it must produce (nil: the payload stays valid).
-struct Mutation {
-    var sample: Sample
+/// the CALLERROR code it must produce (nil: the payload stays valid). `Subject` is the sample
+/// it was made from (1.6's typed `Sample`, or a 2.0.1 sample read from JSON).
+struct Mutation<Subject> {
+    var sample: Subject
     var what: String
     var json: JSONValue
     var expected: CallError.Code?
 }
 
-/// Walks a 1.6 JSON schema beside a rich sample and derives, for every constraint, a
+/// Walks a 1.6 or 2.0.1 JSON schema beside a rich sample and derives, for every constraint, a
 /// payload that breaks it and one that just meets it.
-struct MutationBuilder {
-    let sample: Sample
+struct MutationBuilder<Subject> {
+    let sample: Subject
     let base: JSONValue
     /// The whole schema, for `$ref: "#/definitions/…"` (the security extension's schemas use them).
     private let root: JSONValue
-    private(set) var mutations: [Mutation] = []
+    private(set) var mutations: [Mutation<Subject>] = []
     /// Schema paths the rich sample does not reach; every path must be present.
     private(set) var uncovered: [String] = []
 
-    init(sample: Sample, schema: JSONValue) {
+    init(sample: Subject, base: JSONValue, schema: JSONValue) {
         self.sample = sample
-        self.base = sample.payload.json
+        self.base = base
         self.root = schema
         walk(schema, path: [])
     }
@@ -51,6 +52,9 @@ struct MutationBuilder {
             walk(target, path: path)
             return
         }
+        if node["type"] == nil, node["$ref"] == nil, node["enum"] == nil {
+            return  // no constraint at all (2.0.1 DataTransfer's `data`: any JSON value)
+        }
         guard case .string(let type)? = node["type"] else {
             uncovered.append("\(path.text): schema node without a type")
             return
@@ -64,7 +68,10 @@ struct MutationBuilder {
         }
         switch type {
         case "object":
-            add("unknown member", path, base.setting(path + [.key("unexpectedMember")], to: .integer(1)), .formationViolation)
+            // Only a closed object refuses members it does not name (2.0.1's customData is open).
+            let closed = node["additionalProperties"] == .bool(false)
+            add("unknown member", path, base.setting(path + [.key("unexpectedMember")], to: .integer(1)),
+                closed ? .formationViolation : nil)
             if case .array(let required)? = node["required"] {
                 for case .string(let key) in required {
                     add("required '\(key)' missing", path, base.removing(path + [.key(key)]), .occurenceConstraintViolation)
@@ -81,6 +88,11 @@ struct MutationBuilder {
             } else {
                 set("no items", path, .array([]), nil)
             }
+            if case .integer(let maxItems)? = node["maxItems"], let first = base.value(at: path + [.index(0)]) {
+                set("\(maxItems) items", path, .array(Array(repeating: first, count: Int(maxItems))), nil)
+                set("more than \(maxItems) items", path, .array(Array(repeating: first, count: Int(maxItems) + 1)),
+                    .occurenceConstraintViolation)
+            }
             if let items = node["items"] { walk(items, path: path + [.index(0)]) }
         case "string":
             if case .integer(let maxLength)? = node["maxLength"] {
@@ -95,7 +107,15 @@ struct MutationBuilder {
                 set("not a date-time", path, .string("2026-11-31T00:00:00Z"), .propertyConstraintViolation)
                 set("date-time with offset", path, .string("2026-11-26T03:31:39.5+02:00"), nil)
             }
-        case "number":
+        case "integer", "number":
+            if let minimum = node["minimum"].flatMap(\.numberValue) {
+                set("minimum \(minimum)", path, .number(minimum), nil)
+                set("below the minimum", path, .number(minimum - 1), .propertyConstraintViolation)
+            }
+            if let maximum = node["maximum"].flatMap(\.numberValue) {
+                set("maximum \(maximum)", path, .number(maximum), nil)
+                set("above the maximum", path, .number(maximum + 1), .propertyConstraintViolation)
+            }
             if node["multipleOf"] != nil {
                 set("not a multiple of 0.1", path, .number(16.35), .propertyConstraintViolation)
                 set("a multiple of 0.1", path, .number(16.3), nil)
@@ -118,6 +138,9 @@ struct SchemaConformanceTests {
         "enum": .propertyConstraintViolation,
         "format": .propertyConstraintViolation,
         "multipleOf": .propertyConstraintViolation,
+        "minimum": .propertyConstraintViolation,
+        "maximum": .propertyConstraintViolation,
+        "maxItems": .occurenceConstraintViolation,
     ]
 
     @Test("Every sample payload validates against the official 1.6 schema")
@@ -137,10 +160,10 @@ struct SchemaConformanceTests {
     func mutationsAgree() throws {
         guard let peer = PythonPeer.find(for: "mutations agree") else { return }
         let directory = try peer.schemaDirectory()
-        var mutations: [Mutation] = []
+        var mutations: [Mutation<Sample>] = []
         for sample in Samples.richest {
             let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent(sample.schemaFile)))
-            let builder = MutationBuilder(sample: sample, schema: try JSONParser.parse(bytes))
+            let builder = MutationBuilder(sample: sample, base: sample.payload.json, schema: try JSONParser.parse(bytes))
             for path in builder.uncovered { Issue.record("\(sample.name) does not exercise schema path \(path)") }
             mutations += builder.mutations
         }
@@ -179,5 +202,16 @@ struct SchemaConformanceTests {
             }
         }
         #expect(result.status == (failures.isEmpty ? 0 : 1))
+    }
+}
+
+extension JSONValue {
+    /// The value of a JSON number (integer or not), for schema bounds.
+    var numberValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        case .null, .bool, .string, .array, .object: nil
+        }
     }
 }

@@ -45,7 +45,7 @@ struct BackendFaultTelemetryTests {
         telemetry.callCompleted("BootNotification", latencyMicros: 900)
         let report = RunReport.build(snapshot: telemetry.snapshot(), run: .fixture, peakConnected: 1,
                                      baseline: .baselineFixture, end: .endFixture, availableCores: 2)
-        #expect(report.schemaMinorVersion == 2)
+        #expect((report.schemaMinorVersion ?? 0) >= 2, "faults and responseFromIntended came with 1.2")
         #expect(report.backendFaults?["lateAnswer"] == 3)
         #expect(report.backendFaultSamples?["lateAnswer"] == ["frame 1", "frame 5", "frame 9"])
         #expect(report.actions["Heartbeat"]?.responseFromIntendedMicros?.count == 12)

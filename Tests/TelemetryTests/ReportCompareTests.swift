@@ -153,7 +153,7 @@ struct ReportCompareTests {
         #expect(merged.chargePoints == RunReport.ChargePoints(
             configured: 200, connected: 20, bootAccepted: 20, connectFailures: ["connection refused": 2],
             connectionFailures: ["connect": 2], connectionsOpened: 20, connectionsClosed: 0))
-        #expect(merged.transactions == RunReport.Transactions(started: 2, stopped: 0))
+        #expect(merged.transactions == RunReport.Transactions(started: 2, stopped: 0, messages: TransactionMessageCounts()))
         #expect(merged.actions.keys == report.actions.keys)
         for (name, action) in report.actions {
             let doubled = try #require(merged.actions[name])

@@ -60,7 +60,7 @@ struct RunReportTests {
         #expect(status.histogram == nil)
         #expect(status.callErrorLatencyMicros?.max == 250)
         #expect(report.incoming["Reset"] == RunReport.Incoming(received: 10, answered: 10, callErrors: 0, callErrorsByCode: [:]))
-        #expect(report.transactions == RunReport.Transactions(started: 1, stopped: 0))
+        #expect(report.transactions == RunReport.Transactions(started: 1, stopped: 0, messages: TransactionMessageCounts()))
         #expect(report.startedAt == "2025-06-15T15:06:40.000Z")
         #expect(report.schemaVersion == 1)
         #expect(report.warnings.isEmpty)

@@ -168,4 +168,20 @@ struct LiveMetricsTests {
         let rss = try metrics.expectGauge("ocpp_fleet_client_rss_bytes")
         #expect(rss.lastValue == 8_192)
     }
+
+    @Test("A shard's process labels every series with its index, so dashboards sum the shards")
+    func shardLabel() throws {
+        let metrics = TestMetrics()
+        let live = LiveMetrics(factory: metrics, groupNames: ["depot"], shard: Shard(index: 2, count: 3))
+        var depot = IntervalSample()
+        depot.connected = 7
+        depot.actions["Heartbeat"] = .init(sent: 5, completed: 5)
+        live.record(groups: [depot], cpuSeconds: 0.5, rssBytes: 4_096, eventLoopLag: nil)
+        let sent = try metrics.expectCounter(
+            "ocpp_fleet_calls_sent_total", [("action", "Heartbeat"), ("group", "depot"), ("shard", "2")])
+        #expect(sent.totalValue == 5)
+        #expect(try metrics.expectGauge("ocpp_fleet_connected_charge_points", [("group", "depot"), ("shard", "2")]).lastValue == 7)
+        #expect(try metrics.expectGauge("ocpp_fleet_client_rss_bytes", [("shard", "2")]).lastValue == 4_096)
+        #expect(throws: (any Error).self) { try metrics.expectGauge("ocpp_fleet_client_rss_bytes") }
+    }
 }

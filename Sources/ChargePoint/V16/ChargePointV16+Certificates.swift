@@ -114,61 +114,12 @@ extension ChargePointV16 {
         }
     }
 
-    /// Why a certificate chain was refused: the techInfo of InvalidChargePointCertificate.
-    struct CertificateRefusal: Error, Equatable {
-        var text: String
-        init(_ text: String) { self.text = text }
-    }
-
-    /// A02.FR.06: the chain must parse, fit CertificateSignedMaxChainSize, belong to the key of
-    /// the pending request and to this charge point (CN, O: A00.FR.509, A00.FR.511), be within
-    /// its validity period, chain link by link, and end in an installed CentralSystemRootCertificate
-    /// when there is one (the CPO hierarchy; without one there is no anchor to check).
+    /// A02.FR.06, checked by `SignedChainCheck` against this charge point's pending request and
+    /// installed CentralSystemRootCertificates.
     private func validateSignedChain(_ text: String, now: Timestamp) -> Result<[CertificateFacts], CertificateRefusal> {
-        guard text.unicodeScalars.count <= Configuration.certificateSignedMaxChainSize else {
-            return .failure(CertificateRefusal("certificateChain exceeds CertificateSignedMaxChainSize"))
-        }
-        guard let services = certificateServices else { return .failure(CertificateRefusal("no certificate services")) }
-        guard let pending = security.store?.value.pending else {
-            return .failure(CertificateRefusal("no certificate signing request is outstanding"))
-        }
-        guard let chain = services.certificates(inPEM: text, hashAlgorithm: .sha256), let leaf = chain.first else {
-            return .failure(CertificateRefusal("not a PEM-encoded X.509 certificate chain"))
-        }
-        guard leaf.subjectKeyHash == pending.publicKeyHash else {
-            return .failure(CertificateRefusal("the public key is not the one of the signing request"))
-        }
-        guard leaf.commonName == identity.id else {
-            return .failure(CertificateRefusal("subject CN is not the charge point identity"))
-        }
-        guard let organization = leaf.organization, !organization.isEmpty else {
-            return .failure(CertificateRefusal("subject has no O (organizationName)"))
-        }
-        for certificate in chain where certificate.notAfter <= now || certificate.notAfter < certificate.notBefore {
-            return .failure(CertificateRefusal("certificate \(certificate.serialNumber) has expired"))
-        }
-        for (child, parent) in zip(chain, chain.dropFirst()) {
-            guard parent.isCertificateAuthority, child.issuerNameHash == parent.subjectNameHash,
-                  services.isSigned(child, by: parent) else {
-                return .failure(CertificateRefusal("certificate \(child.serialNumber) is not signed by the next one in the chain"))
-            }
-        }
-        let top = chain[chain.count - 1]
-        let roots = validRoots(.centralSystemRootCertificate, now: now)
-        if roots.isEmpty {
-            if top.isSelfIssued, !services.isSigned(top, by: top) {
-                return .failure(CertificateRefusal("the self-signed certificate \(top.serialNumber) does not verify"))
-            }
-        } else {
-            let anchored = roots.contains { root in
-                (root.subjectKeyHash == top.subjectKeyHash && root.subjectNameHash == top.subjectNameHash)
-                    || (root.subjectNameHash == top.issuerNameHash && services.isSigned(top, by: root))
-            }
-            guard anchored else {
-                return .failure(CertificateRefusal("not issued under an installed CentralSystemRootCertificate"))
-            }
-        }
-        return .success(chain)
+        SignedChainCheck.validate(text, maxSize: Configuration.certificateSignedMaxChainSize, pending: security.store?.value.pending,
+                                  identity: identity.id, roots: validRoots(.centralSystemRootCertificate, now: now),
+                                  services: certificateServices, now: now)
     }
 
     // MARK: InstallCertificate (M05)

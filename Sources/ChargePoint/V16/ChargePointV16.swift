@@ -102,7 +102,7 @@ public struct ChargePointV16: ChargePointEngine {
     var registration = Registration.unregistered
     public private(set) var isConnected = false
     var connectors: [Connector]
-    var queue: OutboundQueue
+    var queue: OutboundQueue<PendingCall>
     /// Ids of our CALLs that timed out lately: an answer to one is a `lateAnswer` fault.
     var recentTimeouts = RecentTimeouts()
     var nextHeartbeat: Timestamp?
@@ -274,8 +274,8 @@ public struct ChargePointV16: ChargePointEngine {
     /// `due`: for a scheduled CALL, when it fell due (see `EngineEvent.callCompleted`'s `sinceDue`).
     mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, due: Timestamp? = nil,
                           into out: inout [EngineOutput]) {
-        if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity, due: due), dropped.isTransactionMessage {
-            out.append(.event(.transactionMessageDropped(action: dropped.action.rawValue)))
+        if let dropped = queue.enqueue(call, beyondCapacity: beyondCapacity, due: due,
+                                       online: isConnected && registration == .accepted, into: &out) {
             securityJournalFull(dropped: dropped, for: call, into: &out)  // Security profile: MemoryExhaustion
         }
     }
@@ -295,14 +295,13 @@ public struct ChargePointV16: ChargePointEngine {
         while let entry = queue.next(now: now, ready: { accepted || $0 == .bootNotification || triggered.contains($0) }) {
             guard let (action, payload) = encode(entry.call) else {
                 // A transaction message whose StartTransaction never got an id: it cannot be sent.
-                out.append(.event(.transactionMessageDropped(action: entry.call.action.rawValue)))
+                out.append(.event(.transactionMessageDropped(action: entry.call.action.rawValue, reason: .noTransactionId)))
                 if case .stopTransaction(let ref, _, _, _, _, _) = entry.call { transactions.removeAll { $0.ref == ref } }
                 continue
             }
             if !triggered.isEmpty { remoteTrigger.sent(entry.call) }
-            let id = queue.markSent(entry, now: now, timeout: settings.callTimeout)
-            out.append(.send(Frame.encodeCall(id: id, action: action.rawValue, payload: payload)))
-            out.append(.event(.callSent(action: action.rawValue)))
+            assert(action == entry.call.action)
+            queue.send(entry, payload: payload, now: now, timeout: settings.callTimeout, into: &out)
             return
         }
     }
@@ -431,7 +430,7 @@ public struct ChargePointV16: ChargePointEngine {
                 queue.retryInFlight(now: now, delay: .seconds(configuration.transactionMessageRetryInterval) * flight.attempt)
                 return
             }
-            out.append(.event(.transactionMessageDropped(action: flight.call.action.rawValue)))
+            out.append(.event(.transactionMessageDropped(action: flight.call.action.rawValue, reason: .attemptsExhausted)))
         }
         _ = queue.complete()
         switch flight.call {

@@ -25,6 +25,13 @@ public enum Frame: Sendable, Equatable {
         /// The MessageTypeId when the first element was an integer (2, 3, 4 or an unknown one):
         /// tells a broken CALLRESULT from a broken CALLERROR or an unknown message type.
         public var messageTypeId: Int64? = nil
+
+        public init(id: String? = nil, wasCall: Bool, error: CallError, messageTypeId: Int64? = nil) {
+            self.id = id
+            self.wasCall = wasCall
+            self.error = error
+            self.messageTypeId = messageTypeId
+        }
     }
 
     /// Parses one WebSocket text message.

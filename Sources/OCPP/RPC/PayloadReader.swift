@@ -12,19 +12,25 @@ public struct PayloadReader {
     private let members: [(key: String, value: JSONValue)]
     private let path: String
 
-    /// - Parameter known: every member name the schema allows (`additionalProperties: false`).
-    public init(_ json: JSONValue, known: [String], path: String = "") throws(CallError) {
+    /// - Parameter known: every member name the schema allows (`additionalProperties: false`);
+    ///   nil for an open object (OCPP 2.0.1's `customData`), which may carry any member.
+    public init(_ json: JSONValue, known: [String]?, path: String = "") throws(CallError) {
         guard case .object(let members) = json else {
             throw CallError(.formationViolation, "\(path.isEmpty ? "payload" : path) must be a JSON object, got \(json.typeName)")
         }
-        for member in members where !known.contains(member.key) {
-            throw CallError(.formationViolation, "unknown member '\(Self.join(path, member.key))'")
+        if let known {
+            for member in members where !known.contains(member.key) {
+                throw CallError(.formationViolation, "unknown member '\(Self.join(path, member.key))'")
+            }
         }
         self.members = members
         self.path = path
     }
 
     private static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The object being read, members in wire order.
+    public var json: JSONValue { .object(members) }
 
     public func value(_ key: String) -> JSONValue? {
         for member in members where member.key == key { return member.value }
@@ -169,18 +175,18 @@ public struct PayloadReader {
 
     // MARK: nested objects and arrays
 
-    public func object<T>(_ key: String, _ decode: (PayloadReader) throws(CallError) -> T, known: [String]) throws(CallError) -> T {
+    public func object<T>(_ key: String, _ decode: (PayloadReader) throws(CallError) -> T, known: [String]?) throws(CallError) -> T {
         try decode(try Self.nested(try required(key), known: known, path: fieldPath(key)))
     }
 
-    public func optionalObject<T>(_ key: String, _ decode: (PayloadReader) throws(CallError) -> T, known: [String]) throws(CallError) -> T? {
+    public func optionalObject<T>(_ key: String, _ decode: (PayloadReader) throws(CallError) -> T, known: [String]?) throws(CallError) -> T? {
         guard let value = value(key) else { return nil }
         return try decode(try Self.nested(value, known: known, path: fieldPath(key)))
     }
 
     /// A member declared `"type": "object"` that holds another JSON type is a wrong type
     /// (TypeConstraintViolation); only a payload that is not an object is a FormationViolation.
-    private static func nested(_ value: JSONValue, known: [String], path: String) throws(CallError) -> PayloadReader {
+    private static func nested(_ value: JSONValue, known: [String]?, path: String) throws(CallError) -> PayloadReader {
         guard case .object = value else {
             throw CallError(.typeConstraintViolation, "'\(path)' must be an object, got \(value.typeName)")
         }
@@ -214,7 +220,7 @@ public struct PayloadReader {
     }
 
     /// Decodes an array element that is an object.
-    public static func element<T>(_ value: JSONValue, path: String, known: [String], _ decode: (PayloadReader) throws(CallError) -> T) throws(CallError) -> T {
+    public static func element<T>(_ value: JSONValue, path: String, known: [String]?, _ decode: (PayloadReader) throws(CallError) -> T) throws(CallError) -> T {
         try decode(try nested(value, known: known, path: path))
     }
 

@@ -1,61 +1,40 @@
 import OCPP
 
-/// A CALL the charge point wants to make, kept unencoded until it is sent so that a
-/// StopTransaction queued offline picks up the transactionId that arrives later.
-enum PendingCall: Sendable, Equatable {
-    case bootNotification
-    case heartbeat
-    case statusNotification(connector: Int, status: V16.ChargePointStatus, errorCode: V16.ChargePointErrorCode, timestamp: Timestamp)
-    case authorize(connector: Int, idTag: String)
-    case startTransaction(ref: Int, connector: Int, idTag: String, meterStart: Int, timestamp: Timestamp)
-    case stopTransaction(ref: Int, idTag: String?, meterStop: Int, timestamp: Timestamp, reason: V16.StopReason, data: [V16.MeterValue]?)
-    case meterValues(connector: Int, ref: Int?, values: [V16.MeterValue])
-    /// A CALL of a feature profile beyond Core (firmware, diagnostics, security, …), encoded
-    /// when queued: nothing in it waits for a later fact. It survives a reconnect (a status
-    /// notification of a running download must still arrive), is not retried after a
-    /// failure, and its answer goes to `featureAnswered`.
-    case feature(V16.Action, payload: [UInt8])
-
-    var action: V16.Action {
-        switch self {
-        case .bootNotification: .bootNotification
-        case .heartbeat: .heartbeat
-        case .statusNotification: .statusNotification
-        case .authorize: .authorize
-        case .startTransaction: .startTransaction
-        case .stopTransaction: .stopTransaction
-        case .meterValues: .meterValues
-        case .feature(let action, _): action
-        }
-    }
-
-    /// Transaction-related messages (OCPP 1.6 §4.7) survive disconnects and are retried.
-    var isTransactionMessage: Bool {
-        switch self {
-        case .startTransaction, .stopTransaction: true
-        case .meterValues(_, let ref, _): ref != nil
-        case .bootNotification, .heartbeat, .statusNotification, .authorize, .feature: false
-        }
-    }
+/// What `OutboundQueue` needs to know of a queued CALL; each engine version has its own
+/// unencoded call type (`PendingCall` for 1.6, `PendingCallV201` for 2.0.1).
+protocol QueueableCall: Sendable, Equatable {
+    /// Transaction-related: survives disconnects and reboots, retried after failures, never
+    /// dropped for a newer call.
+    var isTransactionMessage: Bool { get }
+    /// Stays queued when the connection is lost (the rest only makes sense on the connection
+    /// it was made for).
+    var survivesDisconnect: Bool { get }
+    /// May be dropped to make room for a new transaction message when the queue is full.
+    var yieldsToTransactionMessages: Bool { get }
+    /// The action's wire name, for telemetry events.
+    var actionName: String { get }
 }
 
 /// The outbound side of one OCPP-J connection (OCPP-J 1.6 §4.1.1: one CALL in flight):
 /// a bounded FIFO of pending calls, the call awaiting its answer, and the retry gate.
-struct OutboundQueue: Sendable {
+struct OutboundQueue<Call: QueueableCall>: Sendable {
     /// A queued call and the attempts already made to deliver it (after a timeout,
     /// CALLERROR or lost connection); the count travels with the call, whatever is pushed
     /// in front of it meanwhile.
     struct Entry: Sendable {
-        var call: PendingCall
+        var call: Call
         var attempts = 0
         /// When a scheduled CALL fell due (its timer's deadline, or when a behaviour event
         /// queued it); nil for other CALLs. Kept through retries: the wait counts from here.
         var due: Timestamp? = nil
+        /// A transaction message that was in flight when its connection was lost: sending it
+        /// again is a replay (counted).
+        var replay = false
     }
 
     struct InFlight: Sendable {
         var id: String
-        var call: PendingCall
+        var call: Call
         var sentAt: Timestamp
         var deadline: Timestamp
         /// 1 for the first try.
@@ -89,12 +68,12 @@ struct OutboundQueue: Sendable {
     /// or else, for a new transaction message only, the oldest MeterValues; a call that
     /// finds no victim is refused. `beyondCapacity` skips the bound (the status burst of a
     /// (re)connect, one per connector). Returns what was dropped or refused.
-    mutating func enqueue(_ call: PendingCall, beyondCapacity: Bool = false, due: Timestamp? = nil) -> PendingCall? {
-        var dropped: PendingCall?
+    mutating func enqueue(_ call: Call, beyondCapacity: Bool = false, due: Timestamp? = nil) -> Call? {
+        var dropped: Call?
         if count >= capacity, !beyondCapacity {
             if let victim = (head..<items.count).first(where: { !items[$0].call.isTransactionMessage })
                 ?? (call.isTransactionMessage
-                    ? (head..<items.count).first(where: { if case .meterValues = items[$0].call { true } else { false } })
+                    ? (head..<items.count).first(where: { items[$0].call.yieldsToTransactionMessages })
                     : nil) {
                 dropped = items.remove(at: victim).call
             } else {
@@ -105,7 +84,7 @@ struct OutboundQueue: Sendable {
         return dropped
     }
 
-    mutating func pushFront(_ call: PendingCall) { pushFront(Entry(call: call)) }
+    mutating func pushFront(_ call: Call) { pushFront(Entry(call: call)) }
 
     private mutating func pushFront(_ entry: Entry) {
         if head > 0 {
@@ -117,7 +96,7 @@ struct OutboundQueue: Sendable {
     }
 
     /// Takes the next call to send, if the slot is free and the back-off has passed.
-    mutating func next(now: Timestamp, ready: (PendingCall) -> Bool) -> Entry? {
+    mutating func next(now: Timestamp, ready: (Call) -> Bool) -> Entry? {
         guard inFlight == nil, count > 0 else { return nil }
         if let notBefore, now < notBefore { return nil }
         guard ready(items[head].call) else { return nil }
@@ -161,29 +140,24 @@ struct OutboundQueue: Sendable {
         if let flight = inFlight {
             inFlight = nil
             if flight.call.isTransactionMessage {
-                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due))
+                pushFront(Entry(call: flight.call, attempts: flight.attempt - 1, due: flight.due, replay: true))
             } else {
                 abandoned = flight
             }
         }
-        items = items[head...].filter { entry in
-            switch entry.call {
-            case .startTransaction, .stopTransaction, .meterValues, .authorize, .feature: true
-            case .bootNotification, .heartbeat, .statusNotification: false
-            }
-        }
+        items = items[head...].filter { $0.call.survivesDisconnect }
         head = 0
         notBefore = nil
         return abandoned
     }
 
     /// Removes queued calls matching `predicate` (e.g. Authorize for a connector that gave up).
-    mutating func removeAll(where predicate: (PendingCall) -> Bool) {
+    mutating func removeAll(where predicate: (Call) -> Bool) {
         items = items[head...].filter { !predicate($0.call) }
         head = 0
     }
 
-    func contains(where predicate: (PendingCall) -> Bool) -> Bool {
+    func contains(where predicate: (Call) -> Bool) -> Bool {
         if let flight = inFlight, predicate(flight.call) { return true }
         return items[head...].contains { predicate($0.call) }
     }
@@ -217,5 +191,32 @@ struct RecentTimeouts: Sendable {
         guard let index = ids.firstIndex(of: id) else { return false }
         ids[index] = ""
         return true
+    }
+}
+
+extension OutboundQueue {
+    /// ``enqueue(_:beyondCapacity:due:)`` with the outage accounting both engines report: a
+    /// transaction message made while the charge point is not `online` (no accepted
+    /// connection) is queued offline; one lost to a full queue is dropped (overflow).
+    mutating func enqueue(_ call: Call, beyondCapacity: Bool = false, due: Timestamp? = nil, online: Bool,
+                          into out: inout [EngineOutput]) -> Call? {
+        let dropped = enqueue(call, beyondCapacity: beyondCapacity, due: due)
+        if call.isTransactionMessage, dropped != call, !online {
+            out.append(.event(.transactionMessageQueuedOffline(action: call.actionName)))
+        }
+        guard let dropped, dropped.isTransactionMessage else { return nil }
+        out.append(.event(.transactionMessageDropped(action: dropped.actionName, reason: .overflow)))
+        return dropped
+    }
+
+    /// Marks `entry` sent and emits its CALL frame, `callSent`, and `transactionMessageReplayed`
+    /// when the connection that carried it before was lost.
+    mutating func send(_ entry: Entry, payload: [UInt8], now: Timestamp, timeout: Interval,
+                       into out: inout [EngineOutput]) {
+        let id = markSent(entry, now: now, timeout: timeout)
+        let action = entry.call.actionName
+        out.append(.send(Frame.encodeCall(id: id, action: action, payload: payload)))
+        out.append(.event(.callSent(action: action)))
+        if entry.replay { out.append(.event(.transactionMessageReplayed(action: action))) }
     }
 }
