@@ -41,6 +41,10 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     private var timerDeadline: Timestamp?
     private var timerGeneration: UInt32 = 0
     private var reconnectAttempts = 0
+    /// This charge point's connection attempt holds one of the loop's `ConnectSlots`.
+    private var holdsConnectSlot = false
+    /// It waits in the loop's `ConnectSlots` queue for a slot.
+    private var awaitingConnectSlot = false
     /// `close()` is waiting for the answer to our CALL in flight.
     private var closeWhenAnswered = false
     private var reconnectTask: Scheduled<Void>?
@@ -95,6 +99,37 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
         guard !finishing || pendingTransactionMessages > 0 else { connection = .idle; return }
         connection = .connecting(nil)
         socket = nil
+        guard !holdsConnectSlot else { openConnection(); return }
+        guard !awaitingConnectSlot else { return }
+        if shared.connectSlots.take(for: self) {
+            holdsConnectSlot = true
+            openConnection()
+        } else {
+            awaitingConnectSlot = true
+        }
+    }
+
+    /// The loop's `ConnectSlots` has a slot for this charge point: it starts its attempt, or
+    /// (closed while it waited) returns false and the slot goes to the next one.
+    private func connectSlotGranted() -> Bool {
+        awaitingConnectSlot = false
+        guard case .connecting(.none) = connection else { return false }
+        holdsConnectSlot = true
+        openConnection()
+        return true
+    }
+
+    /// The attempt ended (open, failed or abandoned): its slot goes to the next waiting charge
+    /// point that still wants one.
+    private func releaseConnectSlot() {
+        guard holdsConnectSlot else { return }
+        holdsConnectSlot = false
+        while let next = shared.connectSlots.release() {
+            if next.connectSlotGranted() { return }
+        }
+    }
+
+    private func openConnection() {
         let security = group < shared.transports.count
             ? shared.transports[group].clientSecurity(chargePointId: id, context: tlsContext)
             : .plain
@@ -125,6 +160,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     func connectFailed(_ failure: ConnectFailure) {
         switch connection {
         case .connecting:
+            releaseConnectSlot()
             lastFailure = failure
             shared.telemetry.connectFailed(reason: failure.description, kind: failure.kind, group: group)
             if shared.failureLog.isFirst(group: group, kind: failure.kind) {
@@ -144,6 +180,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     }
 
     func webSocketOpened(channel: any Channel) {
+        releaseConnectSlot()
         connection = .open(channel)
         socket = try? channel.pipeline.syncOperations.handler(type: OCPPWebSocketHandler.self)
         reconnectAttempts = 0
@@ -257,6 +294,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
         case .connecting(let channel):
             channel?.close(promise: nil)
             connection = .idle
+            releaseConnectSlot()
         case .waitingToReconnect:
             reconnectTask?.cancel()
             reconnectTask = nil
