@@ -71,6 +71,10 @@ public final class CentralSystemServer: Sendable {
         let tlsContext = try shared.configuration.tls.map(ServerSecurity.makeContext)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
+            // Accepts per wake-up of the listening socket (NIO's default: 4). Under a connection
+            // storm on a busy loop, 4 per loop iteration left thousands of connections in the
+            // accept queue until the fleet's 10 s handshake timeout (docs/performance.md, 50,000).
+            .serverChannelOption(.maxMessagesPerRead, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator,

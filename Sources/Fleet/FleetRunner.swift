@@ -50,6 +50,10 @@ final class LoopShared {
     /// When the lag probe should run next; how late it actually runs is the loop's lag.
     var lagProbeDue: NIODeadline?
     var lagProbe: RepeatedTask?
+    /// The charge points' timers (one NIO task per loop instead of one per charge point).
+    let timers = TimerWheel()
+    /// Connection attempts in flight on this loop, and the charge points waiting to start one.
+    var connectSlots = ConnectSlots<SimulatedChargePoint>()
 
     init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, failureLog: ConnectionFailureLog,
          logger: Logger, groups: Int) {

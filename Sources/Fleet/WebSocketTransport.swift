@@ -84,88 +84,6 @@ extension TLSClientState: Sendable {}
 @available(*, unavailable)
 extension UpgradeRequestHandler: Sendable {}
 
-/// The OCPP-J side of an open WebSocket: text frames to the charge point, pings
-/// answered, closes completed. All on the charge point's event loop.
-final class OCPPFrameHandler: ChannelDuplexHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
-
-    private let chargePoint: any ConnectionDelegate
-    private var closeSent = false
-
-    init(delegate: any ConnectionDelegate) { self.chargePoint = delegate }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { chargePoint.webSocketOpened(channel: context.channel) }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text:
-            let payload = frame.unmaskedData
-            chargePoint.received(Array(payload.readableBytesView))
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
-            if !closeSent {
-                closeSent = true
-                var data = frame.unmaskedData
-                let code = data.readWebSocketErrorCode() ?? .normalClosure
-                var buffer = context.channel.allocator.buffer(capacity: 2)
-                buffer.write(webSocketErrorCode: code)
-                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: buffer)
-                let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
-            } else {
-                context.close(promise: nil)
-            }
-        case .binary:
-            // OCPP-J uses text frames only (OCPP-J 1.6 §4.1.1).
-            chargePoint.receivedBinaryFrame()
-        case .pong, .continuation:
-            break
-        default:
-            break
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        chargePoint.webSocketClosed()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        chargePoint.transportError(error)
-        // A broken fragmented message: close with the status RFC 6455 §7.4.1 names for it (the
-        // frame decoder answers single oversized or malformed frames the same way by itself).
-        let status: WebSocketErrorCode? = switch error as? NIOWebSocketFrameAggregator.Error {
-        case .accumulatedFrameSizeIsTooLarge?, .tooManyFragments?: .messageTooLarge
-        case .some: .protocolError
-        case nil: nil
-        }
-        guard let status, !closeSent else {
-            context.close(promise: nil)
-            return
-        }
-        closeSent = true
-        var buffer = context.channel.allocator.buffer(capacity: 2)
-        buffer.write(webSocketErrorCode: status)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: buffer)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    /// Notes our own close frame, so the peer's reply ends the connection instead of
-    /// being answered again (RFC 6455 §5.5.1).
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if unwrapOutboundIn(data).opcode == .connectionClose { closeSent = true }
-        context.write(data, promise: promise)
-    }
-}
-
 enum WebSocketClose {
     /// Starts a normal close (1000): the connection ends when the peer answers, or after `grace`.
     static func closeNormally(_ channel: any Channel, grace: TimeAmount) {
@@ -176,9 +94,6 @@ enum WebSocketClose {
         channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
     }
 }
-
-@available(*, unavailable)
-extension OCPPFrameHandler: Sendable {}
 
 /// What the transport tells the owner of a connection. All calls happen on the
 /// connection's event loop.
@@ -244,9 +159,9 @@ enum WebSocketTransport {
 
     /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host
     /// name), HTTP/1.1 upgrade offering `subprotocol` (with Basic authentication in profiles 1
-    /// and 2), then (only when the server chose that subprotocol) frame aggregation and the
-    /// OCPP frame handler. A frame, or a fragmented message once reassembled, larger than
-    /// `maxFrameSize` bytes closes the connection with status 1009 (message too big).
+    /// and 2), then (only when the server chose that subprotocol) `OCPPWebSocketHandler` alone. A
+    /// frame, or a fragmented message once reassembled, larger than `maxFrameSize` bytes closes
+    /// the connection with status 1009 (message too big).
     static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
         security: ClientSecurity = .plain, endpoint: CSMSEndpoint? = nil,
@@ -263,29 +178,21 @@ enum WebSocketTransport {
             try channel.pipeline.syncOperations.addHandler(handler)
             tlsState = state
         }
-        let upgrader = NIOWebSocketClientUpgrader(
-            requestKey: requestKey, maxFrameSize: maxFrameSize, automaticErrorHandling: true,
-            upgradePipelineHandler: { channel, response in
-                let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
-                guard chosen?.lowercased() == subprotocol.lowercased() else {
-                    bound.value.connectFailed(.subprotocolRejected(offered: subprotocol, got: chosen))
-                    channel.close(promise: nil)
-                    return channel.eventLoop.makeSucceededVoidFuture()
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64,
-                                                    maxAccumulatedFrameSize: maxFrameSize),
-                        OCPPFrameHandler(delegate: bound.value))
-                }
-            })
+        let upgrader = OCPPWebSocketUpgrader(
+            handshake: NIOWebSocketClientUpgrader(requestKey: requestKey, maxFrameSize: maxFrameSize,
+                                                  upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }),
+            subprotocol: subprotocol, maxMessageSize: maxFrameSize, delegate: bound)
         let configuration: NIOHTTPClientUpgradeConfiguration = (
             upgraders: [upgrader],
             completionHandler: { context in
                 context.pipeline.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
             }
         )
-        try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: configuration)
+        // `.forwardBytes`: frames the CSMS sends in the same read as its 101 answer reach
+        // `OCPPWebSocketHandler` (buffered by the upgrade handler until it is in place); NIO's
+        // default drops them.
+        try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                  withClientUpgrade: configuration)
         try channel.pipeline.syncOperations.addHandler(
             UpgradeRequestHandler(host: hostHeader, path: path, subprotocol: subprotocol,
                                   authorization: security.authorization, tls: tlsState,

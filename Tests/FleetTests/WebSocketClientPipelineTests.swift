@@ -30,12 +30,12 @@ struct WebSocketClientPipelineTests {
     static let key = "dGhlIHNhbXBsZSBub25jZQ=="
     static let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-    func makeChannel(maxFrameSize: Int = 1 << 20) throws -> (EmbeddedChannel, RecordingDelegate) {
+    func makeChannel(maxFrameSize: Int = 1 << 20, subprotocol: String = "ocpp1.6") throws -> (EmbeddedChannel, RecordingDelegate) {
         let channel = EmbeddedChannel()
         let delegate = RecordingDelegate()
         let bound = NIOLoopBound<any ConnectionDelegate>(delegate, eventLoop: channel.eventLoop)
         try WebSocketTransport.configurePipeline(channel, hostHeader: "127.0.0.1:9000", path: "/ocpp/CP-00001",
-                                                 subprotocol: "ocpp1.6", maxFrameSize: maxFrameSize, delegate: bound,
+                                                 subprotocol: subprotocol, maxFrameSize: maxFrameSize, delegate: bound,
                                                  requestKey: Self.key)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9000)).wait()
         return (channel, delegate)
@@ -74,11 +74,12 @@ struct WebSocketClientPipelineTests {
         _ = try? channel.finish()
     }
 
-    @Test("A server that accepts ocpp1.6 opens the connection and text frames reach the charge point")
-    func acceptedUpgrade() throws {
-        let (channel, delegate) = try makeChannel()
-        _ = try readRequest(channel)
-        try upgrade(channel, subprotocol: "ocpp1.6")
+    @Test("A server that accepts the offered subprotocol opens the connection and text frames reach the charge point",
+          arguments: ["ocpp1.6", "ocpp2.0.1"])
+    func acceptedUpgrade(subprotocol: String) throws {
+        let (channel, delegate) = try makeChannel(subprotocol: subprotocol)
+        #expect(try readRequest(channel).contains("Sec-WebSocket-Protocol: \(subprotocol)\r\n"))
+        try upgrade(channel, subprotocol: subprotocol)
         #expect(delegate.events == [.opened])
 
         var payload = channel.allocator.buffer(string: #"[2,"1","Reset",{"type":"Soft"}]"#)
@@ -91,6 +92,21 @@ struct WebSocketClientPipelineTests {
         try channel.writeInbound(encode(WebSocketFrame(fin: true, opcode: .ping, data: payload), channel))
         let pong = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(pong.getInteger(at: pong.readerIndex, as: UInt8.self) == 0x8A)  // FIN + pong
+        _ = try? channel.finish()
+    }
+
+    @Test("A frame that arrives in the same read as the 101 answer reaches the charge point")
+    func frameWithUpgradeAnswer() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        let head = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+                    "Sec-WebSocket-Accept: \(Self.accept)", "Sec-WebSocket-Protocol: ocpp1.6"].joined(separator: "\r\n")
+        var bytes = ByteBuffer(string: head + "\r\n\r\n")
+        var frame = encode(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: #"[2,"9","Heartbeat",{}]"#)), channel)
+        bytes.writeBuffer(&frame)
+        try channel.writeInbound(bytes)
+        channel.embeddedEventLoop.run()
+        #expect(delegate.events == [.opened, .text(#"[2,"9","Heartbeat",{}]"#)])
         _ = try? channel.finish()
     }
 

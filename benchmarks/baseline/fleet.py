@@ -16,7 +16,7 @@ scenario), seeded per charge point:
 
     fleet.py --url ws://127.0.0.1:9000/ocpp --charge-points 1000 --duration 60 [--loop uvloop]
 
-Stops by itself after --duration seconds and prints one JSON object on stdout: its own CPU
+Stops by itself after --duration seconds (exiting without closing its WebSockets) and prints one JSON object on stdout: its own CPU
 (user + system, ``getrusage``), calls sent and completed, boots, RSS before the first connection
 and at the end, the time from the first BootNotification sent to the last one accepted, and a
 per-second series (Unix-second buckets, like ocpp-fleet's report) that ``benchmarks/fleet-bench``
@@ -217,9 +217,6 @@ async def main(args) -> dict:
     fleet = [asyncio.create_task(run_charge_point(i + 1, args, counters)) for i in range(args.charge_points)]
     await asyncio.sleep(args.duration)
     end_rss = rss_bytes()
-    for task in fleet:
-        task.cancel()
-    await asyncio.gather(*fleet, return_exceptions=True)
     cpu_end = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
     handled = counters.sent
@@ -264,10 +261,18 @@ if __name__ == "__main__":
     logging.getLogger("ocpp").setLevel(logging.CRITICAL)
     logging.getLogger("websockets").setLevel(logging.CRITICAL)
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1:] * 2)
+    run = asyncio.run
     if arguments.loop == "uvloop":
         import uvloop
-        report = uvloop.run(main(arguments))
-    else:
-        report = asyncio.run(main(arguments))
-    json.dump(report, sys.stdout)
-    sys.stdout.write("\n")
+        run = uvloop.run
+
+    async def measure_and_exit():
+        # The figures are taken when the duration ends; then the process exits at once, without
+        # closing thousands of WebSockets one by one (the CSMS sees the connections drop).
+        report = await main(arguments)
+        json.dump(report, sys.stdout)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        os._exit(0)
+
+    run(measure_and_exit())
