@@ -19,7 +19,8 @@ let package = Package(
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         // Already in the graph through `benchmark`; named here because Engine reads its
-        // live-allocation count to take the interposer's own header out of the heap figure.
+        // live-allocation count to take the interposer's own header out of the heap figure
+        // (BenchmarkSupport's HeapInUse).
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
     ],
     targets: [
@@ -28,7 +29,11 @@ let package = Package(
         // Metrics and measurement helpers shared by the benchmark targets.
         .target(
             name: "BenchmarkSupport",
-            dependencies: ["CMallocInfo", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: [
+                "CMallocInfo",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ],
             path: "Sources/BenchmarkSupport",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

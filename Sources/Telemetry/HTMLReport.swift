@@ -21,10 +21,12 @@ private struct HTMLPage {
 
     /// Seconds since the start of the run for each bucket, with the series' width.
     var timeline: (start: Int64, width: Double, points: [TimeSeries.Point])? {
-        guard let series = report.timeSeries, !series.points.isEmpty else { return nil }
+        guard let series = report.timeSeries else { return nil }
+        let points = series.points  // decoded once (TimeSeries keeps them packed)
+        guard let first = points.first else { return nil }
         let start = RunReport.parseRFC3339(report.startedAt).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
-            ?? series.points[0].time
-        return (min(start, series.points[0].time), Double(series.intervalSeconds), series.points)
+            ?? first.time
+        return (min(start, first.time), Double(series.intervalSeconds), points)
     }
 
     mutating func render() -> String {

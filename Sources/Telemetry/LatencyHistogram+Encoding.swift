@@ -17,14 +17,14 @@ extension LatencyHistogram {
     /// The exact text form (see the type's documentation).
     public func encoded() -> String {
         var bytes: [UInt8] = [Self.encodingFormat]
-        bytes.appendVarint(UInt64(Self.significantDigits))
-        bytes.appendVarint(isEmpty ? 0 : storage.min)
-        bytes.appendVarint(isEmpty ? 0 : storage.maxRecorded)
+        bytes.appendLEB128(UInt64(Self.significantDigits))
+        bytes.appendLEB128(isEmpty ? 0 : storage.min)
+        bytes.appendLEB128(isEmpty ? 0 : storage.maxRecorded)
         var previous: UInt64 = 0
         for item in storage.recordedValues() {
             let index = Self.bucketIndex(ofLowerBound: storage.lowestEquivalentForValue(item.value))
-            bytes.appendVarint(index - previous)
-            bytes.appendVarint(item.count)
+            bytes.appendLEB128(index - previous)
+            bytes.appendLEB128(item.count)
             previous = index
         }
         return Data(bytes).base64EncodedString()
@@ -33,7 +33,7 @@ extension LatencyHistogram {
     /// Decodes ``encoded()``; throws ``HistogramEncodingError`` on anything it would not produce.
     public init(encoded text: String) throws(HistogramEncodingError) {
         guard let data = Data(base64Encoded: text) else { throw .init("not base64") }
-        var reader = VarintReader(bytes: [UInt8](data))
+        var reader = LEB128Reader(bytes: [UInt8](data))
         guard reader.nextByte() == Self.encodingFormat else { throw .init("unknown format byte") }
         guard try reader.next() == UInt64(Self.significantDigits) else {
             throw .init("significant digits other than \(Self.significantDigits)")
@@ -146,40 +146,4 @@ public struct HistogramEncodingError: Error, Equatable, CustomStringConvertible 
     public var reason: String
     init(_ reason: String) { self.reason = reason }
     public var description: String { "invalid histogram encoding: \(reason)" }
-}
-
-extension [UInt8] {
-    fileprivate mutating func appendVarint(_ value: UInt64) {
-        var rest = value
-        while rest >= 0x80 {
-            append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        append(UInt8(rest))
-    }
-}
-
-private struct VarintReader {
-    let bytes: [UInt8]
-    var position = 0
-
-    var isAtEnd: Bool { position >= bytes.count }
-
-    mutating func nextByte() -> UInt8? {
-        guard position < bytes.count else { return nil }
-        defer { position += 1 }
-        return bytes[position]
-    }
-
-    mutating func next() throws(HistogramEncodingError) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while let byte = nextByte() {
-            guard shift < 64, shift < 63 || byte <= 1 else { throw .init("varint overflows 64 bits") }
-            value |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        throw .init("truncated varint")
-    }
 }

@@ -18,8 +18,8 @@ public struct SparseHistogram: Sendable, Equatable {
     private(set) var maximum: UInt64 = 0
     /// Non-empty buckets, ascending by index, packed as LEB128 pairs (index − previous index,
     /// count): the body of ``encoded()``, two or three bytes a bucket where a `Bucket` takes 16.
-    /// The time series keeps one of these per second and action for the whole run, so its size
-    /// is the series' memory (and what a soak's RSS would otherwise see growing).
+    /// The time series copies these bytes into its packed points (``append(to:)``), so a
+    /// bucket costs the series two or three bytes and no allocation of its own.
     private var packed: [UInt8] = []
 
     /// The non-empty buckets, ascending by index (decoded from ``packed``).
@@ -141,23 +141,31 @@ public struct SparseHistogram: Sendable, Equatable {
 
     /// Calls `body` with each bucket, ascending, decoding ``packed`` as it goes.
     func forEachBucket(_ body: (Bucket) -> Void) {
-        var position = 0
+        var reader = LEB128Reader(bytes: packed)
         var index: UInt32 = 0
-        func next() -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                let byte = packed[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-            }
+        while !reader.isAtEnd {
+            index += UInt32(reader.nextWritten())
+            body(Bucket(index: index, count: reader.nextWritten()))
         }
-        while position < packed.count {
-            index += UInt32(next())
-            body(Bucket(index: index, count: next()))
-        }
+    }
+
+    /// Appends the histogram to `bytes` as the time series' packed points keep it (its count,
+    /// minimum, maximum, then ``packed``'s length and bytes); ``init(reading:)`` reads it back.
+    func append(to bytes: inout [UInt8]) {
+        bytes.appendLEB128(count)
+        bytes.appendLEB128(minimum)
+        bytes.appendLEB128(maximum)
+        bytes.appendLEB128(UInt64(packed.count))
+        bytes += packed
+    }
+
+    /// The histogram ``append(to:)`` wrote at the reader's position.
+    init(reading reader: inout LEB128Reader) {
+        count = reader.nextWritten()
+        minimum = reader.nextWritten()
+        maximum = reader.nextWritten()
+        let length = Int(reader.nextWritten())
+        packed = Array(reader.nextWritten(count: length))
     }
 
     /// Width of the bucket at `index` in µs (1 below 2048, then powers of two).
@@ -252,16 +260,5 @@ extension SparseHistogram: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(encoded())
-    }
-}
-
-extension [UInt8] {
-    mutating func appendLEB128(_ value: UInt64) {
-        var rest = value
-        while rest >= 0x80 {
-            append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        append(UInt8(rest))
     }
 }

@@ -8,18 +8,49 @@
 /// Counts add and histograms merge exactly, both across time and across shards. Gauges
 /// (`connected`, `rssBytes`) are the value at the end of a bucket: the later bucket's when
 /// buckets are merged over time, the sum of the shards' when series are merged.
+///
+/// The series holds its points packed (``PackedPoints``: a few hundred bytes a second of a busy
+/// fleet in one buffer, no allocation per point), so the run's own RSS stays flat while it
+/// grows; ``points`` decodes them.
 public struct TimeSeries: Sendable, Codable, Equatable {
     /// The most points a series keeps.
     public static let maxPoints = 600
 
     /// Width of every bucket in seconds: a power of two.
     public var intervalSeconds: Int
-    /// Buckets in ascending time; a bucket in which nothing was sampled is missing.
-    public var points: [Point]
+    /// Buckets in ascending time; a bucket in which nothing was sampled is missing. Decoded
+    /// from the packed form on every read (and packed again on every write): take it once.
+    public var points: [Point] {
+        get { packed.points }
+        set { packed = PackedPoints(newValue) }
+    }
+    private var packed: PackedPoints
 
     public init(intervalSeconds: Int = 1, points: [Point] = []) {
         self.intervalSeconds = intervalSeconds
-        self.points = points
+        packed = PackedPoints(points)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case intervalSeconds, points
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(intervalSeconds: try container.decode(Int.self, forKey: .intervalSeconds),
+                  points: try container.decode([Point].self, forKey: .points))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(intervalSeconds, forKey: .intervalSeconds)
+        try container.encode(points, forKey: .points)
+    }
+
+    /// Same width and the same points (the packed bytes may differ: action ids are interned in
+    /// the order names were first seen).
+    public static func == (lhs: TimeSeries, rhs: TimeSeries) -> Bool {
+        lhs.intervalSeconds == rhs.intervalSeconds && lhs.points == rhs.points
     }
 
     /// One bucket.
@@ -210,20 +241,25 @@ public struct TimeSeries: Sendable, Codable, Equatable {
     public mutating func record(_ point: Point) {
         var point = point
         point.time = floor(point.time, to: intervalSeconds)
-        if let last = points.last, last.time == point.time {
-            points[points.count - 1].absorb(later: point)
-        } else if let last = points.last, last.time > point.time {
-            // Out of order (a late sample): merge it into the bucket it belongs to, gauges untouched.
-            if let index = points.lastIndex(where: { $0.time == point.time }) {
-                points[index].addCounts(point)
+        if let last = packed.times.last, last == point.time {
+            var bucket = packed.removeLast()
+            bucket.absorb(later: point)
+            packed.append(bucket)
+        } else if let last = packed.times.last, last > point.time {
+            // Out of order (a late sample): merge it into the bucket it belongs to, gauges
+            // untouched. Rare, so the series is simply decoded and packed again.
+            var all = points
+            if let index = all.lastIndex(where: { $0.time == point.time }) {
+                all[index].addCounts(point)
             } else {
-                let index = points.firstIndex { $0.time > point.time } ?? points.count
-                points.insert(point, at: index)
+                let index = all.firstIndex { $0.time > point.time } ?? all.count
+                all.insert(point, at: index)
             }
+            points = all
         } else {
-            points.append(point)
+            packed.append(point)
         }
-        while points.count > Self.maxPoints { widen(to: intervalSeconds * 2) }
+        while packed.count > Self.maxPoints { widen(to: intervalSeconds * 2) }
     }
 
     /// Merges buckets into buckets of `width` seconds (a multiple of the current width).
@@ -250,27 +286,29 @@ public struct TimeSeries: Sendable, Codable, Equatable {
         let width = Swift.max(intervalSeconds, other.intervalSeconds)
         widen(to: width)
         other.widen(to: width)
+        let mine = points
+        let theirs = other.points
         var merged: [Point] = []
-        merged.reserveCapacity(points.count + other.points.count)
+        merged.reserveCapacity(mine.count + theirs.count)
         var left = 0
         var right = 0
-        while left < points.count || right < other.points.count {
-            if right == other.points.count || (left < points.count && points[left].time < other.points[right].time) {
-                merged.append(points[left])
+        while left < mine.count || right < theirs.count {
+            if right == theirs.count || (left < mine.count && mine[left].time < theirs[right].time) {
+                merged.append(mine[left])
                 left += 1
-            } else if left == points.count || other.points[right].time < points[left].time {
-                merged.append(other.points[right])
+            } else if left == mine.count || theirs[right].time < mine[left].time {
+                merged.append(theirs[right])
                 right += 1
             } else {
-                var point = points[left]
-                point.absorb(shard: other.points[right])
+                var point = mine[left]
+                point.absorb(shard: theirs[right])
                 merged.append(point)
                 left += 1
                 right += 1
             }
         }
         points = merged
-        while points.count > Self.maxPoints { widen(to: intervalSeconds * 2) }
+        while packed.count > Self.maxPoints { widen(to: intervalSeconds * 2) }
     }
 }
 

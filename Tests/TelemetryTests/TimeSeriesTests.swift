@@ -85,6 +85,89 @@ struct TimeSeriesTests {
     }
 }
 
+@Suite("Packed time-series points")
+struct PackedPointsTests {
+    /// Points with every optional figure present or absent, latency histograms nil, empty and
+    /// spanning the whole range, odd action names and extreme integers.
+    static let variedPoints: [TimeSeries.Point] = {
+        let wide = SparseHistogram(LatencyHistogram(values: [1, 2, 999, 1_000, 65_537, 3_600_000_000]))
+        var full = TimeSeries.Point(
+            time: -7, connected: 0, sent: 12, completed: 9, callErrors: 2, timeouts: 1, incoming: 4, connectFailures: -3,
+            actions: ["Heartbeat": .init(sent: 5, completed: 5, latency: wide),
+                      "StatusNotification": .init(sent: 7, completed: 4, callErrors: 2, timeouts: 1, latency: SparseHistogram()),
+                      "Ünïcode Äction": .init(sent: 0, completed: 0)],
+            cpuSeconds: 0.1 + 0.2, rssBytes: Int.max,
+            eventLoopLag: SparseHistogram(LatencyHistogram(values: [70, 80, 4_000])))
+        full.openFileDescriptors = 330
+        full.openTransactions = Int.min
+        let bare = TimeSeries.Point(time: 1_750_000_000)
+        let someGauges = TimeSeries.Point(
+            time: 1_750_000_001, connected: 300, sent: 1, completed: 1,
+            actions: ["Heartbeat": .init(sent: 1, completed: 1, latency: SparseHistogram(LatencyHistogram(values: [450])))],
+            rssBytes: 44_000_000)
+        return [full, bare, someGauges]
+    }()
+
+    @Test("Packed points decode to the points appended, figure by figure")
+    func roundTrip() {
+        let packed = PackedPoints(Self.variedPoints)
+        #expect(packed.count == 3)
+        #expect(packed.times == [-7, 1_750_000_000, 1_750_000_001])
+        #expect(packed.points == Self.variedPoints)
+        #expect(packed[0].actions["StatusNotification"]?.latency == SparseHistogram(), "an empty histogram stays, not nil")
+        #expect(packed[1].actions["Heartbeat"] == nil)
+        #expect(packed[0].openTransactions == Int.min)
+        #expect(TimeSeries(points: Self.variedPoints).points == Self.variedPoints)
+    }
+
+    @Test("Removing the last point gives it back and leaves the others as they were")
+    func removeLast() {
+        var packed = PackedPoints(Self.variedPoints)
+        #expect(packed.removeLast() == Self.variedPoints[2])
+        #expect(packed.points == Array(Self.variedPoints.prefix(2)))
+        packed.append(Self.variedPoints[0])
+        #expect(packed[2] == Self.variedPoints[0])
+    }
+
+    @Test("A late second is merged into its bucket or inserted in order; gauges stay those of the bucket's end")
+    func lateSamples() {
+        var series = TimeSeries()
+        series.record(TimeSeriesTests.point(100, sent: 1, connected: 10))
+        series.record(TimeSeriesTests.point(102, sent: 1, connected: 12))
+        series.record(TimeSeriesTests.point(101, sent: 2, connected: 11))
+        series.record(TimeSeriesTests.point(100, sent: 3, connected: 99))
+        let points = series.points
+        #expect(points.map(\.time) == [100, 101, 102])
+        #expect(points.map(\.sent) == [4, 2, 1])
+        #expect(points.map(\.connected) == [10, 11, 12], "a late sample adds counts, not gauges")
+        #expect(points[0].actions["Heartbeat"]?.latency?.count == 4)
+    }
+
+    @Test("Series whose action names were first seen in another order are equal and merge exactly")
+    func internOrder() throws {
+        func point(_ time: Int64, _ names: [String]) -> TimeSeries.Point {
+            TimeSeries.Point(time: time, sent: names.count, actions: Dictionary(uniqueKeysWithValues: names.map {
+                ($0, TimeSeries.Point.Action(sent: 1, completed: 1, latency: SparseHistogram(LatencyHistogram(values: [300]))))
+            }))
+        }
+        var one = TimeSeries()
+        one.record(point(10, ["Authorize"]))
+        one.record(point(11, ["Authorize", "Heartbeat"]))
+        var two = TimeSeries()
+        two.record(point(10, ["Heartbeat"]))
+        two.record(point(10, ["Authorize"]))
+        two.record(point(11, ["Authorize", "Heartbeat"]))
+        two.points[0].actions["Heartbeat"] = nil
+        two.points[0].sent = 1
+        #expect(one == two)
+        var merged = one
+        merged.merge(two)
+        #expect(merged.points.map { $0.actions.mapValues(\.sent) } == [["Authorize": 2], ["Authorize": 2, "Heartbeat": 2]])
+        let data = try JSONEncoder().encode(merged)
+        #expect(try JSONDecoder().decode(TimeSeries.self, from: data) == merged)
+    }
+}
+
 @Suite("Interval flushes")
 struct IntervalFlushTests {
     @Test("A flush hands over each group's second and keeps the run's totals exact")

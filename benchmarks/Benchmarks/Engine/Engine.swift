@@ -1,7 +1,6 @@
 import Benchmark
 import BenchmarkSupport
 import ChargePoint
-import MallocInterposerSwift
 import OCPP
 
 // The sans-IO charge point engine on a virtual clock, answered by a minimal in-process
@@ -128,12 +127,8 @@ private let sessionFrames: [[UInt8]] = {
 }()
 
 private enum MemoryMetrics {
-    /// Bytes glibc holds for what the booted engines keep (mallinfo2 delta), less the
-    /// interposer's 16-byte header on every live allocation: the cost without the harness.
-    static var allocatorBytes: BenchmarkMetric { .custom("Heap in use, glibc (B)", polarity: .prefersSmaller, useScalingFactor: true) }
     static var size: BenchmarkMetric { .custom("MemoryLayout<ChargePointV16>.size (B)", polarity: .prefersSmaller, useScalingFactor: false) }
     static var stride: BenchmarkMetric { .custom("MemoryLayout<ChargePointV16>.stride (B)", polarity: .prefersSmaller, useScalingFactor: false) }
-    static let interposerHeaderBytes = 16
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -180,28 +175,22 @@ let benchmarks: @Sendable () -> Void = {
     // memoryLeakedBytes = bytes requested and not freed; mallocFreeDelta = live allocations.
     Benchmark("Memory.bootedEngine",
               configuration: .init(metrics: [.mallocCountTotal, .mallocFreeDelta, .memoryLeakedBytes,
-                                             MemoryMetrics.allocatorBytes, MemoryMetrics.size, MemoryMetrics.stride,
+                                             HeapInUse.metric, MemoryMetrics.size, MemoryMetrics.stride,
                                              Metrics.threadCPU, .wallClock],
                                    scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 100,
                                    thresholds: Metrics.gated)) { benchmark in
         var engines: [ChargePointV16] = []
         engines.reserveCapacity(benchmark.scaledIterations.count)
         benchmark.startMeasurement()
-        let allocatorBefore = allocatorBytesInUse()
-        let countsBefore = MallocInterposerSwift.getStatistics()
+        let heap = HeapInUse()
         benchmark.measuringThreadCPU {
             for _ in benchmark.scaledIterations {
                 engines.append(Shell.booted(heartbeatInterval: 300).engine)
             }
         }
-        let countsAfter = MallocInterposerSwift.getStatistics()
-        let allocatorAfter = allocatorBytesInUse()
+        let kept = heap.bytesKept()
         benchmark.stopMeasurement()
-        if let allocatorBefore, let allocatorAfter {
-            let live = (countsAfter.mallocCount - countsAfter.freeCount) - (countsBefore.mallocCount - countsBefore.freeCount)
-            benchmark.measurement(MemoryMetrics.allocatorBytes,
-                                  allocatorAfter - allocatorBefore - MemoryMetrics.interposerHeaderBytes * live)
-        }
+        if let kept { benchmark.measurement(HeapInUse.metric, kept) }
         benchmark.measurement(MemoryMetrics.size, MemoryLayout<ChargePointV16>.size)
         benchmark.measurement(MemoryMetrics.stride, MemoryLayout<ChargePointV16>.stride)
         precondition(engines.allSatisfy(\.isAccepted))

@@ -1,10 +1,12 @@
 import Benchmark
 import BenchmarkSupport
+import Foundation
 import Telemetry
 
-// The per-loop telemetry every OCPP call goes through, and the once-a-second flush that feeds
-// the time series and live metrics. Recording must not allocate once an action has been seen
-// (the flush clears the interval in place): CI gates the allocation counts.
+// The per-loop telemetry every OCPP call goes through, the once-a-second flush that feeds
+// the time series and live metrics, and what the run's time series keeps per second.
+// Recording must not allocate once an action has been seen (the flush clears the interval in
+// place): CI gates the allocation counts.
 
 let actions = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "StartTransaction"]
 
@@ -25,6 +27,32 @@ func recordSecond(_ telemetry: LoopTelemetry) {
         telemetry.callSent(action, group: index & 1)
         telemetry.callCompleted(action, latencyMicros: latency, group: index & 1)
         latency = latency &* 7 % 900_000 + 100
+    }
+}
+
+/// One second of the compressed soak (`fleets/soak.yaml`: 300 charge points at time scale 48)
+/// on one loop: CALLs per action as its report's time series shows them, latencies spread
+/// log-uniformly over 200 µs … 11 ms (its p50s are 0.2–0.5 ms, its p99s up to 16 ms), and the
+/// loop's ten event-loop lag probes.
+struct SoakSecond {
+    static let calls = [("MeterValues", 55), ("Heartbeat", 47), ("StatusNotification", 17), ("Authorize", 4),
+                        ("StartTransaction", 4), ("StopTransaction", 4)]
+    private var state: UInt64 = 8
+
+    /// A fraction in 0 ..< 1 from a 64-bit LCG: different seconds get different histograms.
+    private mutating func fraction() -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Double(state >> 11) / Double(UInt64(1) << 53)
+    }
+
+    mutating func record(into telemetry: LoopTelemetry) {
+        for (action, count) in Self.calls {
+            for _ in 0 ..< count {
+                telemetry.callSent(action)
+                telemetry.callCompleted(action, latencyMicros: Int64(200 * exp(4 * fraction())))
+            }
+        }
+        for _ in 0 ..< 10 { telemetry.eventLoopLagSampled(micros: Int64(50 + 450 * fraction())) }
     }
 }
 
@@ -59,5 +87,45 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.measuringThreadCPU { blackHole(telemetry.flush()) }
             benchmark.stopMeasurement()
         }
+    }
+
+    // One operation: a second of the soak's traffic flushed from a loop and recorded into the
+    // run's time series, as the sampler does once a second; `Heap in use` is what the series
+    // keeps per point. Series of 500 points, below TimeSeries.maxPoints, so no widening happens.
+    Benchmark("TimeSeries.recordSecond",
+              configuration: .init(metrics: [.mallocCountTotal, .mallocFreeDelta, HeapInUse.metric,
+                                             Metrics.threadCPU, .wallClock],
+                                   scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 50,
+                                   thresholds: Metrics.gated)) { benchmark in
+        let pointsPerSeries = 500
+        let telemetry = LoopTelemetry()
+        var second = SoakSecond()
+        second.record(into: telemetry)
+        _ = telemetry.flush()
+        var finished: [TimeSeries] = []
+        finished.reserveCapacity(benchmark.scaledIterations.count / pointsPerSeries + 1)
+        var series = TimeSeries()
+        benchmark.startMeasurement()
+        let heap = HeapInUse()
+        benchmark.measuringThreadCPU {
+            for index in benchmark.scaledIterations {
+                if index > 0, index % pointsPerSeries == 0 {
+                    finished.append(series)
+                    series = TimeSeries()
+                }
+                second.record(into: telemetry)
+                let flush = telemetry.flush()
+                series.record(TimeSeries.Point(
+                    time: 1_700_000_000 + Int64(index % pointsPerSeries), sample: flush.groups[0], connected: 300,
+                    cpuSeconds: 0.12, rssBytes: 44_000_000, eventLoopLag: flush.eventLoopLag,
+                    openFileDescriptors: 330, openTransactions: 350))
+            }
+            finished.append(series)
+        }
+        let kept = heap.bytesKept()
+        benchmark.stopMeasurement()
+        if let kept { benchmark.measurement(HeapInUse.metric, kept) }
+        precondition(finished.allSatisfy { $0.intervalSeconds == 1 }, "the series widened: not the cost of a point")
+        blackHole(finished)
     }
 }

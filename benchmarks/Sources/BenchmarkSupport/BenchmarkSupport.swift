@@ -1,5 +1,6 @@
 import Benchmark
 import CMallocInfo
+import MallocInterposerSwift
 
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +42,36 @@ public func threadCPUNanoseconds() -> Int {
     var time = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
     return Int(time.tv_sec) * 1_000_000_000 + Int(time.tv_nsec)
+}
+
+/// What a benchmark leaves on the heap between ``init()`` and ``bytesKept()``: the
+/// `mallinfo2()` delta (in-use chunks with their headers) less the malloc interposer's own
+/// 16-byte header on every allocation still live, i.e. what glibc holds without the harness.
+/// It can read a few bytes high: freed small chunks in glibc's tcache count as in use.
+public struct HeapInUse {
+    /// The metric it is reported as; per operation (divided by the scaling factor).
+    public static var metric: BenchmarkMetric {
+        .custom("Heap in use, glibc (B)", polarity: .prefersSmaller, useScalingFactor: true)
+    }
+
+    private static let interposerHeaderBytes = 16
+    private let allocatorBefore: Int?
+    private let liveBefore: Int
+
+    /// Starts counting: take it right before the work whose heap is measured.
+    public init() {
+        allocatorBefore = allocatorBytesInUse()
+        let counts = MallocInterposerSwift.getStatistics()
+        liveBefore = counts.mallocCount - counts.freeCount
+    }
+
+    /// Bytes added to the heap since ``init()`` and still held; nil off glibc.
+    public func bytesKept() -> Int? {
+        let counts = MallocInterposerSwift.getStatistics()
+        guard let allocatorBefore, let allocatorAfter = allocatorBytesInUse() else { return nil }
+        let live = counts.mallocCount - counts.freeCount - liveBefore
+        return allocatorAfter - allocatorBefore - Self.interposerHeaderBytes * live
+    }
 }
 
 /// Bytes glibc's allocator holds in use (mallinfo2), or nil off glibc.
