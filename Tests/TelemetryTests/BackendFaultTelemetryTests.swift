@@ -43,8 +43,7 @@ struct BackendFaultTelemetryTests {
         let telemetry = LoopTelemetry()
         Self.record(0 ..< 12, into: telemetry)
         telemetry.callCompleted("BootNotification", latencyMicros: 900)
-        let report = RunReport.build(snapshot: telemetry.snapshot(), run: .fixture, peakConnected: 1,
-                                     baseline: .baselineFixture, end: .endFixture, availableCores: 2)
+        let report = RunReport.fixture(telemetry)
         #expect((report.schemaMinorVersion ?? 0) >= 2, "faults and responseFromIntended came with 1.2")
         #expect(report.backendFaults?["lateAnswer"] == 3)
         #expect(report.backendFaultSamples?["lateAnswer"] == ["frame 1", "frame 5", "frame 9"])
@@ -77,8 +76,7 @@ struct BackendFaultTelemetryTests {
     func thresholdsAndRenderers() throws {
         let telemetry = LoopTelemetry()
         Self.record(0 ..< 4, into: telemetry)
-        var report = RunReport.build(snapshot: telemetry.snapshot(), run: .fixture, peakConnected: 1,
-                                     baseline: .baselineFixture, end: .endFixture, availableCores: 2)
+        var report = RunReport.fixture(telemetry)
         _ = report.applyThresholds([try Threshold.parse("backendFaults < 5"),
                                     try Threshold.parse("backendFaults{kind=lateAnswer} == 0"),
                                     try Threshold.parse("backendFaults{kind=binaryFrame} == 0")])

@@ -97,6 +97,14 @@ extension RunMetadata {
     )
 }
 
+extension RunReport {
+    /// The report of a one-process run of `RunMetadata.fixture` with what `telemetry` counted.
+    static func fixture(_ telemetry: LoopTelemetry) -> RunReport {
+        build(snapshot: telemetry.snapshot(), run: .fixture, peakConnected: 1,
+              baseline: .baselineFixture, end: .endFixture, availableCores: 2)
+    }
+}
+
 extension ProcessSample {
     static let baselineFixture = ProcessSample(cpuSeconds: 1.0, rssBytes: 50 * 1_048_576, peakRSSBytes: 50 * 1_048_576)
     static let endFixture = ProcessSample(cpuSeconds: 7.0, rssBytes: 60 * 1_048_576, peakRSSBytes: 60 * 1_048_576)

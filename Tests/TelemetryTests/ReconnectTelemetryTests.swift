@@ -9,10 +9,6 @@ struct ReconnectTelemetryTests {
         for index in range { telemetry.reconnected(downtimeMicros: Int64(index + 1) * 1_000_000) }
     }
 
-    static func report(_ telemetry: LoopTelemetry) -> RunReport {
-        RunReport.build(snapshot: telemetry.snapshot(), run: .fixture, peakConnected: 1,
-                        baseline: .baselineFixture, end: .endFixture, availableCores: 2)
-    }
 
     @Test("Snapshots and shard reports merge to what one loop would have recorded", arguments: [0, 7, 20])
     func mergeIsExact(split: Int) throws {
@@ -27,9 +23,9 @@ struct ReconnectTelemetryTests {
         #expect(merged.reconnectDowntime == whole.snapshot().reconnectDowntime)
         #expect(merged.reconnectDowntime?.count == 20)
 
-        var shards = Self.report(first)
-        try shards.merge(Self.report(second))
-        let expected = Self.report(whole).chargePoints
+        var shards = RunReport.fixture(first)
+        try shards.merge(RunReport.fixture(second))
+        let expected = RunReport.fixture(whole).chargePoints
         #expect(shards.chargePoints.reconnectDowntimeMicros == expected.reconnectDowntimeMicros)
         #expect(shards.chargePoints.reconnectDowntimeHistogram == expected.reconnectDowntimeHistogram)
         let summary = try #require(expected.reconnectDowntimeMicros)
@@ -40,7 +36,7 @@ struct ReconnectTelemetryTests {
 
     @Test("Without reconnects the report has no figure (not a zero), and reads back from JSON")
     func absentWithoutReconnects() throws {
-        let quiet = Self.report(LoopTelemetry())
+        let quiet = RunReport.fixture(LoopTelemetry())
         #expect(quiet.chargePoints.reconnectDowntimeMicros == nil)
         #expect(quiet.chargePoints.reconnectText == nil)
         let json = try JSONSerialization.jsonObject(with: quiet.jsonData())
@@ -48,7 +44,7 @@ struct ReconnectTelemetryTests {
 
         let telemetry = LoopTelemetry()
         Self.record(0 ..< 4, into: telemetry)
-        let report = Self.report(telemetry)
+        let report = RunReport.fixture(telemetry)
         #expect(try JSONDecoder().decode(RunReport.self, from: report.jsonData()) == report)
         #expect(report.schemaMinorVersion == 4)
     }
@@ -57,7 +53,7 @@ struct ReconnectTelemetryTests {
     func thresholdsAndRenderers() throws {
         let telemetry = LoopTelemetry()
         Self.record(0 ..< 10, into: telemetry)
-        var report = Self.report(telemetry)
+        var report = RunReport.fixture(telemetry)
         _ = report.applyThresholds([try Threshold.parse("reconnect.p99 < 30s"),
                                     try Threshold.parse("reconnect.p50 < 2s"),
                                     try Threshold.parse("reconnects == 10"),
@@ -65,7 +61,7 @@ struct ReconnectTelemetryTests {
         let verdicts = try #require(report.thresholds).map(\.passed)
         #expect(verdicts == [true, false, true, true])
 
-        var none = Self.report(LoopTelemetry())
+        var none = RunReport.fixture(LoopTelemetry())
         _ = none.applyThresholds([try Threshold.parse("reconnect.p99 < 30s"), try Threshold.parse("reconnects == 0")])
         #expect(none.thresholds?.map(\.noData) == [true, false])
         #expect(none.thresholds?.map(\.passed) == [false, true])

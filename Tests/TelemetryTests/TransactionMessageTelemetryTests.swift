@@ -13,10 +13,6 @@ struct TransactionMessageTelemetryTests {
         }
     }
 
-    static func report(_ telemetry: LoopTelemetry) -> RunReport {
-        RunReport.build(snapshot: telemetry.snapshot(), run: .fixture, peakConnected: 1,
-                        baseline: .baselineFixture, end: .endFixture, availableCores: 2)
-    }
 
     @Test("Counts merge exactly across loops and shard reports", arguments: [0, 9, 25, 40])
     func mergeIsExact(split: Int) throws {
@@ -32,10 +28,10 @@ struct TransactionMessageTelemetryTests {
         #expect(merged.transactionMessages == TransactionMessageCounts(
             queuedOffline: 40, replayed: 14, dropped: ["overflow": 2, "attemptsExhausted": 2]))
 
-        var shards = Self.report(first)
+        var shards = RunReport.fixture(first)
         shards.transactions.openAtEnd = 1
         shards.transactions.unconfirmedMessagesAtEnd = 0
-        var other = Self.report(second)
+        var other = RunReport.fixture(second)
         other.transactions.openAtEnd = 2
         other.transactions.unconfirmedMessagesAtEnd = 3
         try shards.merge(other)
@@ -48,7 +44,7 @@ struct TransactionMessageTelemetryTests {
     func mergeWithOlderReport() throws {
         let telemetry = LoopTelemetry()
         Self.record(0 ..< 5, into: telemetry)
-        var report = Self.report(telemetry)
+        var report = RunReport.fixture(telemetry)
         report.transactions.openAtEnd = 0
         var old = report
         old.transactions.messages = nil
@@ -63,7 +59,7 @@ struct TransactionMessageTelemetryTests {
     func reportAndRenderers() throws {
         let telemetry = LoopTelemetry()
         Self.record(0 ..< 20, into: telemetry)
-        var report = Self.report(telemetry)
+        var report = RunReport.fixture(telemetry)
         report.transactions.openAtEnd = 0
         let json = try JSONSerialization.jsonObject(with: report.jsonData())
         #expect(jsonValue(at: "transactions.messages.queuedOffline", in: json) as? Int == 20)
