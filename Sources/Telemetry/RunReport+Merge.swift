@@ -94,6 +94,16 @@ extension RunReport {
         if parsed.isEmpty { thresholds = nil } else { applyThresholds(parsed) }
     }
 
+    /// For reports of processes that ran side by side on this one machine (`run --processes`):
+    /// the merge drops the CPU use because shards may run on different machines, but here the
+    /// machine is known, so the use is measured again from the summed CPU seconds, over the
+    /// merged duration and this machine's `cores`.
+    public mutating func measureUtilization(onOneMachineWith cores: Int) {
+        guard cores > 0, durationSeconds > 0, let cpuSeconds = client.cpuSeconds else { return }
+        client.availableCores = cores
+        client.cpuUtilization = cpuSeconds / (durationSeconds * Double(cores))
+    }
+
     /// Merges `reports` in order (``merge(_:)``) and adds a warning for each way their shards
     /// do not add up to one fleet exactly once (``noteShardCoverage(_:)``).
     public static func merged(_ reports: [RunReport]) throws -> RunReport {

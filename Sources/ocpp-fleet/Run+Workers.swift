@@ -3,6 +3,7 @@ import Fleet
 import FleetSpec
 import Foundation
 import Logging
+import NIOCore
 import Telemetry
 
 extension Run {
@@ -99,9 +100,11 @@ extension Run {
     private func merge(_ reports: [RunReport], shards: [Shard], shard: Shard?, backend: EmbeddedBackend?) throws -> RunReport {
         var merged: RunReport?
         var local: [Shard?] = []
-        for var report in reports {
+        let warnings = Self.attributedWarnings(reports.map(\.warnings))
+        for (index, var report) in reports.enumerated() {
             // Each worker ran against its own embedded CSMS port: one CSMS for the report.
             if let backend { report.csms = .init(url: backend.urls.joined(separator: ", "), embedded: true) }
+            report.warnings = warnings[index]
             local.append(report.shard.flatMap { Self.localShard(of: $0, within: shard, workers: shards.count) })
             if merged == nil {
                 merged = report
@@ -116,8 +119,19 @@ extension Run {
         }
         var result = merged!  // runWorkers merges at least one report
         result.noteShardCoverage(local)
+        result.measureUtilization(onOneMachineWith: System.coreCount)
         result.shard = shard
         return result
+    }
+
+    /// The workers' warnings (by worker index) as the merged report gives them: a warning every
+    /// worker gave is the run's and is said once; the others say whose they are, since three
+    /// workers' loop-lag warnings are three findings with three figures.
+    static func attributedWarnings(_ warnings: [[String]]) -> [[String]] {
+        let common = warnings.dropFirst().reduce(Set(warnings.first ?? [])) { $0.intersection($1) }
+        return warnings.enumerated().map { index, own in
+            own.map { common.contains($0) ? $0 : "worker \(index)/\(warnings.count): \($0)" }
+        }
     }
 
     /// Worker `local` of this process's slice `within` (nil: the whole fleet) as a shard of the

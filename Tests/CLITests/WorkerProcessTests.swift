@@ -39,6 +39,27 @@ extension EndToEndTests {
             #expect(!warnings.contains { $0.contains("shard") || $0.contains("different CSMS") }, "\(warnings)")
             let thresholds = try #require(report["thresholds"] as? [[String: Any]])
             #expect(thresholds.count == 4 && thresholds.allSatisfy { $0["passed"] as? Bool == true })
+            // The workers shared this machine: their CPU use is measured again over its cores.
+            let cores = try #require(EndToEndTests.jsonNumber("client.availableCores", report))
+            let cpuSeconds = try #require(EndToEndTests.jsonNumber("client.cpuSeconds", report))
+            let duration = try #require(EndToEndTests.jsonNumber("durationSeconds", report))
+            let utilization = try #require(EndToEndTests.jsonNumber("client.cpuUtilization", report))
+            #expect(cores == Double(ProcessInfo.processInfo.activeProcessorCount))
+            #expect(abs(utilization - cpuSeconds / (duration * cores)) < 1e-9)
+        }
+
+        @Test("A warning every worker gave is said once; a worker's own warning says which worker")
+        func workerWarnings() {
+            let merged = Run.attributedWarnings([
+                ["the run was interrupted", "event-loop lag p99 was 2662.40 ms"],
+                ["event-loop lag p99 was 2852.86 ms", "the run was interrupted"],
+            ])
+            #expect(merged == [
+                ["the run was interrupted", "worker 0/2: event-loop lag p99 was 2662.40 ms"],
+                ["worker 1/2: event-loop lag p99 was 2852.86 ms", "the run was interrupted"],
+            ])
+            #expect(Run.attributedWarnings([["only one worker"]]) == [["only one worker"]])
+            #expect(Run.attributedWarnings([]).isEmpty)
         }
 
         @Test("SIGINT to the parent reaches every worker once: each stops its transactions, one merged report")
@@ -57,7 +78,7 @@ extension EndToEndTests {
             let report = try #require(try JSONSerialization.jsonObject(
                 with: Data(contentsOf: directory.appendingPathComponent("report.json"))) as? [String: Any])
             let warnings = report["warnings"] as? [String] ?? []
-            #expect(warnings.contains { $0.hasPrefix("the run was interrupted") }, "\(warnings)")
+            #expect(warnings.contains { $0.hasPrefix("worker 0/2: the run was interrupted") }, "\(warnings)")
             #expect(!warnings.contains { $0.hasPrefix("partial report") }, "one signal, not two: \(warnings)")
             #expect(EndToEndTests.jsonNumber("chargePoints.bootAccepted", report) == 10)
             #expect(EndToEndTests.jsonNumber("csms.counted.openTransactions", report) == 0)
