@@ -51,7 +51,7 @@ final class LoopShared {
     var lagProbeDue: NIODeadline?
     var lagProbe: RepeatedTask?
     /// The charge points' timers (one NIO task per loop instead of one per charge point).
-    let timers = TimerWheel()
+    let timers: TimerWheel
     /// Connection attempts in flight on this loop, and the charge points waiting to start one.
     var connectSlots = ConnectSlots<SimulatedChargePoint>()
 
@@ -59,6 +59,7 @@ final class LoopShared {
          logger: Logger, groups: Int) {
         self.telemetry = LoopTelemetry(groups: groups)
         self.clock = clock
+        self.timers = TimerWheel(tickNanos: TimerWheel.tickNanos(forTimeScale: clock.scale))
         self.endpoint = endpoint
         self.gauge = gauge
         self.failureLog = failureLog

@@ -52,6 +52,35 @@ struct TimerWheelTests {
         #expect(c.fired.count == 1)
     }
 
+    @Test("Coarser slots: timers in the same 20 ms fire in one wake-up, none before its deadline")
+    func coalescing() {
+        let loop = EmbeddedEventLoop()
+        let wheel = TimerWheel(tickNanos: 20_000_000)
+        let a = RecordingTimerTarget(loop: loop), b = RecordingTimerTarget(loop: loop), c = RecordingTimerTarget(loop: loop)
+        let origin = loop.now.uptimeNanoseconds
+        // Line the clock up with a slot boundary, so the slot of each deadline is known.
+        loop.advanceTime(by: .nanoseconds(Int64((20_000_000 - origin % 20_000_000) % 20_000_000)))
+        wheel.schedule(a, generation: 1, at: deadline(loop, millis: 5), on: loop)
+        wheel.schedule(b, generation: 2, at: deadline(loop, millis: 15), on: loop)
+        wheel.schedule(c, generation: 3, at: deadline(loop, millis: 25), on: loop)
+        loop.advanceTime(by: .milliseconds(19))
+        #expect(a.fired.isEmpty && b.fired.isEmpty, "a slot fires at its end, after every deadline in it")
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(a.fired.count == 1 && b.fired.count == 1 && c.fired.isEmpty)
+        #expect(a.fired[0].atMillis == b.fired[0].atMillis)
+        loop.advanceTime(by: .milliseconds(20))
+        #expect(c.fired.count == 1)
+    }
+
+    @Test("The slot is 20 ms of wall-clock time in real time and 20 ms of simulated time when scaled, at least 1 ms")
+    func slotWidth() {
+        #expect(TimerWheel.tickNanos(forTimeScale: 1) == 20_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 0.5) == 20_000_000, "a slowed clock keeps 20 ms of wall time")
+        #expect(TimerWheel.tickNanos(forTimeScale: 4) == 5_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 60) == 1_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 3_600) == 1_000_000)
+    }
+
     @Test("A deadline more than one turn of the wheel ahead waits its turn",
           arguments: [5_000, 30_000, 300_000] as [Int64])
     func beyondOneTurn(millis: Int64) {
