@@ -43,20 +43,29 @@ enum SignedChainCheck {
                 return .failure(CertificateRefusal("certificate \(child.serialNumber) is not signed by the next one in the chain"))
             }
         }
-        let top = chain[chain.count - 1]
-        if roots.isEmpty {
-            if top.isSelfIssued, !services.isSigned(top, by: top) {
-                return .failure(CertificateRefusal("the self-signed certificate \(top.serialNumber) does not verify"))
-            }
-        } else {
-            let anchored = roots.contains { root in
-                (root.subjectKeyHash == top.subjectKeyHash && root.subjectNameHash == top.subjectNameHash)
-                    || (root.subjectNameHash == top.issuerNameHash && services.isSigned(top, by: root))
-            }
-            guard anchored else {
-                return .failure(CertificateRefusal("not issued under an installed CentralSystemRootCertificate"))
-            }
+        if let refusal = anchorRefusal(chain[chain.count - 1], roots: roots, rootType: "CentralSystemRootCertificate",
+                                       services: services) {
+            return .failure(refusal)
         }
         return .success(chain)
+    }
+
+    /// Whether `top`, the last certificate of a chain, is anchored: it is one of `roots` or is
+    /// signed by one. Without a root there is no anchor to check: a self-signed `top` must then
+    /// verify itself, anything else is taken (a simulator ships with no roots of its own).
+    /// Shared by CertificateSigned's chains and SignedUpdateFirmware's signing certificate.
+    static func anchorRefusal(_ top: CertificateFacts, roots: [CertificateFacts], rootType: String,
+                              services: any CertificateServices) -> CertificateRefusal? {
+        if roots.isEmpty {
+            if top.isSelfIssued, !services.isSigned(top, by: top) {
+                return CertificateRefusal("the self-signed certificate \(top.serialNumber) does not verify")
+            }
+            return nil
+        }
+        let anchored = roots.contains { root in
+            (root.subjectKeyHash == top.subjectKeyHash && root.subjectNameHash == top.subjectNameHash)
+                || (root.subjectNameHash == top.issuerNameHash && services.isSigned(top, by: root))
+        }
+        return anchored ? nil : CertificateRefusal("not issued under an installed \(rootType)")
     }
 }

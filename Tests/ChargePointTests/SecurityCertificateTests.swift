@@ -330,3 +330,52 @@ struct RootCertificateTests {
         #expect(try csms.delete(root.hashData()) == .accepted, "another root remains")
     }
 }
+
+@Suite("Firmware signing certificate: SignedUpdateFirmware (security whitepaper L01)")
+struct FirmwareSigningCertificateTests {
+    static func update(_ requestId: Int, signer: String, csms: ScriptedCSMS) -> V16.SignedUpdateFirmwareRequest {
+        V16.SignedUpdateFirmwareRequest(requestId: requestId, firmware: V16.Firmware(
+            location: "ftp://firmware.example/fw-2.bin", retrieveDateTime: csms.now + .seconds(3600),
+            signingCertificate: signer, signature: "MEUCIQ=="))
+    }
+
+    @Test("A signing certificate that does not verify is InvalidCertificate, reported, and starts nothing (L01.FR.23-24, L01.FR.02); one under the installed ManufacturerRootCertificate is Accepted")
+    func signingCertificateVerified() throws {
+        let pki = try TestPKI()
+        let rogue = try TestCertificateAuthority(commonName: "Rogue Root", organization: "Rogue", serial: 0x66,
+                                                 notBefore: TestPKI.start - TestPKI.day, notAfter: TestPKI.start + 365 * TestPKI.day)
+        let garbage = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+        let expired = try pki.manufacturer.leaf(commonName: "Firmware Signer", serial: 7, notBefore: TestPKI.start - 30 * TestPKI.day,
+                                                notAfter: TestPKI.start - TestPKI.day)
+        let signer = try pki.manufacturer.leaf(commonName: "Firmware Signer", serial: 8, notBefore: TestPKI.start - TestPKI.day,
+                                               notAfter: TestPKI.start + 30 * TestPKI.day)
+        let rogueSigner = try rogue.leaf(commonName: "Firmware Signer", serial: 9, notBefore: TestPKI.start - TestPKI.day,
+                                         notAfter: TestPKI.start + 30 * TestPKI.day)
+        var csms = ScriptedCSMS.secured()
+        #expect(try csms.call(Self.update(1, signer: garbage, csms: csms)).status == .invalidCertificate)
+        #expect(try csms.call(Self.update(2, signer: expired, csms: csms)).status == .invalidCertificate)
+        #expect(try csms.install(pki.manufacturer, as: .manufacturerRootCertificate) == .accepted)
+        #expect(try csms.call(Self.update(3, signer: rogueSigner, csms: csms)).status == .invalidCertificate)
+        #expect(try csms.call(Self.update(4, signer: signer, csms: csms)).status == .accepted)
+        let events = try csms.securityEvents().filter { $0.type == "InvalidFirmwareSigningCertificate" }
+        #expect(events.map(\.techInfo) == ["signing certificate is not a PEM-encoded X.509 certificate",
+                                           "signing certificate 7 is not valid now",
+                                           "not issued under an installed ManufacturerRootCertificate"])
+        // Only the accepted update reports anything (DownloadScheduled: its retrieveDateTime is ahead).
+        #expect(try csms.decoded(V16.SignedFirmwareStatusNotificationRequest.self)
+            == [V16.SignedFirmwareStatusNotificationRequest(status: .downloadScheduled, requestId: 4)])
+    }
+
+    @Test("Without a ManufacturerRootCertificate there is no anchor: a readable signer is taken; without crypto only the PEM framing is checked")
+    func noManufacturerRoot() throws {
+        let pki = try TestPKI()
+        let signer = try pki.manufacturer.leaf(commonName: "Firmware Signer", serial: 8, notBefore: TestPKI.start - TestPKI.day,
+                                               notAfter: TestPKI.start + 30 * TestPKI.day)
+        var csms = ScriptedCSMS.secured()
+        #expect(try csms.call(Self.update(1, signer: signer, csms: csms)).status == .accepted)
+        var plain = ScriptedCSMS.secured(certificates: false)
+        #expect(try plain.call(Self.update(1, signer: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                                           csms: plain)).status == .accepted, "without crypto only the PEM framing is checked")
+        #expect(try plain.call(Self.update(2, signer: "MIIB", csms: plain)).status == .invalidCertificate)
+    }
+}

@@ -57,6 +57,9 @@ struct ProfileInteropTests {
         #expect((notifications["DiagnosticsStatusNotification:Uploaded"] ?? 0)
                 + (notifications["DiagnosticsStatusNotification:UploadFailed"] ?? 0) >= Self.exercised)
         #expect((notifications["LogStatusNotification:Uploaded"] ?? 0) >= Self.exercised)
+        // SignedUpdateFirmware: the garbage signer refused and reported (L01.FR.02), the verified one installed.
+        #expect((notifications["SecurityEventNotification:InvalidFirmwareSigningCertificate"] ?? 0) >= Self.exercised)
+        #expect((notifications["SignedFirmwareStatusNotification:Installed"] ?? 0) >= Self.exercised)
 
         // The fleet's own report shows the incoming side, every call answered.
         let incoming = outcome.telemetry.incoming

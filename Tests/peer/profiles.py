@@ -82,6 +82,21 @@ class TestAuthority:
                 .sign(self.key, hashes.SHA256()))
         return leaf.public_bytes(serialization.Encoding.PEM).decode() + self.pem, ""
 
+    def firmware_signer(self) -> str:
+        """A firmware signing certificate (not a CA) under this authority, PEM: what a
+        SignedUpdateFirmware carries once the authority is the ManufacturerRootCertificate."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "peer-csms firmware signer"),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ocpp-fleet peer")])
+        leaf = (x509.CertificateBuilder()
+                .subject_name(name).issuer_name(self.cert.subject)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(_utc(-60)).not_valid_after(_utc(86400 * 7))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .sign(self.key, hashes.SHA256()))
+        return leaf.public_bytes(serialization.Encoding.PEM).decode()
+
     def hash_data(self) -> dict:
         """CertificateHashDataType of the root (whitepaper; RFC 6960 CertID): SHA-256 of the
         issuer's DER name and of the issuer's public key bits, and the serial number in hex."""
@@ -449,17 +464,32 @@ class ProfileExercise:
             self.miss("UpdateFirmware", "FirmwareStatusNotification Installed|…Failed", "none within 40s")
 
     async def signed_update_firmware_send(self):
-        self.st.firmware_since = len(self.st.notices)
-        self.st.signed_request_id = random.randint(1, 999)
+        """Whitepaper L01: the charge point verifies the signing certificate against its
+        ManufacturerRootCertificate before accepting (L01.FR.23-24) and reports a refusal as
+        InvalidFirmwareSigningCertificate (L01.FR.02); a signer under the installed root is Accepted."""
+        ca = authority()
+        res = await self.step(call.InstallCertificate(certificate_type="ManufacturerRootCertificate", certificate=ca.pem))
+        if res is None or not self.expect("InstallCertificate", "Accepted", res.status):
+            return
         firmware = {"location": "https://127.0.0.1/firmware/sim-2.0.2.bin",
                     "retrieve_date_time": _iso(0), "install_date_time": _iso(1),
-                    "signing_certificate": authority().pem,
                     "signature": base64.b64encode(b"peer-csms signature").decode()}
-        res = await self.step(call.SignedUpdateFirmware(request_id=self.st.signed_request_id, firmware=firmware,
-                                                        retries=1, retry_interval=2))
+        since = len(self.st.notices)
+        garbage = "-----BEGIN CERTIFICATE-----\n" + base64.b64encode(b"not a certificate").decode() + "\n-----END CERTIFICATE-----\n"
+        res = await self.step(call.SignedUpdateFirmware(request_id=random.randint(1000, 1999), retries=1, retry_interval=2,
+                                                        firmware=dict(firmware, signing_certificate=garbage)))
+        if res is not None and self.expect("SignedUpdateFirmware", "InvalidCertificate", res.status):
+            event = await self.await_notice("SecurityEventNotification",
+                                            lambda n: n.get("type") == "InvalidFirmwareSigningCertificate",
+                                            timeout=10, since=since)
+            if event is None:
+                self.miss("SignedUpdateFirmware", "SecurityEventNotification InvalidFirmwareSigningCertificate", "none")
+        self.st.firmware_since = len(self.st.notices)
+        self.st.signed_request_id = random.randint(1, 999)
+        res = await self.step(call.SignedUpdateFirmware(request_id=self.st.signed_request_id, retries=1, retry_interval=2,
+                                                        firmware=dict(firmware, signing_certificate=ca.firmware_signer())))
         if res is not None:
-            self.st.signed_accepted = self.expect("SignedUpdateFirmware", {"Accepted", "InvalidCertificate"},
-                                                  res.status) and res.status == "Accepted"
+            self.st.signed_accepted = self.expect("SignedUpdateFirmware", "Accepted", res.status)
 
     async def signed_update_firmware_wait(self):
         if not getattr(self.st, "signed_accepted", False):

@@ -122,6 +122,27 @@ extension ChargePointV16 {
                                   services: certificateServices, now: now)
     }
 
+    // MARK: SignedUpdateFirmware's signing certificate (L01)
+
+    /// Why the firmware signing certificate of a SignedUpdateFirmware.req is refused, nil when
+    /// it is valid (whitepaper L01 step 2, L01.FR.12, .23–24): it must be one readable X.509
+    /// certificate (the first PEM block: no intermediates, L01 remark), valid now, and issued
+    /// under an installed ManufacturerRootCertificate when there is one (`SignedChainCheck`'s
+    /// anchor rule). Without certificate services only the PEM framing can be checked.
+    func firmwareSigningCertificateRefusal(_ pem: String, now: Timestamp) -> CertificateRefusal? {
+        guard let services = certificateServices else {
+            return pem.contains("-----BEGIN CERTIFICATE-----") ? nil : CertificateRefusal("signing certificate is not PEM")
+        }
+        guard let signer = services.certificates(inPEM: pem, hashAlgorithm: .sha256)?.first else {
+            return CertificateRefusal("signing certificate is not a PEM-encoded X.509 certificate")
+        }
+        guard signer.notBefore <= now, now < signer.notAfter else {
+            return CertificateRefusal("signing certificate \(signer.serialNumber) is not valid now")
+        }
+        return SignedChainCheck.anchorRefusal(signer, roots: validRoots(.manufacturerRootCertificate, now: now),
+                                              rootType: "ManufacturerRootCertificate", services: services)
+    }
+
     // MARK: InstallCertificate (M05)
 
     mutating func installCertificate(_ request: V16.InstallCertificateRequest, now: Timestamp) -> V16.InstallCertificateResponse {

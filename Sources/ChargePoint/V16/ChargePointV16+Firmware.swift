@@ -169,13 +169,14 @@ extension ChargePointV16 {
     }
 
     /// SignedUpdateFirmware (security whitepaper): InvalidCertificate for a signing
-    /// certificate that is not PEM, Rejected for an unsupported location or while an
-    /// installation runs, AcceptedCanceled when it replaces a running update.
+    /// certificate that does not verify (L01.FR.23–24, checked before anything else and
+    /// reported as InvalidFirmwareSigningCertificate, L01.FR.02), Rejected for an unsupported
+    /// location or while an installation runs, AcceptedCanceled when it replaces a running update.
     private mutating func signedUpdateFirmware(_ request: V16.SignedUpdateFirmwareRequest, now: Timestamp,
                                                into out: inout [EngineOutput]) -> V16.SignedUpdateFirmwareResponse {
         let firmwareInfo = request.firmware
-        guard firmwareInfo.signingCertificate.contains("-----BEGIN CERTIFICATE-----") else {
-            securityEvent("InvalidFirmwareSigningCertificate", techInfo: "signing certificate is not PEM", now: now, into: &out)
+        if let refusal = firmwareSigningCertificateRefusal(firmwareInfo.signingCertificate, now: now) {
+            securityEvent("InvalidFirmwareSigningCertificate", techInfo: refusal.text, now: now, into: &out)
             return V16.SignedUpdateFirmwareResponse(status: .invalidCertificate)
         }
         if let running = firmware.update, running.isInstalling {
