@@ -110,6 +110,12 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--max-frame-size: '\(maxFrameSize)' is not a size from 1 KiB to 64 MiB (e.g. 65536, 64KiB, 4MiB)")
         }
         _ = try commandLineThresholds()
+        // Checked before anything prints the URL: one with `user:password@` would show its secret.
+        if let csms {
+            do throws(CSMSEndpoint.Invalid) { _ = try CSMSEndpoint(url: csms) } catch {
+                throw ValidationError("--csms: \(error.description)")
+            }
+        }
         if let prometheus, MetricsEndpoint(prometheus) == nil {
             throw ValidationError("--prometheus: '\(prometheus)' is not HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)")
         }
@@ -167,12 +173,12 @@ struct Run: AsyncParsableCommand {
                         .clientGroups(configuration.groups)
                 }
             } else if let url = csms ?? fleet.csmsURL {
+                endpoint = try CSMSEndpoint(url: url)
                 if fleet.scenario != nil {
                     // The spec's validation refuses csms.url with a scenario; --csms can still point elsewhere.
                     printError("ocpp-fleet: warning: the spec's scenario is ignored: only the embedded CSMS plays it, "
-                               + "and --csms points at \(url)")
+                               + "and --csms points at \(endpoint)")
                 }
-                endpoint = try CSMSEndpoint(url: url)
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
             } else {
                 let backend = try EmbeddedBackend.start(fleet: fleet, plans: plans, seed: runSeed, count: 1, logger: logger)
