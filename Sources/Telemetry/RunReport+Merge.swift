@@ -68,6 +68,7 @@ extension RunReport {
         // Each run had its own embedded CSMS (workers of `run --processes` report none: their
         // parent adds its CSMS's counts after the merge), so what they counted adds up.
         csms.counted = csms.counted.flatMap { mine in other.csms.counted.map { mine.adding($0) } }
+        groups = groups.flatMap { mine in other.groups.map { mine.merging($0) { var group = $0; group.merge($1); return group } } }
         shard = nil
         transactions.merge(other.transactions)
         try client.merge(other.client, connected: chargePoints.connected)

@@ -296,6 +296,7 @@ struct Run: AsyncParsableCommand {
                 configuredChargePoints: plans.count, spec: spec, shard: shard),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
+        result.groups = Self.groupFigures(fleet: fleet, plans: plans, tallies: outcome.groups)
         result.transactions.openAtEnd = outcome.openTransactions
         result.transactions.unconfirmedMessagesAtEnd = outcome.unconfirmedTransactionMessages
         if let messages = result.transactions.messages, messages.droppedTotal > 0 {
@@ -330,6 +331,21 @@ struct Run: AsyncParsableCommand {
         judgeThresholds(allThresholds, &result, failed: &judged)
         if !scale.worker { failed += judged }
         try publish(result, csmsSent: backend?.callsSent ?? [:], failed: failed)
+    }
+
+    /// The report's `groups`: each group's setup from the spec (after `--ocpp-version`) and how
+    /// its connections went, so a failure of one group's security settings shows as that group's.
+    static func groupFigures(fleet: FleetSpec, plans: [ChargePointPlan], tallies: [GroupTally]) -> [String: RunReport.Group] {
+        var configured = Array(repeating: 0, count: fleet.groups.count)
+        for plan in plans where plan.group < configured.count { configured[plan.group] += 1 }
+        var figures: [String: RunReport.Group] = [:]
+        for (index, group) in fleet.groups.enumerated() {
+            figures[group.name] = RunReport.Group(
+                configured: configured[index], ocppVersion: group.ocppVersion.rawValue,
+                securityProfile: group.security.profile.rawValue,
+                tally: index < tallies.count ? tallies[index] : GroupTally())
+        }
+        return figures
     }
 
     /// The embedded CSMS's own counts in the report, beside the charge points', and the
