@@ -57,6 +57,20 @@ extension RunReport {
 }
 
 extension RunReport {
+    /// A warning for each group none of whose charge points ever connected while their attempts
+    /// failed: the run goes on with the other groups and exits 0 unless a threshold says
+    /// otherwise, so the first lines of every report format must say that a whole group is
+    /// missing, and why (most frequent kinds first).
+    public func unconnectedGroupWarnings() -> [String] {
+        (groups ?? [:]).sorted { $0.key < $1.key }.compactMap { name, group in
+            guard group.configured > 0, group.connected == 0, !group.connectionFailures.isEmpty else { return nil }
+            let kinds = group.connectionFailures.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return "group '\(name)': none of its \(group.configured) charge point(s) connected "
+                + "(security profile \(group.securityProfile); failed attempts: \(kinds))"
+        }
+    }
+
     /// The per-group table of the text and Markdown reports, groups by name; nil with fewer than
     /// two groups, where the fleet's row already says it all.
     func groupTable() -> (header: [String], rows: [[String]])? {

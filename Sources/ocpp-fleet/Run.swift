@@ -297,6 +297,8 @@ struct Run: AsyncParsableCommand {
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
         result.groups = Self.groupFigures(fleet: fleet, plans: plans, tallies: outcome.groups)
+        // A worker's groups are a slice: its parent warns once, on the merged report.
+        if !scale.worker { result.warnings += result.unconnectedGroupWarnings() }
         result.transactions.openAtEnd = outcome.openTransactions
         result.transactions.unconfirmedMessagesAtEnd = outcome.unconfirmedTransactionMessages
         if let messages = result.transactions.messages, messages.droppedTotal > 0 {

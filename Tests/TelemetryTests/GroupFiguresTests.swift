@@ -78,6 +78,17 @@ struct GroupFiguresTests {
         #expect(!renderText(report: single).contains("security profile"), "one group: the fleet's row says it all")
     }
 
+    @Test("A group none of whose charge points connected is a warning naming it, its profile and its failures")
+    func unconnectedGroupWarning() {
+        var report = Self.report()
+        #expect(report.unconnectedGroupWarnings()
+            == ["group 'depot': none of its 5 charge point(s) connected (security profile 2; failed attempts: http-401 2, connect 1)"])
+        report.groups?["depot"]?.connectionFailures = [:]
+        #expect(report.unconnectedGroupWarnings().isEmpty, "no attempt failed: nothing to blame (a ramp longer than the run)")
+        report.groups = nil
+        #expect(report.unconnectedGroupWarnings().isEmpty)
+    }
+
     @Test("Merging adds a group's counts and keeps its setup; a report without groups makes them unknown")
     func merge() throws {
         let report = Self.report()
