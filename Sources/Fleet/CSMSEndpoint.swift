@@ -18,13 +18,14 @@ public struct CSMSEndpoint: Sendable, Equatable, CustomStringConvertible {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else {
             throw Invalid(description: "'\(text)' is not a URL (expected ws://host:port/path)")
         }
+        // Before any message that quotes the URL: its password must not be printed.
+        guard url.user == nil, url.password == nil else {
+            throw Invalid(description: "the URL must not hold credentials (user:password@); set csms.password in the fleet spec")
+        }
         guard scheme == "ws" || scheme == "wss" else {
             throw Invalid(description: "'\(text)': scheme must be ws:// or wss://, got \(scheme)://")
         }
         guard let host = url.host, !host.isEmpty else { throw Invalid(description: "'\(text)' names no host") }
-        guard url.user == nil, url.password == nil else {
-            throw Invalid(description: "the URL must not hold credentials (user:password@); set csms.password in the fleet spec")
-        }
         self.secure = scheme == "wss"
         self.host = host
         self.port = url.port ?? (secure ? 443 : 80)

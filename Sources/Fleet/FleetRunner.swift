@@ -185,6 +185,8 @@ public struct FleetOutcome: Sendable {
     public var connectFailures: [String: Int]
     /// Second by second, from the start to the end of `finish()`.
     public var timeSeries: TimeSeries
+    /// Each group's connection figures, by the spec's group index.
+    public var groups: [GroupTally]
 }
 
 /// Runs a fleet: charge points spread round-robin over the loops of one
@@ -371,7 +373,7 @@ public final class FleetRunner: Sendable {
         while gauge.now > 0, ContinuousClock.now < closeDeadline, !hurried.load(ordering: .relaxed) {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let timeSeries = await sampler.end()
+        let (timeSeries, groups) = await sampler.end()
         var snapshot = TelemetrySnapshot()
         var failures: [String: Int] = [:]
         for slot in loops {
@@ -390,7 +392,7 @@ public final class FleetRunner: Sendable {
         }
         return FleetOutcome(telemetry: snapshot, peakConnected: gauge.peak, openTransactions: remaining.open,
                             unconfirmedTransactionMessages: remaining.messages, connectFailures: failures,
-                            timeSeries: timeSeries)
+                            timeSeries: timeSeries, groups: groups)
     }
 
     private func totals() async -> (open: Int, messages: Int) {

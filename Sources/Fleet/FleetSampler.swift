@@ -49,6 +49,8 @@ public struct FleetSample: Sendable {
 final class FleetSampler: Sendable {
     private struct State {
         var series = TimeSeries()
+        /// Each group's run so far, by group index.
+        var groups: [GroupTally] = []
         var task: Task<Void, Never>?
         var previous: ProcessSample?
         var startMicros: Int64 = 0
@@ -94,8 +96,8 @@ final class FleetSampler: Sendable {
     }
 
     /// Stops the periodic sampling, takes the last sample (everything since the last second
-    /// turned) and returns the run's series.
-    func end() async -> TimeSeries {
+    /// turned) and returns the run's series and each group's figures (by group index).
+    func end() async -> (series: TimeSeries, groups: [GroupTally]) {
         let task = state.withLock { state -> Task<Void, Never>? in
             defer { state.task = nil }
             return state.task
@@ -104,7 +106,7 @@ final class FleetSampler: Sendable {
         await task?.value
         let now = clock.wallNow().microseconds
         await sampleOnce(time: now / 1_000_000, isFinal: true)
-        return state.withLock { $0.series }
+        return state.withLock { ($0.series, $0.groups) }
     }
 
     private func sampleOnce(time: Int64, isFinal: Bool) async {
@@ -134,6 +136,8 @@ final class FleetSampler: Sendable {
         let (cpu, start, observer) = state.withLock { state -> (Double, Int64, (@Sendable (FleetSample) -> Void)?) in
             let cpu = max(0, process.cpuSeconds - (state.previous?.cpuSeconds ?? process.cpuSeconds))
             state.previous = process
+            if state.groups.count < groups.count { state.groups = Array(repeating: GroupTally(), count: groups.count) }
+            for (index, group) in groups.enumerated() { state.groups[index].add(group) }
             state.series.record(TimeSeries.Point(
                 time: time, sample: fleet, connected: connected, cpuSeconds: cpu,
                 rssBytes: process.rssBytes > 0 ? process.rssBytes : nil, eventLoopLag: lag,

@@ -1,3 +1,4 @@
+import Telemetry
 import Yams
 
 extension SpecReader {
@@ -136,7 +137,7 @@ extension SpecReader {
         func word(_ reader: inout SpecReader, _ node: Node, _ field: String) -> String? {
             guard let text = reader.string(node, field) else { return nil }
             guard allowed.contains(text) else {
-                if let guess = suggestion(for: text, among: allowed) {
+                if let guess = closest(to: text, among: allowed) {
                     reader.report(node, field, "unknown value '\(text)'; did you mean '\(guess)'?")
                 } else {
                     reader.report(node, field, "must be one of \(allowed.joined(separator: ", ")), got '\(text)'")

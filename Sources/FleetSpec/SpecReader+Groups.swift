@@ -1,4 +1,5 @@
 import ChargePoint
+import Telemetry
 import Yams
 
 /// A group as read, with what the cross-group checks need to point back into the file.
@@ -224,12 +225,13 @@ extension SpecReader {
 
     /// One of `allowed` exactly, with a "did you mean" for a near miss.
     mutating func word(_ node: Node, _ path: String, _ allowed: [String]) -> String? {
-        guard let text = string(node, path) else { return nil }
+        let expected = "one of \(allowed.joined(separator: ", "))"
+        guard let text = scalar(node, path, expected: expected) else { return nil }
         guard allowed.contains(text) else {
-            if let guess = suggestion(for: text, among: allowed) {
+            if let guess = closest(to: text, among: allowed) {
                 report(node, path, "unknown value '\(text)'; did you mean '\(guess)'?")
             } else {
-                report(node, path, "must be one of \(allowed.joined(separator: ", ")), got '\(text)'")
+                report(node, path, "must be \(expected), got '\(text)'")
             }
             return nil
         }
@@ -356,7 +358,7 @@ extension SpecReader {
     }
 
     private func unknownBehaviour(_ name: String, defined: [String]) -> String {
-        if let guess = suggestion(for: name, among: defined + [BehaviourSpec.defaultName]) {
+        if let guess = closest(to: name, among: defined + [BehaviourSpec.defaultName]) {
             return "unknown behaviour '\(name)'; did you mean '\(guess)'?"
         }
         if defined.isEmpty { return "unknown behaviour '\(name)'; the spec defines no behaviours" }

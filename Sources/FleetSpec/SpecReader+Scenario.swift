@@ -1,4 +1,5 @@
 import OCPP
+import Telemetry
 import Yams
 
 extension SpecReader {
@@ -66,7 +67,7 @@ extension SpecReader {
                 report(sendNode, fields.child("send"), "\(name) is sent by a charge point, not by a central system")
             } else if actions.isEmpty {
                 let sendable = Set(versions.flatMap(Self.sendableActions)).sorted()
-                if let guess = suggestion(for: name, among: sendable) {
+                if let guess = closest(to: name, among: sendable) {
                     report(sendNode, fields.child("send"), "unknown action '\(name)'; did you mean '\(guess)'?")
                 } else {
                     report(sendNode, fields.child("send"),

@@ -50,6 +50,9 @@ struct SecurityDraft {
 /// The `csms` section as read.
 struct CSMSDraft {
     var url: Located<String>?
+    /// A `url` was written but is not usable (already reported): the fleet is still meant for an
+    /// external CSMS, so nothing is judged as if it were for the embedded one.
+    var urlWasInvalid = false
     var security = SecurityDraft()
     var sourceAddresses = SourceAddresses([])
 }
@@ -82,8 +85,12 @@ extension SpecReader {
     mutating func readCSMS(_ node: Node, _ path: String) -> CSMSDraft {
         var draft = CSMSDraft()
         guard let csms = fields(node, path, allowed: Self.csmsKeys) else { return draft }
-        if let urlNode = csms.value("url"), let url = readURL(urlNode, csms.child("url")) {
-            draft.url = Located(value: url, node: urlNode, field: csms.child("url"))
+        if let urlNode = csms.value("url") {
+            if let url = readURL(urlNode, csms.child("url")) {
+                draft.url = Located(value: url, node: urlNode, field: csms.child("url"))
+            } else {
+                draft.urlWasInvalid = true
+            }
         }
         draft.security = readSecurity(csms)
         draft.security.ocppVersion = readOCPPVersion(csms)
@@ -275,7 +282,8 @@ extension SpecReader {
     /// A group's effective security (the fleet's `csms` keys, then the group's own), checked
     /// against the URL and the whitepaper's rules. `firstChargePoint` (id and index) is used to
     /// check that per-charge-point files exist.
-    mutating func resolveSecurity(_ draft: SecurityDraft, url: Located<String>?, scope: Node, scopeField: String,
+    mutating func resolveSecurity(_ draft: SecurityDraft, url: Located<String>?, urlWasInvalid: Bool,
+                                  scope: Node, scopeField: String,
                                   firstChargePoint: (id: String, index: Int)?) -> ConnectionSecurity? {
         let scheme = url.map { $0.value.prefix(while: { $0 != ":" }).lowercased() }
         let defaultProfile: SecurityProfile = scheme == "wss" ? .tlsWithBasicAuth : .unsecured
@@ -313,7 +321,7 @@ extension SpecReader {
         if !profile.usesTLS, draft.namesTLS || draft.tlsNode != nil, let key = draft.firstTLSKey {
             report(key.node, key.field, "TLS settings apply to security profiles 2 and 3 (wss://) only")
         }
-        let embedded = url == nil
+        let embedded = url == nil && !urlWasInvalid
         if embedded {
             for file in [draft.caFile, draft.clientCertificate, draft.clientKey].compactMap({ $0 }) {
                 report(file.node, file.field, "the embedded CSMS (no csms.url) runs with a certificate authority the run "

@@ -134,12 +134,12 @@ struct SpecReader {
             let draft = group.securityDraft.map { csms.security.overridden(by: $0) } ?? csms.security
             groups[offset].spec.ocppVersion = ocppVersionOverride ?? draft.ocppVersion ?? .v16
             resolveConfig(of: &groups[offset])
-            if let security = resolveSecurity(draft, url: csms.url, scope: group.node,
+            if let security = resolveSecurity(draft, url: csms.url, urlWasInvalid: csms.urlWasInvalid, scope: group.node,
                                               scopeField: "\(group.path).csms.securityProfile", firstChargePoint: first) {
                 groups[offset].spec.security = security
             }
         }
-        if csms.url == nil, errors.count == before { checkEmbeddedAgreement(groups) }
+        if csms.url == nil, !csms.urlWasInvalid, errors.count == before { checkEmbeddedAgreement(groups) }
     }
 
     // MARK: - thresholds
@@ -304,7 +304,7 @@ struct SpecReader {
             if let allowed, !allowed.contains(key) {
                 if key == "<<" {
                     report(keyNode, keyPath, "merge keys are not supported; repeat the keys instead")
-                } else if let guess = suggestion(for: key, among: allowed) {
+                } else if let guess = closest(to: key, among: allowed) {
                     report(keyNode, keyPath, "unknown key; did you mean '\(guess)'?")
                 } else {
                     report(keyNode, keyPath, "unknown key; expected one of: \(allowed.joined(separator: ", "))")
@@ -344,8 +344,14 @@ struct SpecReader {
     }
 
     mutating func string(_ node: Node, _ path: String) -> String? {
+        scalar(node, path, expected: "a string")
+    }
+
+    /// The text of a scalar; a list or mapping is reported as not being what the field takes
+    /// (`expected`: "an integer", "a duration like …"), since the text is all the readers look at.
+    mutating func scalar(_ node: Node, _ path: String, expected: String) -> String? {
         guard case .scalar(let scalar) = node else {
-            report(node, path, "must be a string, got \(Self.describe(node))")
+            report(node, path, "must be \(expected), got \(Self.describe(node))")
             return nil
         }
         return scalar.string
@@ -366,7 +372,7 @@ struct SpecReader {
     }
 
     mutating func integer(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
-        guard let text = string(node, path) else { return nil }
+        guard let text = scalar(node, path, expected: "an integer") else { return nil }
         guard let value = Int(text) else {
             report(node, path, "must be an integer, got '\(text)'")
             return nil
@@ -380,9 +386,10 @@ struct SpecReader {
     }
 
     mutating func unsigned(_ node: Node, _ path: String) -> UInt64? {
-        guard let text = string(node, path) else { return nil }
+        let expected = "an integer in 0...\(UInt64.max)"
+        guard let text = scalar(node, path, expected: expected) else { return nil }
         guard let value = UInt64(text) else {
-            report(node, path, "must be an integer in 0...\(UInt64.max), got '\(text)'")
+            report(node, path, "must be \(expected), got '\(text)'")
             return nil
         }
         return value
@@ -390,9 +397,10 @@ struct SpecReader {
 
     /// A size in bytes (`65536`, `64KiB`, `1 MiB`) within `range`.
     mutating func byteSize(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
-        guard let text = string(node, path) else { return nil }
+        let expected = "a size like 65536, 64KiB or 1MiB (units B, KiB, MiB, GiB)"
+        guard let text = scalar(node, path, expected: expected) else { return nil }
         guard let size = ByteSize.parse(text) else {
-            report(node, path, "must be a size like 65536, 64KiB or 1MiB (units B, KiB, MiB, GiB), got '\(text)'")
+            report(node, path, "must be \(expected), got '\(text)'")
             return nil
         }
         guard range.contains(size) else {
@@ -404,7 +412,7 @@ struct SpecReader {
 
     /// A finite decimal number (`7`, `7.5`, `1e3`).
     mutating func number(_ node: Node, _ path: String) -> Double? {
-        guard let text = string(node, path) else { return nil }
+        guard let text = scalar(node, path, expected: "a number") else { return nil }
         guard let value = Double(text), value.isFinite else {
             report(node, path, "must be a number, got '\(text)'")
             return nil
@@ -412,10 +420,11 @@ struct SpecReader {
         return value
     }
 
-    static let durationHint = "must be a duration like 500ms, 40s, 15m, 8h, 1h30m or whole seconds"
+    static let durationExpected = "a duration like 500ms, 40s, 15m, 8h, 1h30m or whole seconds"
+    static let durationHint = "must be \(durationExpected)"
 
     mutating func duration(_ node: Node, _ path: String) -> Duration? {
-        guard let text = string(node, path) else { return nil }
+        guard let text = scalar(node, path, expected: Self.durationExpected) else { return nil }
         guard let duration = parseDuration(text) else {
             report(node, path, "\(Self.durationHint), got '\(text)'")
             return nil
@@ -431,31 +440,4 @@ struct SpecReader {
         }
         return value
     }
-}
-
-/// The candidate closest to `word` (case-insensitive edit distance), if it is close enough to be
-/// a plausible typo: at most a third of the word's length, and at least 1.
-func suggestion(for word: String, among candidates: [String]) -> String? {
-    let lowered = Array(word.lowercased())
-    let limit = max(1, lowered.count / 3)
-    let scored = candidates.map { ($0, editDistance(lowered, Array($0.lowercased()))) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else { return nil }
-    return best.0
-}
-
-/// Levenshtein distance.
-func editDistance(_ lhs: [Character], _ rhs: [Character]) -> Int {
-    guard !lhs.isEmpty else { return rhs.count }
-    guard !rhs.isEmpty else { return lhs.count }
-    var previous = Array(0...rhs.count)
-    var current = previous
-    for i in 1...lhs.count {
-        current[0] = i
-        for j in 1...rhs.count {
-            let substitution = previous[j - 1] + (lhs[i - 1] == rhs[j - 1] ? 0 : 1)
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
-        }
-        swap(&previous, &current)
-    }
-    return previous[rhs.count]
 }

@@ -37,6 +37,7 @@ private struct HTMLPage {
         overTime()
         latencyOverTime()
         errorBreakdown()
+        groupSection()
         actionTable()
         incomingTable()
         clientCost()
@@ -254,6 +255,28 @@ private struct HTMLPage {
             body += "</tbody></table>\n"
         }
         body += "</section>\n"
+    }
+
+    /// The groups side by side, when there are several: a security setting fails one group, not
+    /// the fleet, and this is where that shows.
+    private mutating func groupSection() {
+        guard let table = report.groupTable() else { return }
+        let textColumns: Set<Int> = [0, 1, table.header.count - 1]
+        body += """
+            <section id="groups"><h2>Groups</h2>
+            <p class="note">Each group of the fleet spec with its OCPP version and security profile. A wrong \
+            password or certificate fails every charge point of its group: its failed connections show here, by kind.</p>
+
+            """
+        body += "<table><thead><tr>" + table.header.enumerated().map { column, name in
+            textColumns.contains(column) ? "<th>\(html(name))</th>" : "<th class=\"num\">\(html(name))</th>"
+        }.joined() + "</tr></thead><tbody>\n"
+        for row in table.rows {
+            body += "<tr>" + row.enumerated().map { column, cell in
+                textColumns.contains(column) ? "<td>\(html(cell))</td>" : "<td class=\"num\">\(html(cell))</td>"
+            }.joined() + "</tr>\n"
+        }
+        body += "</tbody></table></section>\n"
     }
 
     private mutating func actionTable() {

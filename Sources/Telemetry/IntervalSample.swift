@@ -12,6 +12,8 @@ public struct IntervalSample: Sendable, Equatable {
     public var bootAccepted: Int
     /// Failed connection attempts by reason.
     public var connectFailures: [String: Int]
+    /// The same attempts by kind (`http-401`, `tls-untrusted`, …).
+    public var connectionFailures: [String: Int]
     /// Charge points connected when the interval ended.
     public var connected: Int
 
@@ -53,6 +55,7 @@ public struct IntervalSample: Sendable, Equatable {
         transactionsStopped = 0
         bootAccepted = 0
         connectFailures = [:]
+        connectionFailures = [:]
         connected = 0
     }
 
@@ -70,6 +73,7 @@ public struct IntervalSample: Sendable, Equatable {
         transactionsStopped += other.transactionsStopped
         bootAccepted += other.bootAccepted
         connectFailures.addCounts(other.connectFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
+        connectionFailures.addCounts(other.connectionFailures, limit: TelemetrySnapshot.Limits.connectFailureReasons)
         connected += other.connected
     }
 

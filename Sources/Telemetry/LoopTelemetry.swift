@@ -271,6 +271,7 @@ struct Interval {
         sample.transactionsStopped = transactionsStopped
         sample.bootAccepted = bootAccepted
         sample.connectFailures = connectFailures
+        sample.connectionFailures = connectionFailures
         return sample
     }
 

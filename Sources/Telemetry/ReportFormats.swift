@@ -112,6 +112,10 @@ public func renderMarkdown(report: RunReport, checks: [ReportCheck]? = nil) -> S
         lines.append("")
         lines.append("Reconnects: \(md(reconnects)).")
     }
+    if let groups = report.groupTable() {
+        lines.append("")
+        lines += markdownTable(groups.header, groups.rows.map { $0.map(md) })
+    }
 
     lines.append("")
     if report.actions.isEmpty {

@@ -26,7 +26,7 @@ extension RunReport {
         if seed != other.seed {
             notes.append("merged reports have different seeds (\(seed) and \(other.seed)); seed shows the first")
         }
-        if csms != other.csms {
+        if csms.url != other.csms.url || csms.embedded != other.csms.embedded {
             notes.append("merged reports ran against different CSMSs (\(csms.url) and \(other.csms.url)); csms shows the first")
         }
 
@@ -65,6 +65,10 @@ extension RunReport {
             backendFaults = nil
             backendFaultSamples = nil
         }
+        // Each run had its own embedded CSMS (workers of `run --processes` report none: their
+        // parent adds its CSMS's counts after the merge), so what they counted adds up.
+        csms.counted = csms.counted.flatMap { mine in other.csms.counted.map { mine.adding($0) } }
+        groups = groups.flatMap { mine in other.groups.map { mine.merging($0) { var group = $0; group.merge($1); return group } } }
         shard = nil
         transactions.merge(other.transactions)
         try client.merge(other.client, connected: chargePoints.connected)
@@ -159,10 +163,13 @@ extension RunReport {
             durationSeconds = max(durationSeconds, other.durationSeconds)
             return
         }
-        let end = max(start.addingTimeInterval(durationSeconds), otherStart.addingTimeInterval(other.durationSeconds))
         let first = min(start, otherStart)
+        // Each end as an offset from the first start, in the whole milliseconds `startedAt` holds:
+        // adding a duration to a Date and subtracting it again loses its last digits, and a report
+        // merged with itself would change its duration.
+        let offset = { (start: Date) in (start.timeIntervalSince(first) * 1000).rounded() / 1000 }
+        durationSeconds = max(offset(start) + durationSeconds, offset(otherStart) + other.durationSeconds)
         if otherStart < start { startedAt = other.startedAt }
-        durationSeconds = end.timeIntervalSince(first)
     }
 
     /// Shards of one fleet run at one time scale; different scales leave the merge without one.
@@ -214,6 +221,19 @@ extension RunReport.Incoming {
         answered += other.answered
         callErrors += other.callErrors
         callErrorsByCode.addCounts(other.callErrorsByCode, limit: TelemetrySnapshot.Limits.errorCodes)
+    }
+}
+
+extension RunReport.CSMS.Counted {
+    /// The counts of two embedded CSMSs together.
+    func adding(_ other: Self) -> Self {
+        Self(received: received.merging(other.received, uniquingKeysWith: +),
+             sent: sent.merging(other.sent, uniquingKeysWith: +),
+             callErrorsSent: callErrorsSent.merging(other.callErrorsSent, uniquingKeysWith: +),
+             transactionsStarted: transactionsStarted + other.transactionsStarted,
+             transactionsStopped: transactionsStopped + other.transactionsStopped,
+             openTransactions: openTransactions + other.openTransactions,
+             violations: violations + other.violations)
     }
 }
 

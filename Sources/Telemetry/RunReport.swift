@@ -9,7 +9,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// The version of this layout; bumped on any incompatible change.
     public static let currentSchemaVersion = 1
     /// Bumped when keys are added to this layout (docs/report-schema.md, "Versions"); absent means 0.
-    public static let currentSchemaMinorVersion = 4
+    public static let currentSchemaMinorVersion = 5
 
     public var schemaVersion: Int
     /// Which additions to ``schemaVersion`` the writer knew; nil (absent) in reports of 1.0.
@@ -54,6 +54,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// The slice of the fleet this run covered (`--shard`); nil for a whole fleet, and for a
     /// merge of shards (schema 1.3).
     public var shard: Shard?
+    /// The spec's groups by name: each one's OCPP version, security profile and connection
+    /// figures; absent in reports before schema 1.5.
+    public var groups: [String: Group]?
 
     public init(
         schemaVersion: Int = RunReport.currentSchemaVersion, tool: Tool, seed: UInt64, startedAt: String,

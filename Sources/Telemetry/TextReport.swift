@@ -27,6 +27,10 @@ public func renderText(report: RunReport) -> String {
         lines.append("  connect failures: " + byReason.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
     if let reconnects = points.reconnectText { lines.append("  \(reconnects)") }
+    if let groups = report.groupTable() {
+        lines.append("")
+        lines += alignedTable([groups.header] + groups.rows)
+    }
 
     lines.append("")
     if report.actions.isEmpty {

@@ -343,30 +343,3 @@ extension String {
         return String(scalars)
     }
 }
-
-/// The candidate nearest to `word` by case-insensitive edit distance, if within a third of its length.
-func closest(to word: String, among candidates: [String]) -> String? {
-    let lowered = Array(word.lowercased())
-    let limit = max(1, lowered.count / 3)
-    var best: (String, Int)?
-    for candidate in candidates {
-        let distance = levenshtein(lowered, Array(candidate.lowercased()))
-        if distance <= limit, distance < (best?.1 ?? .max) { best = (candidate, distance) }
-    }
-    return best?.0
-}
-
-private func levenshtein(_ lhs: [Character], _ rhs: [Character]) -> Int {
-    guard !lhs.isEmpty else { return rhs.count }
-    guard !rhs.isEmpty else { return lhs.count }
-    var previous = Array(0 ... rhs.count)
-    var current = previous
-    for i in 1 ... lhs.count {
-        current[0] = i
-        for j in 1 ... rhs.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (lhs[i - 1] == rhs[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[rhs.count]
-}

@@ -90,6 +90,7 @@ extension Run {
             throw Exit(code: codes.contains(ExitStatus.badInput) ? ExitStatus.badInput : ExitStatus.failedRun)
         }
         var result = try merge(reports, shards: shards, shard: shard, backend: backend)
+        result.warnings += result.unconnectedGroupWarnings()
         if let counted { conclude(&result, embeddedCSMS: counted, failed: &failed) }
         judgeThresholds(thresholds, &result, failed: &failed)
         try publish(result, csmsSent: counted?.callsSent ?? [:], failed: failed)

@@ -110,6 +110,12 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--max-frame-size: '\(maxFrameSize)' is not a size from 1 KiB to 64 MiB (e.g. 65536, 64KiB, 4MiB)")
         }
         _ = try commandLineThresholds()
+        // Checked before anything prints the URL: one with `user:password@` would show its secret.
+        if let csms {
+            do throws(CSMSEndpoint.Invalid) { _ = try CSMSEndpoint(url: csms) } catch {
+                throw ValidationError("--csms: \(error.description)")
+            }
+        }
         if let prometheus, MetricsEndpoint(prometheus) == nil {
             throw ValidationError("--prometheus: '\(prometheus)' is not HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)")
         }
@@ -167,12 +173,12 @@ struct Run: AsyncParsableCommand {
                         .clientGroups(configuration.groups)
                 }
             } else if let url = csms ?? fleet.csmsURL {
+                endpoint = try CSMSEndpoint(url: url)
                 if fleet.scenario != nil {
                     // The spec's validation refuses csms.url with a scenario; --csms can still point elsewhere.
                     printError("ocpp-fleet: warning: the spec's scenario is ignored: only the embedded CSMS plays it, "
-                               + "and --csms points at \(url)")
+                               + "and --csms points at \(endpoint)")
                 }
-                endpoint = try CSMSEndpoint(url: url)
                 configuration = FleetConfiguration(spec: fleet, plans: plans, endpoint: endpoint, seed: runSeed)
             } else {
                 let backend = try EmbeddedBackend.start(fleet: fleet, plans: plans, seed: runSeed, count: 1, logger: logger)
@@ -290,6 +296,9 @@ struct Run: AsyncParsableCommand {
                 configuredChargePoints: plans.count, spec: spec, shard: shard),
             peakConnected: outcome.peakConnected, baseline: baseline, end: end, availableCores: cores,
             timeSeries: outcome.timeSeries)
+        result.groups = Self.groupFigures(fleet: fleet, plans: plans, tallies: outcome.groups)
+        // A worker's groups are a slice: its parent warns once, on the merged report.
+        if !scale.worker { result.warnings += result.unconnectedGroupWarnings() }
         result.transactions.openAtEnd = outcome.openTransactions
         result.transactions.unconfirmedMessagesAtEnd = outcome.unconfirmedTransactionMessages
         if let messages = result.transactions.messages, messages.droppedTotal > 0 {
@@ -324,6 +333,21 @@ struct Run: AsyncParsableCommand {
         judgeThresholds(allThresholds, &result, failed: &judged)
         if !scale.worker { failed += judged }
         try publish(result, csmsSent: backend?.callsSent ?? [:], failed: failed)
+    }
+
+    /// The report's `groups`: each group's setup from the spec (after `--ocpp-version`) and how
+    /// its connections went, so a failure of one group's security settings shows as that group's.
+    static func groupFigures(fleet: FleetSpec, plans: [ChargePointPlan], tallies: [GroupTally]) -> [String: RunReport.Group] {
+        var configured = Array(repeating: 0, count: fleet.groups.count)
+        for plan in plans where plan.group < configured.count { configured[plan.group] += 1 }
+        var figures: [String: RunReport.Group] = [:]
+        for (index, group) in fleet.groups.enumerated() {
+            figures[group.name] = RunReport.Group(
+                configured: configured[index], ocppVersion: group.ocppVersion.rawValue,
+                securityProfile: group.security.profile.rawValue,
+                tally: index < tallies.count ? tallies[index] : GroupTally())
+        }
+        return figures
     }
 
     /// The embedded CSMS's own counts in the report, beside the charge points', and the

@@ -79,9 +79,31 @@ struct SpecErrorOutputTests {
         #expect(errors == Self.expected(at: path))
     }
 
-    @Test("validate accepts every example fleet", arguments: ["smoke", "depot", "highway", "mixed-city", "chaos"])
+    @Test("run --csms with user:password@ is refused as a usage error (exit 2) before anything prints the URL, and the message keeps the password out",
+          arguments: ["ws://fleet:SeCrEt-0123456789@127.0.0.1:9000/ocpp", "http://fleet:SeCrEt-0123456789@127.0.0.1:9000/ocpp"])
+    func csmsURLWithCredentials(url: String) {
+        #expect {
+            _ = try Run.parse(["fleets/smoke.yaml", "--csms", url])
+        } throws: { error in
+            let message = Run.message(for: error)
+            return Run.exitCode(for: error) == .validationFailure
+                && message.contains("--csms: the URL must not hold credentials") && !message.contains("SeCrEt")
+        }
+    }
+
+    /// Every file in fleets/, read from the folder so a new example is covered without a list to keep.
+    static let exampleFleets = ((try? FileManager.default.contentsOfDirectory(
+        atPath: packageRoot.appendingPathComponent("fleets").path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+
+    @Test("fleets/ is read: it holds the seven examples of the fleet-spec issue")
+    func exampleFleetsFound() {
+        let named = ["smoke", "depot", "highway", "mixed-city", "secure", "chaos", "soak"].map { "\($0).yaml" }
+        #expect(Set(named).isSubset(of: Self.exampleFleets), "\(Self.exampleFleets)")
+    }
+
+    @Test("validate accepts every example fleet in fleets/", arguments: exampleFleets)
     func examples(name: String) throws {
-        let path = Self.packageRoot.appendingPathComponent("fleets/\(name).yaml").path
+        let path = Self.packageRoot.appendingPathComponent("fleets/\(name)").path
         var output: [String] = []
         var errors: [String] = []
         try Validate.parse([path]).check(output: { output.append($0) }, errors: { errors.append($0) })

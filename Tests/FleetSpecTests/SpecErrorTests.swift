@@ -1,6 +1,7 @@
 import Testing
 
 @testable import FleetSpec
+import Telemetry
 
 /// A spec that must fail, and every error it must produce, as printed.
 struct BadSpec: Sendable, CustomTestStringConvertible {
@@ -58,6 +59,28 @@ let badSpecs: [BadSpec] = [
         "bad.yaml:5:17: run.maxFrameSize: must be in 1 KiB...64 MiB, got '100'"),
     BadSpec("max frame size in an unknown unit", group + "run:\n  maxFrameSize: 1MB\n",
         "bad.yaml:5:17: run.maxFrameSize: must be a size like 65536, 64KiB or 1MiB (units B, KiB, MiB, GiB), got '1MB'"),
+    BadSpec("group key with two letters swapped", """
+        groups:
+          - count: 1
+            idPattern: "CP-{index}"
+            modle: Wallbox-7
+        """,
+        "bad.yaml:4:5: groups[0].modle: unknown key; did you mean 'model'?"),
+    BadSpec("a list or mapping where a number, duration or word goes names what the field takes", """
+        groups:
+          - count: {at: 1}
+            idPattern: "CP-{index}"
+            connectors: [{current: [AC]}]
+        run:
+          seed: [1, 2]
+          rampUp: [5s]
+          maxFrameSize: {size: 1MiB}
+        """,
+        "bad.yaml:2:12: groups[0].count: must be an integer, got a mapping",
+        "bad.yaml:4:28: groups[0].connectors[0].current: must be one of AC, DC, got a list",
+        "bad.yaml:6:9: run.seed: must be an integer in 0...18446744073709551615, got a list",
+        "bad.yaml:7:11: run.rampUp: must be a duration like 500ms, 40s, 15m, 8h, 1h30m or whole seconds, got a list",
+        "bad.yaml:8:17: run.maxFrameSize: must be a size like 65536, 64KiB or 1MiB (units B, KiB, MiB, GiB), got a mapping"),
     BadSpec("key with the wrong case", group + "run:\n  rampup: 10s\n",
         "bad.yaml:5:3: run.rampup: unknown key; did you mean 'rampUp'?"),
     BadSpec("unreadable duration", group + "run:\n  duration: 10 minutes\n",
@@ -210,17 +233,35 @@ struct SpecErrorTests {
         }
     }
 
+    @Test("A csms.url refused for its credentials is still an external CSMS: no errors as if the fleet ran the embedded one")
+    func refusedURLIsNoEmbeddedCSMS() {
+        let lines = errors("""
+            csms:
+              url: wss://fleet:SeCrEt-0123456789@127.0.0.1:9000/ocpp
+              securityProfile: 2
+              password: lab-password-0123456789
+              tls: {caFile: /nonexistent/ca.pem}
+            groups:
+              - {count: 1, idPattern: "CP-{index}"}
+            """)
+        #expect(lines.first == "bad.yaml:2:8: csms.url: must not hold credentials (user:password@); set csms.password instead")
+        #expect(!lines.contains { $0.contains("embedded CSMS") }, "\(lines)")
+        #expect(!lines.contains { $0.contains("SeCrEt") }, "\(lines)")
+    }
+
     @Test("Suggestions come only for near misses", arguments: [
         ("rampup", "rampUp"), ("idleBetweenSession", "idleBetweenSessions"), ("cout", "count"),
+        // Two letters swapped are one slip of the fingers, not two edits.
+        ("modle", "model"), ("conut", "count"), ("vendro", "vendor"), ("behavoiur", "behaviour"),
     ])
     func nearMiss(word: String, expected: String) {
         let candidates = SpecReader.groupKeys + SpecReader.runKeys + SpecReader.behaviourKeys
-        #expect(suggestion(for: word, among: candidates) == expected)
+        #expect(closest(to: word, among: candidates) == expected)
     }
 
     @Test("No suggestion is made for a word far from every key")
     func noSuggestion() {
-        #expect(suggestion(for: "colour", among: SpecReader.groupKeys) == nil)
+        #expect(closest(to: "colour", among: SpecReader.groupKeys) == nil)
     }
 }
 

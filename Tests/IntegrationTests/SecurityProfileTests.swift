@@ -300,6 +300,38 @@ struct SecurityProfileTests {
         #expect(stats.authenticationFailures == 0)
     }
 
+    @Test("Failures stay with their group: a wrong password and a foreign CA each fail their own group, counted under it by kind, while the group set up right connects")
+    func failuresPerGroup() async throws {
+        let pki = try PKI()
+        defer { pki.remove() }
+        let (certificate, key) = try pki.server()
+        let strangerFile = pki.directory + "/stranger-ca.pem"
+        try Data(try LabCertificateAuthority(name: "stranger").certificatePEM().utf8).write(to: URL(fileURLWithPath: strangerFile))
+        let server = try await Server.start(password: Self.password, tls: CentralSystemTLS(certificateChain: certificate, privateKey: key))
+        let groups = """
+              - {name: right, count: \(Self.count), idPattern: "OK-{index}"}
+              - {name: wrong-password, count: \(Self.count), idPattern: "PW-{index}", csms: {password: wrong-password-0123456789}}
+              - {name: foreign-ca, count: \(Self.count), idPattern: "CA-{index}", csms: {tls: {caFile: \(strangerFile)}}}
+            """
+        let yaml = Self.spec(url: "wss://127.0.0.1:\(server.port)/ocpp",
+                             csms: "securityProfile: 2\npassword: \(Self.password)\ntls: {caFile: \(pki.caFile)}", groups: groups)
+        let outcome = try await run(yaml, against: server, scheme: "wss")
+        _ = try await server.stop()
+
+        #expect(outcome.groups.count == 3)
+        let (right, password, authority) = (outcome.groups[0], outcome.groups[1], outcome.groups[2])
+        #expect(right.peakConnected == Self.count && right.bootAccepted == Self.count)
+        #expect(right.connectionFailures.isEmpty, "\(right.connectionFailures)")
+        #expect(password.peakConnected == 0 && password.bootAccepted == 0)
+        #expect(Set(password.connectionFailures.keys) == ["http-401"], "\(password.connectionFailures)")
+        #expect((password.connectionFailures["http-401"] ?? 0) >= Self.count)
+        #expect(authority.peakConnected == 0 && authority.bootAccepted == 0)
+        #expect(Set(authority.connectionFailures.keys) == ["tls-untrusted"], "\(authority.connectionFailures)")
+        #expect((authority.connectionFailures["tls-untrusted"] ?? 0) >= Self.count)
+        // The fleet's kinds are the groups' (its counts may run past the last second sampled).
+        #expect(Set(outcome.groups.flatMap(\.connectionFailures.keys)) == Set(outcome.telemetry.connectionFailures.keys))
+    }
+
     // MARK: the password stays secret
 
     @Test("The password appears in no log line (trace level, both sides) and in no report format")

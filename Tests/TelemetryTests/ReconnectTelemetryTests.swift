@@ -46,7 +46,7 @@ struct ReconnectTelemetryTests {
         Self.record(0 ..< 4, into: telemetry)
         let report = RunReport.fixture(telemetry)
         #expect(try JSONDecoder().decode(RunReport.self, from: report.jsonData()) == report)
-        #expect(report.schemaMinorVersion == 4)
+        #expect(report.schemaMinorVersion == 5)
     }
 
     @Test("Thresholds read the spread; text, Markdown and HTML show it")

@@ -146,9 +146,24 @@ struct ReportCompareTests {
 
     @Test("Merging a report with itself doubles every counter and keeps every percentile")
     func mergeWithSelf() throws {
-        let report = RunReportTests.sampleReport(availableCores: nil)
+        var report = RunReportTests.sampleReport(availableCores: nil)
+        report.durationSeconds = 26.590068885  // measured, not round: start + duration − start loses digits
+        report.simulatedSeconds = report.durationSeconds
+        report.csms.counted = RunReport.CSMS.Counted(
+            received: ["BootNotification": 10, "Heartbeat": 7], sent: ["TriggerMessage": 3],
+            callErrorsSent: ["NotImplemented": 1], transactionsStarted: 4, transactionsStopped: 3,
+            openTransactions: 1, violations: 2)
         var merged = report
         try merged.merge(report)
+
+        #expect(merged.durationSeconds == report.durationSeconds, "same start, same end")
+        #expect(merged.simulatedSeconds == report.simulatedSeconds)
+        #expect(merged.startedAt == report.startedAt)
+        #expect(merged.csms.counted == RunReport.CSMS.Counted(
+            received: ["BootNotification": 20, "Heartbeat": 14], sent: ["TriggerMessage": 6],
+            callErrorsSent: ["NotImplemented": 2], transactionsStarted: 8, transactionsStopped: 6,
+            openTransactions: 2, violations: 4))
+        #expect(merged.csms.url == report.csms.url && merged.csms.embedded == report.csms.embedded)
 
         #expect(merged.chargePoints == RunReport.ChargePoints(
             configured: 200, connected: 20, bootAccepted: 20, connectFailures: ["connection refused": 2],
@@ -185,5 +200,33 @@ struct ReportCompareTests {
         #expect(merged.client.rssBytesPerChargePoint == report.client.rssBytesPerChargePoint)
         #expect(merged.warnings == report.warnings, "no note: same seed and CSMS")
         #expect(report.compare(to: merged, maxRegression: 0).passed, "percentiles and per-unit costs unchanged")
+    }
+
+    @Test("The embedded CSMS's counts add up over runs; a run against another CSMS makes them unknown, and runs that started apart span from the first start to the last end")
+    func mergeCountedAndTiming() throws {
+        var first = RunReportTests.sampleReport(availableCores: nil)
+        first.csms.counted = RunReport.CSMS.Counted(
+            received: ["BootNotification": 10], sent: [:], callErrorsSent: [:], transactionsStarted: 1,
+            transactionsStopped: 1, openTransactions: 0, violations: 0)
+        var second = first
+        second.csms = .init(url: "ws://127.0.0.1:9100/ocpp", embedded: true, counted: .init(
+            received: ["BootNotification": 5, "Authorize": 2], sent: ["TriggerMessage": 1], callErrorsSent: [:],
+            transactionsStarted: 2, transactionsStopped: 1, openTransactions: 1, violations: 0))
+        second.startedAt = "2025-06-15T15:06:42.500Z"
+        second.durationSeconds = 60.125
+
+        var merged = first
+        try merged.merge(second)
+        #expect(merged.csms.counted?.received == ["BootNotification": 15, "Authorize": 2])
+        #expect(merged.csms.counted?.openTransactions == 1 && merged.csms.counted?.transactionsStarted == 3)
+        #expect(merged.warnings.contains { $0.hasPrefix("merged reports ran against different CSMSs") })
+        #expect(merged.startedAt == first.startedAt)
+        #expect(merged.durationSeconds == 62.625, "2.5 s later, 60.125 s long")
+
+        var external = second
+        external.csms = .init(url: "ws://127.0.0.1:9000/ocpp", embedded: false)
+        var mixed = first
+        try mixed.merge(external)
+        #expect(mixed.csms.counted == nil, "what the external CSMS received is unknown")
     }
 }
