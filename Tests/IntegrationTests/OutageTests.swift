@@ -231,7 +231,10 @@ extension OutageTests {
         // every connection but its last ended in an outage.
         #expect(dropped.count == Self.outages)
         #expect(report.outages.first?.droppedChargePoints.count == Self.chargePoints, "the first outage finds all connected")
-        #expect(dropped.allSatisfy { $0 > 0 }, "dropped per outage: \(dropped)")
+        // The later outages found charge points back to drop. Not each of them: on a loaded machine
+        // the reconnect back-off (0.5, 1, 2, 4 s …) can bring a whole fleet back just after the next
+        // outage began ([20, 0, 10] seen at load 12), which is the back-off working, not a loss.
+        #expect(dropped.dropFirst().reduce(0, +) > 0, "dropped per outage: \(dropped)")
         #expect(report.chargePoints.count == Self.chargePoints)
         for (id, chargePoint) in report.chargePoints {
             #expect(chargePoint.reconnectedAfterOutages == Self.outages, "\(id) did not reconnect after every outage")
