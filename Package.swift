@@ -66,11 +66,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // An OCPP-J WebSocket in one NIO handler, for both ends: the simulated charge points
+        // (client) and the embedded CSMS (server).
+        .target(
+            name: "OCPPWebSocket",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Embedded reference CSMS on NIO.
         .target(
             name: "CentralSystem",
             dependencies: [
-                "OCPP",
+                "OCPP", "OCPPWebSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,7 +106,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "OCPP", "ChargePoint", "ChargePointSecurity", "Telemetry", "FleetSpec",
+                "OCPP", "OCPPWebSocket", "ChargePoint", "ChargePointSecurity", "Telemetry", "FleetSpec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -169,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "CentralSystemTests",
             dependencies: [
-                "CentralSystem", "OCPP", "ChargePoint", "FuzzSupport",
+                "CentralSystem", "OCPP", "OCPPWebSocket", "ChargePoint", "FuzzSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -182,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: [
-                "Fleet", "FleetSpec", "OCPP", "ChargePoint", "CentralSystem", "Telemetry", "LabPKI",
+                "Fleet", "FleetSpec", "OCPP", "OCPPWebSocket", "ChargePoint", "CentralSystem", "Telemetry", "LabPKI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

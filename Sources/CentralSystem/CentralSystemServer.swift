@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Synchronization
 
 /// The embedded reference CSMS: an OCPP 1.6J and 2.0.1 central system on SwiftNIO that answers
@@ -30,37 +31,13 @@ public final class CentralSystemServer: Sendable {
     let shared: SharedState
     private let group: any EventLoopGroup
     private let listener = Mutex(Listener.idle)
-    private let upgrader: NIOWebSocketServerUpgrader
+    private let upgrader: ChargePointUpgrader
 
     public init(configuration: CentralSystemConfiguration, group: any EventLoopGroup, logger: Logger) {
         let shared = SharedState(configuration: configuration, loops: Array(group.makeIterator()), logger: logger)
         self.shared = shared
         self.group = group
-        let password = configuration.password
-        let versions = configuration.ocppVersions
-        self.upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: configuration.maxMessageSize,
-            automaticErrorHandling: true,
-            shouldUpgrade: { channel, head in
-                switch Handshake(head, credentials: Credentials(channel: channel, password: password), versions: versions) {
-                case .upgrade(_, _, let subprotocol):
-                    channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]))
-                case .reject:
-                    // The request head goes on to HTTPRequestHandler, which answers why.
-                    channel.eventLoop.makeSucceededFuture(nil)
-                }
-            },
-            upgradePipelineHandler: { channel, head in
-                channel.eventLoop.makeCompletedFuture {
-                    // `shouldUpgrade` accepted this head (credentials included); only the id and version are needed.
-                    guard let id = Handshake.chargePointId(uri: head.uri), !id.isEmpty,
-                          let negotiated = Handshake.negotiate(head, versions: versions) else {
-                        throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
-                    }
-                    try Self.addWebSocketHandlers(to: channel, chargePointId: id, version: negotiated.version,
-                                                  shared: shared)
-                }
-            })
+        self.upgrader = ChargePointUpgrader(shared: shared)
     }
 
     /// Starts listening; returns the bound port (the chosen one when `port` is 0). With
@@ -133,7 +110,7 @@ public final class CentralSystemServer: Sendable {
     // MARK: - pipeline
 
     private static func configureAcceptedChannel(_ channel: any Channel, shared: SharedState,
-                                                 upgrader: NIOWebSocketServerUpgrader, tls: NIOSSLContext?) throws {
+                                                 upgrader: ChargePointUpgrader, tls: NIOSSLContext?) throws {
         guard shared.registry.track(channel) else {
             throw ChannelError.ioOnClosedChannel
         }
@@ -154,16 +131,67 @@ public final class CentralSystemServer: Sendable {
                             name: HTTPRequestHandler.name)
     }
 
-    /// The WebSocket end of the pipeline; the negotiated version picks the session's answers.
+    /// The WebSocket end of the pipeline: one `OCPPWebSocketHandler` (framing, fragments, pings,
+    /// closes) whose connection answers in the negotiated version.
     static func addWebSocketHandlers(to channel: any Channel, chargePointId: String, version: OCPPVersion = .v16,
                                      shared: SharedState) throws {
-        let maxSize = shared.configuration.maxMessageSize
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
-                                                        maxAccumulatedFrameSize: maxSize))
-        switch version {
-        case .v16: try sync.addHandler(OCPPConnectionHandler<V16CallAnswers>(chargePointId: chargePointId, shared: shared))
-        case .v201: try sync.addHandler(OCPPConnectionHandler<V201CallAnswers>(chargePointId: chargePointId, shared: shared))
+        let handler = switch version {
+        case .v16: ChargePointConnection<V16CallAnswers>.handler(chargePointId: chargePointId, shared: shared)
+        case .v201: ChargePointConnection<V201CallAnswers>.handler(chargePointId: chargePointId, shared: shared)
+        }
+        try channel.pipeline.syncOperations.addHandler(handler)
+    }
+}
+
+/// The WebSocket upgrade of a charge point: NIO's handshake (`Sec-WebSocket-Key` and version
+/// checks, `Sec-WebSocket-Accept`) with our `Handshake` deciding, then our own pipeline after it
+/// (`CentralSystemServer.addWebSocketHandlers`) instead of NIO's frame decoder, protocol-error
+/// handler and encoder.
+struct ChargePointUpgrader: HTTPServerProtocolUpgrader, Sendable {
+    private let handshake: NIOWebSocketServerUpgrader
+    private let shared: SharedState
+
+    init(shared: SharedState) {
+        self.shared = shared
+        let password = shared.configuration.password
+        let versions = shared.configuration.ocppVersions
+        self.handshake = NIOWebSocketServerUpgrader(
+            maxFrameSize: shared.configuration.maxMessageSize,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                switch Handshake(head, credentials: Credentials(channel: channel, password: password), versions: versions) {
+                case .upgrade(_, _, let subprotocol):
+                    channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]))
+                case .reject:
+                    // The request head goes on to HTTPRequestHandler, which answers why.
+                    channel.eventLoop.makeSucceededFuture(nil)
+                }
+            },
+            // Not called: `upgrade` below builds the pipeline; NIO's would add its frame handlers first.
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
+    }
+
+    var supportedProtocol: String { handshake.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { handshake.requiredUpgradeHeaders }
+
+    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead,
+                              initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        handshake.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest,
+                                       initialResponseHeaders: initialResponseHeaders)
+    }
+
+    func upgrade(context: ChannelHandlerContext, upgradeRequest head: HTTPRequestHead) -> EventLoopFuture<Void> {
+        let channel = context.channel
+        let versions = shared.configuration.ocppVersions
+        let shared = shared
+        return channel.eventLoop.makeCompletedFuture {
+            // `buildUpgradeResponse` accepted this head (credentials included); only the id and version are needed.
+            guard let id = Handshake.chargePointId(uri: head.uri), !id.isEmpty,
+                  let negotiated = Handshake.negotiate(head, versions: versions) else {
+                throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
+            }
+            try CentralSystemServer.addWebSocketHandlers(to: channel, chargePointId: id, version: negotiated.version,
+                                                         shared: shared)
         }
     }
 }

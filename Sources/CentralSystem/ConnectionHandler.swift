@@ -2,46 +2,33 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 
-/// Asks a connection to end with a WebSocket close; sent through the pipeline from any
-/// thread (`ChannelPipeline.fireUserInboundEventTriggered`).
-enum CloseRequest: Sendable, Equatable {
+/// Asks a connection to end with a WebSocket close (`OCPPWebSocketHandler` starts it and waits
+/// `closeGrace` for the peer's answer); sent through the pipeline from any thread
+/// (`ChannelPipeline.fireUserInboundEventTriggered`).
+typealias CloseRequest = WebSocketCloseRequest
+
+extension WebSocketCloseRequest {
     /// The same charge point id connected again.
-    case replaced
+    static let replaced = WebSocketCloseRequest(reason: "replaced by a newer connection of the same charge point")
     /// The server is shutting down.
-    case shutdown
-
-    var reason: String {
-        switch self {
-        case .replaced: "replaced by a newer connection of the same charge point"
-        case .shutdown: "central system shutting down"
-        }
-    }
+    static let shutdown = WebSocketCloseRequest(reason: "central system shutting down")
 }
 
-/// The WebSocket side of one charge point's connection, confined to its channel's event
-/// loop: text messages go to the `ChargePointSession` and its answers go back; pings are
-/// answered, binary frames counted and dropped, close handshakes completed. Replies are
-/// written as they come and flushed once per read burst. The same for both OCPP versions:
+/// One charge point's connection, behind its `OCPPWebSocketHandler` (framing, pings, closes) and
+/// confined to its channel's event loop: text messages go to the `ChargePointSession` and its
+/// answers go back (flushed once per read by the handler); binary frames and pings are counted;
+/// while our close is out, messages are no longer answered. The same for both OCPP versions:
 /// `Answers` is the only difference.
-final class OCPPConnectionHandler<Answers: CallAnswers>: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
-
-    private enum State {
-        case open
-        /// We sent a close frame and wait for the peer's.
-        case closeSent
-        /// The peer's close was answered (or the socket failed); nothing more is sent.
-        case closed
-    }
-
+final class ChargePointConnection<Answers: CallAnswers>: WebSocketMessageDelegate {
     private var session: ChargePointSession<Answers>
     private let shared: SharedState
+    /// The connection's handler, until the connection closes (it holds this object too).
+    var socket: OCPPWebSocketHandler?
+    private var channel: (any Channel)?
     private var counters: LoopCounters?
-    private var state = State.open
     private var registered = false
-    private var flushPending = false
     /// The CSMS's own CALLs, when the configuration has a scenario.
     private var scenario: ScenarioSession?
     private var scenarioTimer: Scheduled<Void>?
@@ -53,18 +40,32 @@ final class OCPPConnectionHandler<Answers: CallAnswers>: ChannelInboundHandler {
         self.shared = shared
     }
 
+    /// The pipeline's end for a charge point's connection: the WebSocket handler (server side,
+    /// with the CSMS's message size, fragment count and close grace) and this connection behind it.
+    static func handler(chargePointId: String, shared: SharedState) -> OCPPWebSocketHandler {
+        let connection = ChargePointConnection(chargePointId: chargePointId, shared: shared)
+        let handler = OCPPWebSocketHandler(delegate: connection, maxMessageSize: shared.configuration.maxMessageSize,
+                                           role: .server, maxFragments: 1024,
+                                           closeGrace: shared.configuration.closeGrace)
+        connection.socket = handler
+        return handler
+    }
+
     var chargePointId: String { session.chargePointId }
     private var logger: Logger { shared.logger }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        counters = shared.counters(for: context.eventLoop)
-        let (replaced, booted) = shared.registry.open(chargePointId, on: context.channel)
+    // MARK: WebSocketMessageDelegate
+
+    func webSocketOpened(channel: any Channel) {
+        self.channel = channel
+        counters = shared.counters(for: channel.eventLoop)
+        let (replaced, booted) = shared.registry.open(chargePointId, on: channel)
         registered = true
         session.restoreBoot(booted)
         shared.gauge.opened()
         counters?.record { $0.connections[Answers.version, default: 0] += 1 }
         if let plan = shared.configuration.scenario {
-            let now = Self.uptime(context)
+            let now = uptime(channel.eventLoop)
             scenario = ScenarioSession(scenario: plan, chargePointId: chargePointId, version: Answers.version,
                                        epoch: shared.scenarioMemory.epoch(now: now),
                                        onceSent: shared.scenarioMemory.onceSent(chargePointId))
@@ -77,136 +78,81 @@ final class OCPPConnectionHandler<Answers: CallAnswers>: ChannelInboundHandler {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        unregister(context: context)
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        unregister(context: context)
-    }
-
-    private func unregister(context: ChannelHandlerContext) {
-        guard registered else { return }
+    func webSocketClosed() {
+        guard registered, let channel else { return }
         registered = false
-        state = .closed
         scenario?.close()
         scenarioTimer?.cancel()
         scenarioTimer = nil
-        shared.registry.close(chargePointId, on: context.channel)
+        // The handler holds this object: letting go of it ends the pair.
+        socket = nil
+        shared.registry.close(chargePointId, on: channel)
         shared.gauge.closed()
         logger.debug("charge point disconnected", metadata: ["cp.id": "\(chargePointId)"])
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text:
-            guard case .open = state else { return }
-            receivedText(context: context, frame.unmaskedData)
-        case .binary:
-            // OCPP-J sends text frames only (OCPP-J 1.6 §4.1.1).
-            counters?.record { $0.binaryFrames += 1 }
-            logger.trace("binary frame ignored", metadata: ["cp.id": "\(chargePointId)"])
-        case .ping:
-            guard case .open = state else { return }
-            counters?.record { $0.pings += 1 }
-            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
-                          promise: nil)
-            flushPending = true
-        case .connectionClose:
-            receivedClose(context: context, frame)
-        default:
-            // Pongs, and continuations (the aggregator in front of us joins fragments).
-            break
-        }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
-        context.fireChannelReadComplete()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let request = event as? CloseRequest {
-            startClose(context: context, code: .normalClosure, reason: request.reason)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    func transportError(_ error: any Error) {
         logger.debug("connection error", metadata: ["cp.id": "\(chargePointId)", "error": "\(error)"])
-        switch error {
-        case is NIOWebSocketError:
-            // WebSocketProtocolErrorHandler already sent the close frame and closes.
-            state = .closed
-        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
-             NIOWebSocketFrameAggregator.Error.tooManyFragments:
-            startClose(context: context, code: .messageTooLarge, reason: "message too large", grace: .zero)
-        case is NIOWebSocketFrameAggregator.Error:
-            startClose(context: context, code: .protocolError, reason: "bad fragmentation", grace: .zero)
-        default:
-            state = .closed
-            context.close(promise: nil)
-        }
     }
 
-    // MARK: -
+    func receivedBinaryFrame() {
+        // OCPP-J sends text frames only (OCPP-J 1.6 §4.1.1).
+        counters?.record { $0.binaryFrames += 1 }
+        logger.trace("binary frame ignored", metadata: ["cp.id": "\(chargePointId)"])
+    }
 
-    private func receivedText(context: ChannelHandlerContext, _ payload: ByteBuffer) {
-        let message = payload.withUnsafeReadableBytes { raw in
-            Result { () throws(JSONParser.Failure) -> JSONValue in
-                try JSONParser.parse(raw.assumingMemoryBound(to: UInt8.self))
-            }
+    func receivedPing() {
+        counters?.record { $0.pings += 1 }
+    }
+
+    func received(text payload: UnsafeRawBufferPointer) {
+        guard let socket, !socket.closeSent, let channel else { return }
+        let message = Result { () throws(JSONParser.Failure) -> JSONValue in
+            try JSONParser.parse(payload.assumingMemoryBound(to: UInt8.self))
         }
         if scenario != nil, case .success(let json) = message, Self.isResponse(json),
            let frame = try? Frame.parse(json), scenario!.response(frame) {
-            logger.trace("answer to our call", metadata: ["cp.id": "\(chargePointId)", "in": "\(String(buffer: payload))"])
-            pumpScenario(context: context)
+            logger.trace("answer to our call", metadata: ["cp.id": "\(chargePointId)",
+                                                          "in": "\(String(decoding: payload, as: UTF8.self))"])
+            pumpScenario(socket, loop: channel.eventLoop)
             return
         }
         let outcome = session.received(message, now: shared.configuration.clock.now)
         counters?.record { $0.add(outcome.tally) }
         logger.trace("message", metadata: [
             "cp.id": "\(chargePointId)",
-            "in": "\(String(buffer: payload))",
+            "in": "\(String(decoding: payload, as: UTF8.self))",
             "out": "\(outcome.reply.map { String(decoding: $0, as: UTF8.self) } ?? "-")",
         ])
         if let reply = outcome.reply {
-            let buffer = context.channel.allocator.buffer(bytes: reply)
-            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
-            flushPending = true
+            socket.sendText(reply)
         }
         if scenario != nil {
             // After the reply: BootNotification.conf goes out before the CALLs that the boot triggers.
-            scenario!.observed(outcome.tally, now: Self.uptime(context))
-            pumpScenario(context: context)
+            scenario!.observed(outcome.tally, now: uptime(channel.eventLoop))
+            pumpScenario(socket, loop: channel.eventLoop)
         }
     }
+
+    // MARK: -
 
     private static func isResponse(_ json: JSONValue) -> Bool {
         guard case .array(let elements) = json, let first = elements.first, case .integer(let type) = first else { return false }
         return type == 3 || type == 4
     }
 
-    private static func uptime(_ context: ChannelHandlerContext) -> Duration {
-        .nanoseconds(Int64(clamping: context.eventLoop.now.uptimeNanoseconds))
+    private func uptime(_ loop: any EventLoop) -> Duration {
+        .nanoseconds(Int64(clamping: loop.now.uptimeNanoseconds))
     }
 
     /// Writes the scenario's next CALL if one is due and none is outstanding, records its
     /// counts and re-arms the timer.
-    private func pumpScenario(context: ChannelHandlerContext) {
+    private func pumpScenario(_ socket: OCPPWebSocketHandler, loop: any EventLoop) {
         guard scenario != nil else { return }
-        if case .open = state,
-           let call = scenario!.nextFrame(now: Self.uptime(context), wall: shared.configuration.clock.now) {
+        if !socket.closeSent,
+           let call = scenario!.nextFrame(now: uptime(loop), wall: shared.configuration.clock.now) {
             logger.trace("call", metadata: ["cp.id": "\(chargePointId)", "out": "\(String(decoding: call, as: UTF8.self))"])
-            let buffer = context.channel.allocator.buffer(bytes: call)
-            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
-            flushPending = true
+            socket.sendText(call)
         }
         let counts = scenario!.takeCounts()
         if !counts.isEmpty {
@@ -216,69 +162,30 @@ final class OCPPConnectionHandler<Answers: CallAnswers>: ChannelInboundHandler {
             onceRecorded = scenario!.onceSent.count
             shared.scenarioMemory.recordOnceSent(chargePointId, scenario!.onceSent)
         }
-        armScenarioTimer(context: context)
+        armScenarioTimer(socket, loop: loop)
     }
 
-    private func armScenarioTimer(context: ChannelHandlerContext) {
+    /// Re-arms the one NIO task at the scenario's next wakeup whenever it changed. (Leaving an
+    /// early task armed instead, to save the cancel, cost more: each early firing pops NIO's
+    /// timer heap and schedules again; docs/performance.md, "The embedded CSMS".)
+    private func armScenarioTimer(_ socket: OCPPWebSocketHandler, loop: any EventLoop) {
         let wakeup = scenario?.nextWakeup
         guard wakeup != scenarioTimerAt else { return }
         scenarioTimer?.cancel()
         scenarioTimer = nil
         scenarioTimerAt = wakeup
-        guard let wakeup, case .open = state else { return }
+        guard let wakeup, !socket.closeSent else { return }
         let deadline = NIODeadline.uptimeNanoseconds(UInt64(max(0, wakeup.components.seconds * 1_000_000_000
             + wakeup.components.attoseconds / 1_000_000_000)))
-        scenarioTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+        scenarioTimer = loop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.scenarioTimerAt = nil
             self.scenarioTimer = nil
-            guard self.scenario != nil, case .open = self.state else { return }
-            self.scenario!.timerFired(now: Self.uptime(context))
-            self.pumpScenario(context: context)
-            if self.flushPending {
-                self.flushPending = false
-                context.flush()
-            }
+            guard self.scenario != nil, let socket = self.socket, !socket.closeSent else { return }
+            self.scenario!.timerFired(now: self.uptime(loop))
+            self.pumpScenario(socket, loop: loop)
         }
-    }
-
-    private func receivedClose(context: ChannelHandlerContext, _ frame: WebSocketFrame) {
-        switch state {
-        case .closeSent, .closed:
-            // The peer answered our close (RFC 6455 §5.5.1): the server closes TCP first.
-            state = .closed
-            context.close(promise: nil)
-        case .open:
-            // Echo the peer's status code, then close (RFC 6455 §5.5.1).
-            state = .closed
-            var data = frame.unmaskedData
-            let code = data.readSlice(length: 2) ?? ByteBuffer()
-            let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
-                .whenComplete { _ in channel.close(promise: nil) }
-        }
-    }
-
-    /// Sends a close frame; the socket closes when the peer answers or after `grace`.
-    private func startClose(context: ChannelHandlerContext, code: WebSocketErrorCode, reason: String,
-                            grace: TimeAmount? = nil) {
-        guard case .open = state else { return }
-        state = .closeSent
-        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        data.write(webSocketErrorCode: code)
-        data.writeString(reason)
-        let channel = context.channel
-        let wait = grace ?? shared.configuration.closeGrace
-        context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-            .whenComplete { result in
-                guard case .success = result, wait > .zero else {
-                    channel.close(promise: nil)
-                    return
-                }
-                let backstop = channel.eventLoop.scheduleTask(in: wait) { channel.close(promise: nil) }
-                channel.closeFuture.whenComplete { _ in backstop.cancel() }
-            }
     }
 }
 
 @available(*, unavailable)
-extension OCPPConnectionHandler: Sendable {}
+extension ChargePointConnection: Sendable {}

@@ -236,13 +236,15 @@ struct ScenarioSession {
     /// When `timerFired` should be called next, if ever.
     var nextWakeup: Instant? {
         guard !closed else { return nil }
-        var times: [Instant] = []
-        if let inFlight { times.append(inFlight.deadline) }
+        // Asked after every message: no array built for it.
+        var earliest = inFlight?.deadline
         if booted {
-            times += due.values
-            times += preparing.values.filter { $0 < .seconds(Int64.max) }
+            for time in due.values where earliest.map({ time < $0 }) ?? true { earliest = time }
+            for time in preparing.values where time < .seconds(Int64.max) && earliest.map({ time < $0 }) ?? true {
+                earliest = time
+            }
         }
-        return times.min()
+        return earliest
     }
 
     /// The connection closed: nothing more is sent or counted.

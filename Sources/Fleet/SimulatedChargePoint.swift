@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Telemetry
 
 /// The shell around one charge point's engine and driver: it owns the WebSocket, the
@@ -266,6 +267,10 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     }
 
     // MARK: inputs
+
+    func received(text: UnsafeRawBufferPointer) {
+        received(Array(text))
+    }
 
     func received(_ bytes: [UInt8]) {
         trace?.record(.received, chargePoint: id, time: shared.clock.now(), frame: bytes)

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 
 /// Sends the HTTP upgrade request when the TCP connection is up, and turns a
 /// non-101 answer into a `ConnectFailure`. Removed once the upgrade succeeds.
@@ -97,14 +98,9 @@ enum WebSocketClose {
 
 /// What the transport tells the owner of a connection. All calls happen on the
 /// connection's event loop.
-protocol ConnectionDelegate: AnyObject {
+protocol ConnectionDelegate: WebSocketMessageDelegate {
     func tcpConnected(channel: any Channel)
     func connectFailed(_ failure: ConnectFailure)
-    func webSocketOpened(channel: any Channel)
-    func received(_ text: [UInt8])
-    func receivedBinaryFrame()
-    func webSocketClosed()
-    func transportError(_ error: any Error)
 }
 
 enum WebSocketTransport {

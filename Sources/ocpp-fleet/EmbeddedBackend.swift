@@ -2,6 +2,7 @@ import Foundation
 import FleetSpec
 import LabPKI
 import Logging
+import NIOCore
 import OCPP
 
 /// The embedded CSMS of one run: `count` `ocpp-fleet serve` children on loopback ports, all
@@ -41,9 +42,14 @@ final class EmbeddedBackend {
                     .write(to: URL(fileURLWithPath: file))
                 scenarioFile = file
             }
+            // Several processes share the cores: one loop thread per core in each would put more
+            // threads than cores on the machine, and each message would more often wake a
+            // sleeping thread of its own (docs/performance.md, "The embedded CSMS").
+            let threads = count > 1 ? max(1, System.coreCount / count) : nil
             for _ in 0..<max(1, count) {
                 processes.append(try EmbeddedCSMSProcess.start(logger: logger, tls: security.serverTLS,
-                                                               password: security.password, scenario: scenarioFile))
+                                                               password: security.password, scenario: scenarioFile,
+                                                               threads: threads))
             }
         } catch {
             for process in processes { _ = process.stop() }

@@ -46,9 +46,10 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
 
     /// Starts `serve` on an ephemeral loopback port; with `tls` it serves wss://, with
     /// `password` it asks for HTTP Basic credentials.
-    /// `scenario` is a JSON file of CS→CP calls (`serve --scenario`).
+    /// `scenario` is a JSON file of CS→CP calls (`serve --scenario`); `threads` its event loops
+    /// (`serve --threads`, one per core when nil).
     static func start(logger: Logger, tls: CentralSystemTLS? = nil, password: Secret? = nil,
-                      scenario: String? = nil) throws -> EmbeddedCSMSProcess {
+                      scenario: String? = nil, threads: Int? = nil) throws -> EmbeddedCSMSProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
         var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof", "--log-level", "warning"]
@@ -58,6 +59,7 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
             if let clientCA = tls.clientCA { arguments += ["--client-ca", clientCA] }
         }
         if let scenario { arguments += ["--scenario", scenario] }
+        if let threads { arguments += ["--threads", String(threads)] }
         if let password {
             var environment = ProcessInfo.processInfo.environment
             environment[passwordVariable] = password.reveal()

@@ -69,6 +69,12 @@ struct Serve: AsyncParsableCommand {
         valueName: "n"))
     var processes = 1
 
+    @Option(help: ArgumentHelp("""
+        Event loop threads of each serving process (default: one per core). `run` gives each of \
+        several embedded CSMS processes its share of the cores.
+        """, valueName: "n"))
+    var threads: Int?
+
     @Flag(help: .hidden)
     var exitOnStdinEof = false
 
@@ -77,6 +83,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard heartbeatInterval >= 0 else { throw ValidationError("--heartbeat-interval must be ≥ 0") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1, got \(processes)") }
         guard port == 0 || port + processes - 1 <= 65_535 else {
             throw ValidationError("--port \(port) with --processes \(processes) goes past port 65535")
@@ -103,7 +110,7 @@ struct Serve: AsyncParsableCommand {
             try await serveFromProcesses(logger: logger)
             return
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads ?? System.coreCount)
         var configuration = CentralSystemConfiguration()
         configuration.heartbeatInterval = heartbeatInterval
         if !ocppVersions.isEmpty { configuration.ocppVersions = Set(ocppVersions) }
@@ -162,6 +169,7 @@ extension Serve {
         if let tlsCertificate, let tlsKey { arguments += ["--tls-certificate", tlsCertificate, "--tls-key", tlsKey] }
         if let clientCA { arguments += ["--client-ca", clientCA] }
         if let scenario { arguments += ["--scenario", scenario] }
+        if let threads { arguments += ["--threads", String(threads)] }
         do {
             for index in 0..<processes {
                 try children.start(name: "csms \(index + 1)/\(processes)",

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Testing
 
 @Suite("Connection handler: answers to charge point CALLs")
@@ -257,7 +258,7 @@ struct ConnectionHandlerTests {
         #expect(try cp.send(#"[3, "r1", {}]"#).isEmpty)
         #expect(try cp.send(#"[4, "r2", "GenericError", "", {}]"#).isEmpty)
         #expect(try cp.send(#"[3, "r3"]"#).isEmpty, "a broken CALLRESULT is not answered either")
-        try cp.channel.writeInbound(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: [1, 2, 3])))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: [1, 2, 3])))
         #expect(try cp.written().isEmpty)
         let stats = cp.stats
         #expect(stats.responsesIgnored == 3)
@@ -269,8 +270,8 @@ struct ConnectionHandlerTests {
     @Test("A message fragmented over several frames is reassembled and answered")
     func fragmentedMessage() throws {
         let cp = try ConnectionHarness()
-        try cp.channel.writeInbound(WebSocketFrame(fin: false, opcode: .text, data: ByteBuffer(string: #"[2, "f1", "Heart"#)))
-        try cp.channel.writeInbound(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(string: #"beat", {}]"#)))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: false, opcode: .text, data: ByteBuffer(string: #"[2, "f1", "Heart"#)))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .continuation, data: ByteBuffer(string: #"beat", {}]"#)))
         let replies = try cp.written()
         try #require(replies.count == 1)
         guard case .callResult(let id, let payload) = try Frame.parse(replies[0]) else {

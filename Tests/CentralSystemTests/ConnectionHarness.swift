@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Testing
 
 /// One charge point connection on an `EmbeddedChannel`: the real WebSocket handlers
@@ -33,14 +34,14 @@ struct ConnectionHarness {
 
     /// Feeds one text frame; returns the text frames written back.
     func send(_ text: String) throws -> [String] {
-        try channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+        try channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
         return try written()
     }
 
     /// Every frame written so far, which must all be text.
     func written() throws -> [String] {
         var texts: [String] = []
-        while let frame = try channel.readOutbound(as: WebSocketFrame.self) {
+        while let frame = try channel.readOutboundFrame() {
             #expect(frame.opcode == .text)
             texts.append(String(buffer: frame.unmaskedData))
         }
@@ -90,4 +91,36 @@ struct ConnectionHarness {
     }
 
     enum HarnessError: Error { case notACallResult, notACallError }
+}
+
+extension EmbeddedChannel {
+    /// Feeds `frame` as bytes on the wire: its `data` as it is, after a mask key when it has one
+    /// (then `data` is already masked, as NIO's decoder hands a client's frame on).
+    func writeInboundFrame(_ frame: WebSocketFrame) throws {
+        var buffer = ByteBuffer()
+        buffer.writeInteger((frame.fin ? 0x80 : 0) | UInt8(webSocketOpcode: frame.opcode))
+        let maskBit: UInt8 = frame.maskKey == nil ? 0 : 0x80
+        let count = frame.data.readableBytes
+        if count < 126 {
+            buffer.writeInteger(maskBit | UInt8(count))
+        } else if count <= 65_535 {
+            buffer.writeInteger(maskBit | 126)
+            buffer.writeInteger(UInt16(count))
+        } else {
+            buffer.writeInteger(maskBit | 127)
+            buffer.writeInteger(UInt64(count))
+        }
+        if let key = frame.maskKey { buffer.writeBytes(key) }
+        buffer.writeImmutableBuffer(frame.data)
+        try writeInbound(buffer)
+    }
+
+    /// The next frame the server wrote, decoded (server frames are not masked); nil when none.
+    func readOutboundFrame() throws -> WebSocketFrame? {
+        guard var buffer = try readOutbound(as: ByteBuffer.self) else { return nil }
+        let frame = try #require(try OCPPWebSocketHandler.nextFrame(&buffer, role: .client, maxFrameSize: Int(UInt32.max)),
+                                 "a whole frame per write")
+        #expect(buffer.readableBytes == 0, "one frame per write")
+        return WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: frame.payload)
+    }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import FuzzSupport
 import Testing
 
@@ -83,9 +84,9 @@ struct CentralSystemFrameFuzzTests {
         configuration.maxMessageSize = 64
         let cp = try ConnectionHarness(shared: ConnectionHarness.shared(configuration))
         for frame in frames where cp.channel.isActive {
-            try cp.channel.writeInbound(WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: ByteBuffer(string: frame.text)))
+            try cp.channel.writeInboundFrame(WebSocketFrame(fin: frame.fin, opcode: frame.opcode, data: ByteBuffer(string: frame.text)))
         }
-        let close = try #require(try cp.channel.readOutbound(as: WebSocketFrame.self))
+        let close = try #require(try cp.channel.readOutboundFrame())
         #expect(close.opcode == .connectionClose)
         var data = close.unmaskedData
         #expect(data.readWebSocketErrorCode() == code)
@@ -105,7 +106,7 @@ struct CentralSystemFrameFuzzTests {
           arguments: [fuzzSeed])
     func fuzz(seed: UInt64) throws {
         var cp = try ConnectionHarness(id: "CP-FUZZ")
-        weak let handler = try cp.channel.pipeline.syncOperations.handler(type: OCPPConnectionHandler<V16CallAnswers>.self)
+        weak let handler = try cp.channel.pipeline.syncOperations.handler(type: OCPPWebSocketHandler.self)
         var mutator = FrameMutator(seed: seed)
         var seen = Seen()
         var problems = 0
@@ -116,7 +117,7 @@ struct CentralSystemFrameFuzzTests {
                                               + [.fragments, .fragments, .fragmentsAndPing, .binary, .binaryFragments])
             let pings = try Self.write(bytes, framing, to: cp.channel, random: &mutator.random)
             var replies: [WebSocketFrame] = []
-            while let reply = try cp.channel.readOutbound(as: WebSocketFrame.self) { replies.append(reply) }
+            while let reply = try cp.channel.readOutboundFrame() { replies.append(reply) }
             if let problem = seen.check(input: bytes, binary: framing == .binary || framing == .binaryFragments,
                                         pings: pings, replies: replies) {
                 problems += 1
@@ -185,7 +186,7 @@ struct CentralSystemFrameFuzzTests {
         }
         let opcode: WebSocketOpcode = framing == .binary || framing == .binaryFragments ? .binary : .text
         guard framing != .text, framing != .binary else {
-            try channel.writeInbound(frame(true, opcode, bytes[...]))
+            try channel.writeInboundFrame(frame(true, opcode, bytes[...]))
             return []
         }
         // 2 to 5 fragments, cut anywhere (inside a UTF-8 sequence too); empty ones included.
@@ -194,11 +195,11 @@ struct CentralSystemFrameFuzzTests {
         var pings: [[UInt8]] = []
         for index in 0..<cuts.count - 1 {
             let last = index == cuts.count - 2
-            try channel.writeInbound(frame(last, index == 0 ? opcode : .continuation, bytes[cuts[index]..<cuts[index + 1]]))
+            try channel.writeInboundFrame(frame(last, index == 0 ? opcode : .continuation, bytes[cuts[index]..<cuts[index + 1]]))
             if index == 0, framing == .fragmentsAndPing {
                 let ping = Array("ping \(pings.count)".utf8)
                 pings.append(ping)
-                try channel.writeInbound(frame(true, .ping, ping[...]))
+                try channel.writeInboundFrame(frame(true, .ping, ping[...]))
             }
         }
         return pings

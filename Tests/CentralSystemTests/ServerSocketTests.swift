@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Testing
 
 @Suite("Server over real sockets")
@@ -71,7 +72,7 @@ struct ServerSocketTests {
         for socket in sockets {
             let handlers = try await socket.eventLoop.submit {
                 let sync = socket.pipeline.syncOperations
-                return ((try? sync.handler(type: OCPPConnectionHandler<V16CallAnswers>.self)) != nil,
+                return ((try? sync.handler(type: OCPPWebSocketHandler.self)) != nil,
                         (try? sync.handler(type: HTTPRequestHandler.self)) != nil)
             }.get()
             #expect(handlers == (true, false))

@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Testing
 
 /// Mutated 2.0.1 frames thrown at one 2.0.1 connection: the framing code is the 1.6 one (fuzzed
@@ -46,7 +47,7 @@ struct V201FrameFuzzTests {
             }
             let bytes = mutator.mutate(frame)
             // As bytes: a mutation may break UTF-8, which a String would repair.
-            try cs.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)))
+            try cs.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes)))
             let replies = try cs.written()
             if let problem = Self.check(bytes, replies: replies, callErrors: &callErrors) {
                 problems.append("frame \(number) (\(mutator.applied.joined(separator: ", "))): \(problem)\n"

@@ -3,12 +3,13 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 import Testing
 
 @Suite("Connection handler: pings, closes and replaced connections")
 struct WebSocketControlTests {
     private func control(_ channel: EmbeddedChannel) throws -> WebSocketFrame? {
-        try channel.readOutbound(as: WebSocketFrame.self)
+        try channel.readOutboundFrame()
     }
 
     private func closeCode(_ frame: WebSocketFrame?) -> WebSocketErrorCode? {
@@ -19,7 +20,7 @@ struct WebSocketControlTests {
     @Test("A ping is answered with a pong carrying the same data")
     func ping() throws {
         let cp = try ConnectionHarness()
-        try cp.channel.writeInbound(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "are you there")))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "are you there")))
         let pong = try #require(try control(cp.channel))
         #expect(pong.opcode == .pong)
         #expect(String(buffer: pong.unmaskedData) == "are you there")
@@ -32,7 +33,7 @@ struct WebSocketControlTests {
         #expect(cp.stats.connectionsCurrent == 1)
         var payload = ByteBuffer()
         payload.write(webSocketErrorCode: .goingAway)
-        try cp.channel.writeInbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload))
         let reply = try #require(try control(cp.channel))
         #expect(reply.opcode == .connectionClose)
         #expect(closeCode(reply) == .goingAway)
@@ -57,7 +58,7 @@ struct WebSocketControlTests {
 
         // Messages after our close are not answered; the peer's close ends the socket.
         #expect(try first.send(#"[2, "late", "Heartbeat", {}]"#).isEmpty)
-        try first.channel.writeInbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: close.unmaskedData))
+        try first.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .connectionClose, data: close.unmaskedData))
         #expect(!first.channel.isActive)
         #expect(try first.channel.finish(acceptAlreadyClosed: true).isClean)
 
@@ -87,8 +88,8 @@ struct WebSocketControlTests {
         configuration.maxMessageSize = 64
         let cp = try ConnectionHarness(shared: ConnectionHarness.shared(configuration))
         let chunk = ByteBuffer(string: String(repeating: "x", count: 40))
-        try cp.channel.writeInbound(WebSocketFrame(fin: false, opcode: .text, data: chunk))
-        try cp.channel.writeInbound(WebSocketFrame(fin: true, opcode: .continuation, data: chunk))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: false, opcode: .text, data: chunk))
+        try cp.channel.writeInboundFrame(WebSocketFrame(fin: true, opcode: .continuation, data: chunk))
         let close = try #require(try control(cp.channel))
         #expect(closeCode(close) == .messageTooLarge)
         #expect(!cp.channel.isActive)

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import OCPPWebSocket
 import Testing
 
 @testable import Fleet

@@ -18,7 +18,7 @@ final class RecordingDelegate: ConnectionDelegate {
     func tcpConnected(channel: any Channel) { events.append(.tcpConnected) }
     func connectFailed(_ failure: ConnectFailure) { events.append(.failed(failure)) }
     func webSocketOpened(channel: any Channel) { events.append(.opened) }
-    func received(_ text: [UInt8]) { events.append(.text(String(decoding: text, as: UTF8.self))) }
+    func received(text: UnsafeRawBufferPointer) { events.append(.text(String(decoding: text, as: UTF8.self))) }
     func receivedBinaryFrame() { events.append(.binary) }
     func webSocketClosed() { events.append(.closed) }
     func transportError(_ error: any Error) {}
