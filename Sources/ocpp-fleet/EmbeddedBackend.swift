@@ -42,10 +42,12 @@ final class EmbeddedBackend {
                     .write(to: URL(fileURLWithPath: file))
                 scenarioFile = file
             }
-            // Several processes share the cores: one loop thread per core in each would put more
-            // threads than cores on the machine, and each message would more often wake a
-            // sleeping thread of its own (docs/performance.md, "The embedded CSMS").
-            let threads = count > 1 ? max(1, System.coreCount / count) : nil
+            // One loop per core in each CSMS process, as in the fleet's workers. One loop per CSMS
+            // process (cores / processes) was tried: under the 50,000 trial the machine's CPU is
+            // shared by thread, so the three CSMS processes got a third of it instead of half, fell
+            // behind on accepts and handshakes, and 15,124 charge points never connected
+            // (docs/performance.md, "The embedded CSMS"). `serve --threads` stays for users.
+            let threads: Int? = nil
             for _ in 0..<max(1, count) {
                 processes.append(try EmbeddedCSMSProcess.start(logger: logger, tls: security.serverTLS,
                                                                password: security.password, scenario: scenarioFile,
