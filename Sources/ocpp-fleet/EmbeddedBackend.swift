@@ -42,16 +42,9 @@ final class EmbeddedBackend {
                     .write(to: URL(fileURLWithPath: file))
                 scenarioFile = file
             }
-            // One loop per core in each CSMS process, as in the fleet's workers. One loop per CSMS
-            // process (cores / processes) was tried: under the 50,000 trial the machine's CPU is
-            // shared by thread, so the three CSMS processes got a third of it instead of half, fell
-            // behind on accepts and handshakes, and 15,124 charge points never connected
-            // (docs/performance.md, "The embedded CSMS"). `serve --threads` stays for users.
-            let threads: Int? = nil
             for _ in 0..<max(1, count) {
                 processes.append(try EmbeddedCSMSProcess.start(logger: logger, tls: security.serverTLS,
-                                                               password: security.password, scenario: scenarioFile,
-                                                               threads: threads))
+                                                               password: security.password, scenario: scenarioFile))
             }
         } catch {
             for process in processes { _ = process.stop() }

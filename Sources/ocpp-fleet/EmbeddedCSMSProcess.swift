@@ -46,10 +46,12 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
 
     /// Starts `serve` on an ephemeral loopback port; with `tls` it serves wss://, with
     /// `password` it asks for HTTP Basic credentials.
-    /// `scenario` is a JSON file of CS→CP calls (`serve --scenario`); `threads` its event loops
-    /// (`serve --threads`, one per core when nil).
+    /// `scenario` is a JSON file of CS→CP calls (`serve --scenario`). Each process keeps a loop
+    /// per core: with one loop per CSMS process the 50,000 trial's three CSMS processes got a third
+    /// of the two cores instead of half (the machine shares CPU by thread) and 15,124 charge points
+    /// never connected (docs/performance.md, "The embedded CSMS").
     static func start(logger: Logger, tls: CentralSystemTLS? = nil, password: Secret? = nil,
-                      scenario: String? = nil, threads: Int? = nil) throws -> EmbeddedCSMSProcess {
+                      scenario: String? = nil) throws -> EmbeddedCSMSProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executablePath())
         var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof", "--log-level", "warning"]
@@ -59,7 +61,6 @@ final class EmbeddedCSMSProcess: @unchecked Sendable {
             if let clientCA = tls.clientCA { arguments += ["--client-ca", clientCA] }
         }
         if let scenario { arguments += ["--scenario", scenario] }
-        if let threads { arguments += ["--threads", String(threads)] }
         if let password {
             var environment = ProcessInfo.processInfo.environment
             environment[passwordVariable] = password.reveal()
