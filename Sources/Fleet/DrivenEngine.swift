@@ -74,9 +74,15 @@ enum ChargePointSetup {
 /// the profile is a few hundred bytes, a reference eight.
 final class SharedBehaviour: Sendable {
     let spec: BehaviourSpec
+    /// The profile's idTag pattern (`.pattern`, `.pool`, or the default for an empty list), parsed once.
+    let idTagPattern: IndexPattern
 
     init(_ spec: BehaviourSpec) {
         self.spec = spec
+        switch spec.idTags {
+        case .pattern(let pattern), .pool(let pattern, _): idTagPattern = IndexPattern(pattern)
+        case .list: idTagPattern = IndexPattern(BehaviourSpec.defaultIdTagPattern)
+        }
     }
 }
 

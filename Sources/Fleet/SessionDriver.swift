@@ -313,12 +313,12 @@ struct SessionDriver: Sendable {
     private mutating func validTag(_ connector: Int) -> String {
         switch behaviour.idTags {
         case .list(let tags):
-            guard !tags.isEmpty else { return formatPattern(BehaviourSpec.defaultIdTagPattern, index: chargePointIndex) }
+            guard !tags.isEmpty else { return profile.idTagPattern.format(index: chargePointIndex) }
             return tags[Int(streams.connectors[connector].next() % UInt64(tags.count))]
-        case .pattern(let pattern):
-            return formatPattern(pattern, index: chargePointIndex)
-        case .pool(let pattern, let size):
-            return formatPattern(pattern, index: 1 + Int(streams.connectors[connector].next() % UInt64(max(1, size))))
+        case .pattern:
+            return profile.idTagPattern.format(index: chargePointIndex)
+        case .pool(_, let size):
+            return profile.idTagPattern.format(index: 1 + Int(streams.connectors[connector].next() % UInt64(max(1, size))))
         }
     }
 

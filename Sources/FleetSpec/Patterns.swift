@@ -50,11 +50,23 @@ public func formatDuration(_ duration: Duration) -> String {
 /// to at least N digits; other text is copied. `"CP-{index:05}"` with 7 gives `"CP-00007"`.
 /// Text that is not a valid placeholder is copied as is (spec validation rejects it earlier).
 public func formatPattern(_ pattern: String, index: Int) -> String {
-    switch IDPattern.parse(pattern) {
-    case .success(let pieces):
+    IndexPattern(pattern).format(index: index)
+}
+
+/// An id pattern parsed once, for code that formats it again and again (a driver's idTag at each
+/// session: parsing it each time was 2.5 % of a busy fleet's CPU). Formats as `formatPattern`.
+public struct IndexPattern: Sendable, Equatable {
+    private let pieces: [IDPattern.Piece]?
+    private let pattern: String
+
+    public init(_ pattern: String) {
+        self.pattern = pattern
+        if case .success(let pieces) = IDPattern.parse(pattern) { self.pieces = pieces } else { self.pieces = nil }
+    }
+
+    public func format(index: Int) -> String {
+        guard let pieces else { return pattern.replacingOccurrences(of: "{index}", with: String(index)) }
         return IDPattern.format(pieces, index: index)
-    case .failure:
-        return pattern.replacingOccurrences(of: "{index}", with: String(index))
     }
 }
 
@@ -136,7 +148,7 @@ enum PathPattern {
 
 /// The parsed form of an id pattern, and the checks the spec applies to it.
 enum IDPattern {
-    enum Piece: Equatable {
+    enum Piece: Equatable, Sendable {
         case literal(String)
         case index(width: Int)
     }

@@ -164,6 +164,7 @@ extension Run {
         if let duration { arguments += ["--duration", duration] }
         if let timeScale { arguments += ["--time-scale", String(timeScale)] }
         if let maxFrameSize { arguments += ["--max-frame-size", maxFrameSize] }
+        if let threads { arguments += ["--threads", String(threads)] }
         if let ocppVersion { arguments += ["--ocpp-version", ocppVersion.rawValue] }
         for threshold in thresholds { arguments += ["--threshold", threshold] }
         if quiet { arguments.append("--quiet") }

@@ -93,6 +93,12 @@ struct Run: AsyncParsableCommand {
         """)
     var onExit: FleetRunner.OnExit = .stopTransactions
 
+    @Option(help: ArgumentHelp("""
+        Event loop threads of the fleet in each process (default: one per \(FleetRunner.chargePointsPerLoop) \
+        charge points, at most one per core).
+        """, valueName: "n"))
+    var threads: Int?
+
     @OptionGroup var sharding: ShardOptions
 
     @OptionGroup var scale: ScaleOptions
@@ -103,6 +109,7 @@ struct Run: AsyncParsableCommand {
         _ = try sharding.resolve()
         try scale.validate(trace: trace)
         if let chargePoints, chargePoints < 1 { throw ValidationError("--charge-points must be at least 1, got \(chargePoints)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let duration, !(parseDuration(duration).map { $0 > .zero } ?? false) {
             throw ValidationError("--duration: '\(duration)' is not a positive duration (e.g. 40s, 15m, 8h)")
         }
@@ -221,7 +228,8 @@ struct Run: AsyncParsableCommand {
                        + "\(sources.addresses[0])\(sources.addresses.count > 1 ? " … \(sources.addresses.last!)" : "")")
         }
         let cores = System.coreCount
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
+        let loops = threads ?? FleetRunner.eventLoops(forChargePoints: plans.count, cores: cores)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
 
         var metricsServer: MetricsServer?

@@ -70,8 +70,8 @@ struct Serve: AsyncParsableCommand {
     var processes = 1
 
     @Option(help: ArgumentHelp("""
-        Event loop threads of each serving process (default: one per core). `run` gives each of \
-        several embedded CSMS processes its share of the cores.
+        Event loop threads of each serving process (default: one per core, as for the embedded \
+        CSMS processes `run` starts).
         """, valueName: "n"))
     var threads: Int?
 
