@@ -317,19 +317,6 @@ public final class FleetRunner: Sendable {
 
     static let lagProbeInterval = TimeAmount.milliseconds(100)
 
-    /// Charge points one event loop serves before `run` adds another (up to one per core).
-    public static let chargePointsPerLoop = 10_000
-
-    /// Event loop threads for a fleet of `chargePoints`: one per `chargePointsPerLoop`, at least one,
-    /// at most `cores`. Why not always one per core: below a few thousand charge points the calls
-    /// are sparse, and two loops each wake up for their own few calls (twice the `epoll_wait`s and
-    /// timer re-arms of one loop); one loop costs ≈ 10% less client CPU per call at 1,000 and at
-    /// 10,000 charge points (`docs/performance.md`, "Event loops"). Past that a second loop keeps
-    /// the fleet's timers on time when one core is not enough.
-    public static func eventLoops(forChargePoints chargePoints: Int, cores: Int) -> Int {
-        let wanted = (max(chargePoints, 1) + chargePointsPerLoop - 1) / chargePointsPerLoop
-        return min(max(cores, 1), wanted)
-    }
 
     /// Samples how late each loop runs a timer: the generator's own saturation, reported so
     /// that nobody blames the backend for the client's queueing.

@@ -94,8 +94,9 @@ struct Run: AsyncParsableCommand {
     var onExit: FleetRunner.OnExit = .stopTransactions
 
     @Option(help: ArgumentHelp("""
-        Event loop threads of the fleet in each process (default: one per \(FleetRunner.chargePointsPerLoop) \
-        charge points, at most one per core).
+        Event loop threads of the fleet in each process (default: one per core). One loop costs \
+        about 10% less CPU per call in a fleet of sparse calls, but boots a burst of charge points \
+        on one core only.
         """, valueName: "n"))
     var threads: Int?
 
@@ -228,8 +229,7 @@ struct Run: AsyncParsableCommand {
                        + "\(sources.addresses[0])\(sources.addresses.count > 1 ? " … \(sources.addresses.last!)" : "")")
         }
         let cores = System.coreCount
-        let loops = threads ?? FleetRunner.eventLoops(forChargePoints: plans.count, cores: cores)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads ?? cores)
         let runner = FleetRunner(configuration: configuration, group: group, logger: logger)
 
         var metricsServer: MetricsServer?

@@ -45,6 +45,7 @@ struct HelpTests {
 
     @Test("Bad options are refused before anything runs", arguments: [
         ["run", "fleets/smoke.yaml", "--charge-points", "0"],
+        ["run", "fleets/smoke.yaml", "--threads", "0"],
         ["run", "fleets/smoke.yaml", "--duration", "soon"],
         ["run", "fleets/smoke.yaml", "--format", "xml"],
         ["run", "fleets/smoke.yaml", "--threshold", "latency.p99 < 800"],
