@@ -153,9 +153,11 @@ public struct HTTPHeadParser {
 
     /// The head in `bytes`, which end with its empty line.
     static func head(from bytes: UnsafeRawBufferPointer) throws(Failure) -> HTTPHead {
+        // Split as bytes: to Swift "\r\n" is one Character, not a "\r" before a "\n".
         var lines: [Substring] = []
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            lines.append(line.last == "\r" ? line.dropLast() : line)
+        let text = String(decoding: bytes, as: UTF8.self)
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lines.append(Substring(line.last == UInt8(ascii: "\r") ? line.dropLast() : line))
         }
         // The last two are the empty line and what follows its LF (nothing).
         lines.removeLast(2)

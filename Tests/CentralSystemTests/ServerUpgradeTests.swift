@@ -23,7 +23,7 @@ struct ServerUpgradeTests {
         return (channel, shared)
     }
 
-    static func request(_ uri: String = "/ocpp/CP-1", _ headers: [(String, String)]) -> String {
+    static func request(_ headers: [(String, String)], uri: String = "/ocpp/CP-1") -> String {
         (["GET \(uri) HTTP/1.1", "Host: 127.0.0.1:9000"] + headers.map { "\($0.0): \($0.1)" }).joined(separator: "\r\n")
             + "\r\n\r\n"
     }
