@@ -151,51 +151,76 @@ public struct HTTPHeadParser {
         Result { () throws(Failure) in try head(from: bytes) }
     }
 
-    /// The head in `bytes`, which end with its empty line.
+    /// The head in `bytes`, which end with its empty line. Read as bytes, not Characters (to
+    /// Swift "\r\n" is one Character, and walking Characters costs grapheme breaking); only names
+    /// and values become Strings.
     static func head(from bytes: UnsafeRawBufferPointer) throws(Failure) -> HTTPHead {
-        // Split as bytes: to Swift "\r\n" is one Character, not a "\r" before a "\n".
-        var lines: [Substring] = []
-        let text = String(decoding: bytes, as: UTF8.self)
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lines.append(Substring(line.last == UInt8(ascii: "\r") ? line.dropLast() : line))
+        var lines: [Range<Int>] = []
+        var start = 0
+        for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\n") {
+            let end = index > start && bytes[index - 1] == UInt8(ascii: "\r") ? index - 1 : index
+            lines.append(start..<end)
+            start = index + 1
         }
-        // The last two are the empty line and what follows its LF (nothing).
-        lines.removeLast(2)
+        // The last line is the empty one that ends the head.
+        lines.removeLast()
         guard let first = lines.first, !first.isEmpty else { throw .malformed("no start line") }
-        let startLine = try Self.startLine(first)
+        let startLine = try Self.startLine(bytes[first])
         var fields: [HTTPHead.Field] = []
-        for line in lines.dropFirst() {
-            if line.first == " " || line.first == "\t" {
+        for range in lines.dropFirst() {
+            let line = bytes[range]
+            if isBlank(line[range.lowerBound]) {
                 guard !fields.isEmpty else { throw .malformed("a folded line before any header field") }
-                let continued = line.trimmingHTTPWhitespace()
-                if !continued.isEmpty { fields[fields.count - 1].value += " " + continued }
+                let continued = trimmed(line)
+                if !continued.isEmpty { fields[fields.count - 1].value += " " + String(decoding: continued, as: UTF8.self) }
                 continue
             }
-            guard let colon = line.firstIndex(of: ":") else { throw .malformed("a header line without ':'") }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("a header line without ':'") }
             let name = line[..<colon]
             // RFC 9112 §5.1: no whitespace between the name and the colon.
-            guard !name.isEmpty, !name.contains(where: { $0 == " " || $0 == "\t" }) else {
-                throw .malformed("header name '\(name)'")
+            guard !name.isEmpty, !name.contains(where: isBlank) else {
+                throw .malformed("header name '\(String(decoding: name, as: UTF8.self))'")
             }
-            fields.append(HTTPHead.Field(name: String(name),
-                                         value: String(line[line.index(after: colon)...].trimmingHTTPWhitespace())))
+            fields.append(HTTPHead.Field(name: String(decoding: name, as: UTF8.self),
+                                         value: String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)))
         }
         return HTTPHead(startLine, fields: fields)
     }
 
+    private typealias Bytes = Slice<UnsafeRawBufferPointer>
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 §5.6.3).
+    private static func trimmed(_ bytes: Bytes) -> Bytes {
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) })
+        else { return bytes[bytes.endIndex...] }
+        return bytes[first...last]
+    }
+
     /// `METHOD SP target SP HTTP/1.x` or `HTTP/1.x SP status SP reason` (the reason may be empty
     /// or hold spaces).
-    private static func startLine(_ line: Substring) throws(Failure) -> HTTPHead.StartLine {
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        if parts[0].hasPrefix("HTTP/") {
-            guard parts[0].hasPrefix("HTTP/1."), parts.count >= 2, parts[1].count == 3,
-                  let status = Int(parts[1]) else { throw .malformed("status line '\(line)'") }
-            return .response(status: status, reason: parts.count == 3 ? String(parts[2]) : "")
+    private static func startLine(_ line: Bytes) throws(Failure) -> HTTPHead.StartLine {
+        let space = UInt8(ascii: " ")
+        let firstEnd = line.firstIndex(of: space) ?? line.endIndex
+        let first = line[..<firstEnd]
+        let rest = firstEnd < line.endIndex ? line[(firstEnd + 1)...] : line[line.endIndex...]
+        let secondEnd = rest.firstIndex(of: space)
+        let second = rest[..<(secondEnd ?? rest.endIndex)]
+        let third = secondEnd.map { rest[($0 + 1)...] }
+        let version = "HTTP/1.".utf8
+        if first.starts(with: "HTTP/".utf8) {
+            guard first.starts(with: version), firstEnd < line.endIndex, second.count == 3,
+                  second.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                  let status = Int(String(decoding: second, as: UTF8.self)) else {
+                throw .malformed("status line '\(String(decoding: line, as: UTF8.self))'")
+            }
+            return .response(status: status, reason: third.map { String(decoding: $0, as: UTF8.self) } ?? "")
         }
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[2].hasPrefix("HTTP/1.") else {
-            throw .malformed("request line '\(line)'")
+        guard let third, third.starts(with: version), !first.isEmpty, !second.isEmpty else {
+            throw .malformed("request line '\(String(decoding: line, as: UTF8.self))'")
         }
-        return .request(method: String(parts[0]), uri: String(parts[1]))
+        return .request(method: String(decoding: first, as: UTF8.self), uri: String(decoding: second, as: UTF8.self))
     }
 }
 
