@@ -67,12 +67,14 @@ let package = Package(
             swiftSettings: strict
         ),
         // An OCPP-J WebSocket in one NIO handler, for both ends: the simulated charge points
-        // (client) and the embedded CSMS (server).
+        // (client) and the embedded CSMS (server), HTTP/1.1 upgrade included (Crypto: the
+        // SHA-1 of Sec-WebSocket-Accept).
         .target(
             name: "OCPPWebSocket",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -109,7 +111,6 @@ let package = Package(
                 "OCPP", "OCPPWebSocket", "ChargePoint", "ChargePointSecurity", "Telemetry", "FleetSpec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

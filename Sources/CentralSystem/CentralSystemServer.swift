@@ -1,9 +1,7 @@
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import NIOWebSocket
 import OCPP
 import OCPPWebSocket
 import Synchronization
@@ -31,20 +29,20 @@ public final class CentralSystemServer: Sendable {
     let shared: SharedState
     private let group: any EventLoopGroup
     private let listener = Mutex(Listener.idle)
-    private let upgrader: ChargePointUpgrader
+    private let upgrade: ChargePointUpgrade
 
     public init(configuration: CentralSystemConfiguration, group: any EventLoopGroup, logger: Logger) {
         let shared = SharedState(configuration: configuration, loops: Array(group.makeIterator()), logger: logger)
         self.shared = shared
         self.group = group
-        self.upgrader = ChargePointUpgrader(shared: shared)
+        self.upgrade = ChargePointUpgrade(shared: shared)
     }
 
     /// Starts listening; returns the bound port (the chosen one when `port` is 0). With
     /// `configuration.tls` it serves wss://; unreadable TLS files throw `StartError`.
     public func start(host: String, port: Int) async throws -> Int {
         let shared = self.shared
-        let upgrader = self.upgrader
+        let upgrade = self.upgrade
         let tlsContext = try shared.configuration.tls.map(ServerSecurity.makeContext)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
@@ -58,7 +56,7 @@ public final class CentralSystemServer: Sendable {
                                 value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configureAcceptedChannel(channel, shared: shared, upgrader: upgrader, tls: tlsContext)
+                    try Self.configureAcceptedChannel(channel, shared: shared, upgrade: upgrade, tls: tlsContext)
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -109,8 +107,11 @@ public final class CentralSystemServer: Sendable {
 
     // MARK: - pipeline
 
+    /// An accepted connection's pipeline, for its whole life: TLS when configured, then one
+    /// `OCPPWebSocketHandler` that runs the HTTP upgrade (`ChargePointUpgrade`) and then the
+    /// WebSocket. Nothing is added or removed after the handshake.
     private static func configureAcceptedChannel(_ channel: any Channel, shared: SharedState,
-                                                 upgrader: ChargePointUpgrader, tls: NIOSSLContext?) throws {
+                                                 upgrade: ChargePointUpgrade, tls: NIOSSLContext?) throws {
         guard shared.registry.track(channel) else {
             throw ChannelError.ioOnClosedChannel
         }
@@ -118,80 +119,16 @@ public final class CentralSystemServer: Sendable {
         channel.closeFuture.whenComplete { _ in registry.untrack(channel) }
         let sync = channel.pipeline.syncOperations
         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-        try sync.configureHTTPServerPipeline(
-            withServerUpgrade: (
-                upgraders: [upgrader],
-                completionHandler: { context in
-                    context.pipeline.syncOperations.removeHandler(name: HTTPRequestHandler.name, promise: nil)
-                }
-            ),
-            withErrorHandling: true)
-        try sync.addHandler(HTTPRequestHandler(gauge: shared.gauge, password: shared.configuration.password,
-                                               versions: shared.configuration.ocppVersions),
-                            name: HTTPRequestHandler.name)
+        try sync.addHandler(ChargePointSocket.handler(upgrade: upgrade, shared: shared))
     }
 
-    /// The WebSocket end of the pipeline: one `OCPPWebSocketHandler` (framing, fragments, pings,
-    /// closes) whose connection answers in the negotiated version.
+    /// A connection whose upgrade is done (tests): its `OCPPWebSocketHandler` (framing,
+    /// fragments, pings, closes), open, with the connection of `version` behind it.
     static func addWebSocketHandlers(to channel: any Channel, chargePointId: String, version: OCPPVersion = .v16,
                                      shared: SharedState) throws {
-        let handler = switch version {
-        case .v16: ChargePointConnection<V16CallAnswers>.handler(chargePointId: chargePointId, shared: shared)
-        case .v201: ChargePointConnection<V201CallAnswers>.handler(chargePointId: chargePointId, shared: shared)
-        }
+        let connection = ChargePointSocket.connection(chargePointId: chargePointId, version: version, shared: shared)
+        let handler = ChargePointSocket.handler(delegate: connection, shared: shared)
+        connection.socket = handler
         try channel.pipeline.syncOperations.addHandler(handler)
-    }
-}
-
-/// The WebSocket upgrade of a charge point: NIO's handshake (`Sec-WebSocket-Key` and version
-/// checks, `Sec-WebSocket-Accept`) with our `Handshake` deciding, then our own pipeline after it
-/// (`CentralSystemServer.addWebSocketHandlers`) instead of NIO's frame decoder, protocol-error
-/// handler and encoder.
-struct ChargePointUpgrader: HTTPServerProtocolUpgrader, Sendable {
-    private let handshake: NIOWebSocketServerUpgrader
-    private let shared: SharedState
-
-    init(shared: SharedState) {
-        self.shared = shared
-        let password = shared.configuration.password
-        let versions = shared.configuration.ocppVersions
-        self.handshake = NIOWebSocketServerUpgrader(
-            maxFrameSize: shared.configuration.maxMessageSize,
-            automaticErrorHandling: true,
-            shouldUpgrade: { channel, head in
-                switch Handshake(head, credentials: Credentials(channel: channel, password: password), versions: versions) {
-                case .upgrade(_, _, let subprotocol):
-                    channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Sec-WebSocket-Protocol", subprotocol)]))
-                case .reject:
-                    // The request head goes on to HTTPRequestHandler, which answers why.
-                    channel.eventLoop.makeSucceededFuture(nil)
-                }
-            },
-            // Not called: `upgrade` below builds the pipeline; NIO's would add its frame handlers first.
-            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() })
-    }
-
-    var supportedProtocol: String { handshake.supportedProtocol }
-    var requiredUpgradeHeaders: [String] { handshake.requiredUpgradeHeaders }
-
-    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead,
-                              initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
-        handshake.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest,
-                                       initialResponseHeaders: initialResponseHeaders)
-    }
-
-    func upgrade(context: ChannelHandlerContext, upgradeRequest head: HTTPRequestHead) -> EventLoopFuture<Void> {
-        let channel = context.channel
-        let versions = shared.configuration.ocppVersions
-        let shared = shared
-        return channel.eventLoop.makeCompletedFuture {
-            // `buildUpgradeResponse` accepted this head (credentials included); only the id and version are needed.
-            guard let id = Handshake.chargePointId(uri: head.uri), !id.isEmpty,
-                  let negotiated = Handshake.negotiate(head, versions: versions) else {
-                throw NIOWebSocketUpgradeError.unsupportedWebSocketTarget
-            }
-            try CentralSystemServer.addWebSocketHandlers(to: channel, chargePointId: id, version: negotiated.version,
-                                                         shared: shared)
-        }
     }
 }

@@ -16,12 +16,44 @@ extension WebSocketCloseRequest {
     static let shutdown = WebSocketCloseRequest(reason: "central system shutting down")
 }
 
+/// A charge point's connection as its `OCPPWebSocketHandler` sees it, either OCPP version.
+protocol ChargePointSocketDelegate: WebSocketMessageDelegate {
+    /// The handler in front, set once both exist (each holds the other until the connection closes).
+    var socket: OCPPWebSocketHandler? { get set }
+}
+
+/// The CSMS's WebSocket settings (its message size, fragment count and close grace) and the
+/// connection of the negotiated version, in one place for the upgrade and for tests.
+enum ChargePointSocket {
+    static let maxFragments = 1024
+
+    /// The connection of a charge point speaking `version`.
+    static func connection(chargePointId: String, version: OCPPVersion, shared: SharedState) -> any ChargePointSocketDelegate {
+        switch version {
+        case .v16: ChargePointConnection<V16CallAnswers>(chargePointId: chargePointId, shared: shared)
+        case .v201: ChargePointConnection<V201CallAnswers>(chargePointId: chargePointId, shared: shared)
+        }
+    }
+
+    /// A handler that starts with the HTTP upgrade.
+    static func handler(upgrade: ChargePointUpgrade, shared: SharedState) -> OCPPWebSocketHandler {
+        OCPPWebSocketHandler(upgrade: upgrade, maxMessageSize: shared.configuration.maxMessageSize, role: .server,
+                             maxFragments: maxFragments, closeGrace: shared.configuration.closeGrace)
+    }
+
+    /// A handler open from the start, for `delegate`.
+    static func handler(delegate: any WebSocketMessageDelegate, shared: SharedState) -> OCPPWebSocketHandler {
+        OCPPWebSocketHandler(delegate: delegate, maxMessageSize: shared.configuration.maxMessageSize, role: .server,
+                             maxFragments: maxFragments, closeGrace: shared.configuration.closeGrace)
+    }
+}
+
 /// One charge point's connection, behind its `OCPPWebSocketHandler` (framing, pings, closes) and
 /// confined to its channel's event loop: text messages go to the `ChargePointSession` and its
 /// answers go back (flushed once per read by the handler); binary frames and pings are counted;
 /// while our close is out, messages are no longer answered. The same for both OCPP versions:
 /// `Answers` is the only difference.
-final class ChargePointConnection<Answers: CallAnswers>: WebSocketMessageDelegate {
+final class ChargePointConnection<Answers: CallAnswers>: ChargePointSocketDelegate {
     private var session: ChargePointSession<Answers>
     private let shared: SharedState
     /// The connection's handler, until the connection closes (it holds this object too).
@@ -38,17 +70,6 @@ final class ChargePointConnection<Answers: CallAnswers>: WebSocketMessageDelegat
     init(chargePointId: String, shared: SharedState) {
         self.session = ChargePointSession(chargePointId: chargePointId, bootAccepted: false, shared: shared)
         self.shared = shared
-    }
-
-    /// The pipeline's end for a charge point's connection: the WebSocket handler (server side,
-    /// with the CSMS's message size, fragment count and close grace) and this connection behind it.
-    static func handler(chargePointId: String, shared: SharedState) -> OCPPWebSocketHandler {
-        let connection = ChargePointConnection(chargePointId: chargePointId, shared: shared)
-        let handler = OCPPWebSocketHandler(delegate: connection, maxMessageSize: shared.configuration.maxMessageSize,
-                                           role: .server, maxFragments: 1024,
-                                           closeGrace: shared.configuration.closeGrace)
-        connection.socket = handler
-        return handler
     }
 
     var chargePointId: String { session.chargePointId }

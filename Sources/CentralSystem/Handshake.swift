@@ -1,26 +1,28 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import NIOWebSocket
 import OCPP
+import OCPPWebSocket
 
 /// Whether an HTTP upgrade request may become an OCPP-J connection (OCPP-J 1.6 §3.1, 2.0.1
 /// §3.1): the last path segment, percent-decoded, is the charge point id, the charge point
 /// proves it is that id when the server asks (a client certificate naming it, profile 3, or
 /// HTTP Basic credentials `<id>:<password>`, profiles 1 and 2), and it offers a subprotocol
 /// the server serves (`ocpp1.6`, `ocpp2.0.1`). Of several, the client's first choice wins
-/// (RFC 6455 §4.1: the list is in order of preference).
+/// (RFC 6455 §4.1: the list is in order of preference). Last, the request must be a WebSocket
+/// opening handshake (RFC 6455 §4.2.1): `Connection: Upgrade`, a `Sec-WebSocket-Key` of 16
+/// bytes, `Sec-WebSocket-Version: 13` (else 426, §4.2.2).
 enum Handshake: Equatable {
     case upgrade(chargePointId: String, version: OCPPVersion, subprotocol: String)
     case reject(HTTPResponseStatus, reason: String)
 
-    init(_ head: HTTPRequestHead, credentials: Credentials = .none,
+    init(_ head: HTTPHead, credentials: Credentials = .none,
          versions: Set<OCPPVersion> = Set(OCPPVersion.allCases)) {
-        guard head.method == .GET else {
+        guard head.method == "GET", let uri = head.uri else {
             self = .reject(.methodNotAllowed, reason: "a WebSocket upgrade must be a GET request")
             return
         }
-        guard let id = Self.chargePointId(uri: head.uri) else {
+        guard let id = Self.chargePointId(uri: uri) else {
             self = .reject(.badRequest, reason: "the charge point id in the path is not valid percent-encoded UTF-8")
             return
         }
@@ -35,7 +37,7 @@ enum Handshake: Equatable {
                 return
             }
         } else if let password = credentials.password {
-            guard let header = head.headers["Authorization"].first,
+            guard let header = head.first("Authorization"),
                   let (user, given) = ServerSecurity.basicCredentials(header), user == id, password.matches(given)
             else {
                 self = .reject(.unauthorized,
@@ -48,12 +50,22 @@ enum Handshake: Equatable {
             self = .reject(.badRequest, reason: "subprotocol \(served) required (Sec-WebSocket-Protocol)")
             return
         }
+        let keys = head.values("Sec-WebSocket-Key")
+        guard head.contains("Connection", token: "upgrade"), keys.count == 1, WebSocketKey.isValid(keys[0]) else {
+            self = .reject(.badRequest,
+                           reason: "invalid WebSocket handshake (Connection: Upgrade and a Sec-WebSocket-Key of 16 bytes required)")
+            return
+        }
+        guard head.values("Sec-WebSocket-Version") == ["13"] else {
+            self = .reject(.upgradeRequired, reason: "WebSocket version 13 required (Sec-WebSocket-Version)")
+            return
+        }
         self = .upgrade(chargePointId: id, version: negotiated.version, subprotocol: negotiated.subprotocol)
     }
 
     /// The first subprotocol the client offers that the server serves, and its version.
-    static func negotiate(_ head: HTTPRequestHead, versions: Set<OCPPVersion>) -> (version: OCPPVersion, subprotocol: String)? {
-        for offered in head.headers[canonicalForm: "sec-websocket-protocol"] {
+    static func negotiate(_ head: HTTPHead, versions: Set<OCPPVersion>) -> (version: OCPPVersion, subprotocol: String)? {
+        for offered in head.tokens("Sec-WebSocket-Protocol") {
             if let version = OCPPVersion(subprotocol: offered), versions.contains(version) {
                 return (version, String(offered))
             }
@@ -62,8 +74,8 @@ enum Handshake: Equatable {
     }
 
     /// Whether the request asks for a WebSocket (an `Upgrade: websocket` header).
-    static func isUpgradeRequest(_ head: HTTPRequestHead) -> Bool {
-        head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+    static func isUpgradeRequest(_ head: HTTPHead) -> Bool {
+        head.contains("Upgrade", token: "websocket")
     }
 
     /// The request path without query, fragment, or scheme and authority.
@@ -108,86 +120,64 @@ enum Handshake: Equatable {
     }
 }
 
-/// Answers what is not upgraded to a WebSocket: `GET /health` is 200 "ok", a refused
-/// upgrade gets its status and reason (and is counted), anything else is 404. Every
-/// answer closes the connection. Removed from the pipeline when an upgrade succeeds.
-final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// The server's side of the HTTP/1.1 upgrade, for every connection the CSMS accepts: `Handshake`
+/// decides; an accepted upgrade is answered with 101 (`Sec-WebSocket-Accept`, the chosen
+/// subprotocol) and a `ChargePointConnection` of the negotiated version; a refused one with its
+/// status and reason, counted (`WWW-Authenticate` on 401, `Sec-WebSocket-Version` on 426).
+/// `GET /health` is 200 "ok", any other request 404, a malformed one 400. Every answer but the
+/// 101 closes the connection. One instance serves every loop: it holds settings only.
+final class ChargePointUpgrade: WebSocketUpgrade, Sendable {
+    private let shared: SharedState
 
-    static let name = "ocpp-http"
-
-    private let gauge: ConnectionGauge
-    private let password: Secret?
-    private let versions: Set<OCPPVersion>
-    private var response: (status: HTTPResponseStatus, body: String)?
-
-    init(gauge: ConnectionGauge, password: Secret? = nil, versions: Set<OCPPVersion> = Set(OCPPVersion.allCases)) {
-        self.gauge = gauge
-        self.password = password
-        self.versions = versions
+    init(shared: SharedState) {
+        self.shared = shared
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch Self.unwrapInboundIn(data) {
-        case .head(let head):
-            response = answer(head, channel: context.channel)
-        case .body:
-            break
-        case .end:
-            guard let (status, body) = response else { return }
-            response = nil
-            respond(context: context, status: status, body: body)
-        }
-    }
+    /// The server waits for the request.
+    func request(allocator: ByteBufferAllocator) -> ByteBuffer? { nil }
 
-    private func answer(_ head: HTTPRequestHead, channel: any Channel) -> (HTTPResponseStatus, String) {
-        if Handshake.isUpgradeRequest(head) {
-            // The upgrader turned it down; say why.
-            gauge.rejected()
-            switch Handshake(head, credentials: Credentials(channel: channel, password: password), versions: versions) {
-            case .reject(let status, let reason):
-                if status == .unauthorized || status == .forbidden { gauge.unauthorized() }
-                return (status, reason)
-            case .upgrade:
-                return (.badRequest, "invalid WebSocket handshake (Sec-WebSocket-Key and Sec-WebSocket-Version: 13 required)")
+    func decide(_ head: HTTPHead, handler: OCPPWebSocketHandler, channel: any Channel) -> UpgradeDecision {
+        guard Handshake.isUpgradeRequest(head) else {
+            if head.method == "GET", let uri = head.uri, Handshake.path(uri: uri) == "/health" {
+                return .refuse(response: Self.answer(.ok, body: "ok", allocator: channel.allocator))
             }
+            return .refuse(response: Self.answer(.notFound, body: "not found", allocator: channel.allocator))
         }
-        if head.method == .GET, Handshake.path(uri: head.uri) == "/health" {
-            return (.ok, "ok")
-        }
-        return (.notFound, "not found")
-    }
-
-    private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, body: String) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.utf8.count))
-        headers.add(name: "Connection", value: "close")
-        if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Basic realm=\"OCPP\", charset=\"UTF-8\"") }
-        context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
-                      promise: nil)
-        context.write(Self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))),
-                      promise: nil)
-        let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is CloseRequest {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
+        let configuration = shared.configuration
+        let credentials = Credentials(channel: channel, password: configuration.password)
+        switch Handshake(head, credentials: credentials, versions: configuration.ocppVersions) {
+        case .reject(let status, let reason):
+            shared.gauge.rejected()
+            if status == .unauthorized || status == .forbidden { shared.gauge.unauthorized() }
+            return .refuse(response: Self.answer(status, body: reason, allocator: channel.allocator))
+        case .upgrade(let id, let version, let subprotocol):
+            // `Handshake` checked that there is exactly one key.
+            let accept = WebSocketKey.accept(for: head.first("Sec-WebSocket-Key") ?? "")
+            let response = HTTPHeadWriter.write("HTTP/1.1 101 Switching Protocols", headers: [
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept),
+                ("Sec-WebSocket-Protocol", subprotocol),
+            ], allocator: channel.allocator)
+            let connection = ChargePointSocket.connection(chargePointId: id, version: version, shared: shared)
+            connection.socket = handler
+            return .open(response: response, delegate: connection)
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A refused upgrade arrives here first, then its request head: answered above.
-        if error is NIOWebSocketUpgradeError { return }
-        if case NIOSSLError.handshakeFailed = error { gauge.tlsHandshakeFailed() }
-        context.close(promise: nil)
+    func failed(_ error: any Error, channel: any Channel) -> ByteBuffer? {
+        if let malformed = error as? HTTPHeadParser.Failure {
+            return Self.answer(.badRequest, body: "\(malformed)", allocator: channel.allocator)
+        }
+        if case NIOSSLError.handshakeFailed = error { shared.gauge.tlsHandshakeFailed() }
+        return nil
+    }
+
+    /// A plain-text answer after which the connection closes.
+    static func answer(_ status: HTTPResponseStatus, body: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", String(body.utf8.count)),
+                       ("Connection", "close")]
+        if status == .unauthorized { headers.append(("WWW-Authenticate", "Basic realm=\"OCPP\", charset=\"UTF-8\"")) }
+        if status == .upgradeRequired { headers.append(("Sec-WebSocket-Version", "13")) }
+        return HTTPHeadWriter.write("HTTP/1.1 \(status.code) \(status.reasonPhrase)", headers: headers, body: body,
+                                    allocator: allocator)
     }
 }
-
-@available(*, unavailable)
-extension HTTPRequestHandler: Sendable {}

@@ -1,70 +1,10 @@
 import FleetSpec
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import OCPP
 import OCPPWebSocket
-
-/// Sends the HTTP upgrade request when the TCP connection is up, and turns a
-/// non-101 answer into a `ConnectFailure`. Removed once the upgrade succeeds.
-final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-    static let name = "ocpp-upgrade-request"
-
-    private let host: String
-    private let path: String
-    private let subprotocol: String
-    private let authorization: Secret?
-    private let tls: TLSClientState?
-    private let onFailure: (ConnectFailure) -> Void
-
-    /// `authorization` is the whole `Authorization` header value (security profiles 1 and 2);
-    /// `tls` is set when a TLS handler sits below, to explain its failures.
-    init(host: String, path: String, subprotocol: String, authorization: Secret? = nil, tls: TLSClientState? = nil,
-         onFailure: @escaping (ConnectFailure) -> Void) {
-        self.host = host
-        self.path = path
-        self.subprotocol = subprotocol
-        self.authorization = authorization
-        self.tls = tls
-        self.onFailure = onFailure
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host)
-        if let authorization { headers.add(name: "Authorization", value: authorization.reveal()) }
-        headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
-        headers.add(name: "Content-Length", value: "0")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.fireChannelActive()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let response) = unwrapInboundIn(data) {
-            onFailure(.httpStatus(Int(response.status.code), response.status.reasonPhrase))
-            context.close(promise: nil)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let upgradeError = error as? NIOHTTPClientUpgradeError {
-            onFailure(.connect("upgrade failed: \(upgradeError)"))
-        } else if let tls, let failure = TLSFailure(error, verification: tls.verification, host: tls.host) {
-            onFailure(.tls(failure))
-        } else if case NIOSSLError.uncleanShutdown = error {
-            onFailure(.closedDuringHandshake)
-        } else {
-            onFailure(.connect("\(error)"))
-        }
-        context.close(promise: nil)
-    }
-}
 
 /// One TLS connection's facts for explaining its failure: the host it expected and what the
 /// certificate check noticed (filled in by the verification observer, on the same loop).
@@ -81,9 +21,6 @@ final class TLSClientState {
 
 @available(*, unavailable)
 extension TLSClientState: Sendable {}
-
-@available(*, unavailable)
-extension UpgradeRequestHandler: Sendable {}
 
 enum WebSocketClose {
     /// Starts a normal close (1000): the connection ends when the peer answers, or after `grace`.
@@ -154,16 +91,17 @@ enum WebSocketTransport {
     }
 
     /// The client pipeline: TLS when the security profile asks for it (SNI: the URL's host
-    /// name), HTTP/1.1 upgrade offering `subprotocol` (with Basic authentication in profiles 1
-    /// and 2), then (only when the server chose that subprotocol) `OCPPWebSocketHandler` alone. A
-    /// frame, or a fragmented message once reassembled, larger than `maxFrameSize` bytes closes
-    /// the connection with status 1009 (message too big).
+    /// name), then `OCPPWebSocketHandler` alone for the connection's life: it runs the HTTP/1.1
+    /// upgrade (`ClientUpgrade`: offering `subprotocol`, with Basic authentication in profiles 1
+    /// and 2, `requestKey` as Sec-WebSocket-Key) and then the WebSocket, which opens only when
+    /// the server chose that subprotocol. A frame, or a fragmented message once reassembled,
+    /// larger than `maxFrameSize` bytes closes the connection with status 1009 (message too big).
     static func configurePipeline(
         _ channel: any Channel, hostHeader: String, path: String, subprotocol: String,
         security: ClientSecurity = .plain, endpoint: CSMSEndpoint? = nil,
         maxFrameSize: Int = RunSettings.defaultMaxFrameSize,
         delegate bound: NIOLoopBound<any ConnectionDelegate>,
-        requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey()
+        requestKey: String = WebSocketKey.random()
     ) throws {
         var tlsState: TLSClientState?
         if let tls = security.tls {
@@ -174,26 +112,10 @@ enum WebSocketTransport {
             try channel.pipeline.syncOperations.addHandler(handler)
             tlsState = state
         }
-        let upgrader = OCPPWebSocketUpgrader(
-            handshake: NIOWebSocketClientUpgrader(requestKey: requestKey, maxFrameSize: maxFrameSize,
-                                                  upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }),
-            subprotocol: subprotocol, maxMessageSize: maxFrameSize, delegate: bound)
-        let configuration: NIOHTTPClientUpgradeConfiguration = (
-            upgraders: [upgrader],
-            completionHandler: { context in
-                context.pipeline.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
-            }
-        )
-        // `.forwardBytes`: frames the CSMS sends in the same read as its 101 answer reach
-        // `OCPPWebSocketHandler` (buffered by the upgrade handler until it is in place); NIO's
-        // default drops them.
-        try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
-                                                                  withClientUpgrade: configuration)
-        try channel.pipeline.syncOperations.addHandler(
-            UpgradeRequestHandler(host: hostHeader, path: path, subprotocol: subprotocol,
-                                  authorization: security.authorization, tls: tlsState,
-                                  onFailure: { bound.value.connectFailed($0) }),
-            name: UpgradeRequestHandler.name)
+        let upgrade = ClientUpgrade(host: hostHeader, path: path, subprotocol: subprotocol,
+                                    authorization: security.authorization, key: requestKey, tls: tlsState,
+                                    delegate: bound)
+        try channel.pipeline.syncOperations.addHandler(OCPPWebSocketHandler(upgrade: upgrade, maxMessageSize: maxFrameSize))
     }
 
     static func describe(_ error: any Error) -> String {

@@ -46,8 +46,11 @@ public struct WebSocketCloseRequest: Sendable, Equatable {
 ///
 /// One handler instead of NIO's four (frame decoder, protocol-error handler, aggregator, the OCPP
 /// handler) and its encoder: a message crosses no pipeline hop and is never boxed as a
-/// `WebSocketFrame`. A frame that arrives whole (the usual case) is read (and on the server
-/// unmasked in place) straight out of the socket's buffer; a message is copied, masked on the
+/// `WebSocketFrame`. Made with a `WebSocketUpgrade`, it runs the HTTP/1.1 upgrade before too
+/// (`HTTPHeadParser` on the bytes as they arrive, the upgrade deciding), so that a connection's
+/// pipeline is this handler (behind TLS) from its first byte to its last: nothing is added or
+/// removed when the WebSocket opens, and what the peer sent after its head is read as frames.
+/// A frame that arrives whole (the usual case) is read (and on the server unmasked in place) straight out of the socket's buffer; a message is copied, masked on the
 /// client, into the one buffer that also holds its header (`sendText`) and written from this
 /// handler's context, past the pipeline. What is written while a read is handled is flushed once
 /// at the end of that read.
@@ -81,7 +84,13 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
     public static let maxFragments = 64
 
     public let role: WebSocketRole
-    private let delegate: any WebSocketMessageDelegate
+    /// Who hears the open WebSocket; nil until the upgrade (when there is one) opened it.
+    private var delegate: (any WebSocketMessageDelegate)?
+    /// The HTTP upgrade under way, and the peer's head as far as it arrived; nil once open.
+    private var upgrade: (any WebSocketUpgrade)?
+    private var headParser = HTTPHeadParser()
+    /// Whether the connection being up was acted on (`connectionUp`).
+    private var announced = false
     private let maxMessageSize: Int
     private let maxFragments: Int
     /// How long a close we start waits for the peer's answer before the socket is closed.
@@ -95,15 +104,44 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
     private var fragmentCount = 0
     /// Whether our close frame went out: no more pongs, and the peer's close ends the socket.
     public private(set) var closeSent = false
-    /// After a protocol violation nothing more is read.
+    /// After a protocol violation or a refused upgrade nothing more is read.
     private var failed = false
     /// Set while a read is handled: writes then wait for its end to be flushed together.
     private var reading = false
     private var flushPending = false
 
-    public init(delegate: any WebSocketMessageDelegate, maxMessageSize: Int, role: WebSocketRole = .client,
-                maxFragments: Int = OCPPWebSocketHandler.maxFragments, closeGrace: TimeAmount = .zero) {
-        self.delegate = delegate
+    /// A WebSocket that is open already (its upgrade done elsewhere): `delegate` hears
+    /// `webSocketOpened` when the handler is added to an active channel, or when it becomes active.
+    public convenience init(delegate: any WebSocketMessageDelegate, maxMessageSize: Int, role: WebSocketRole = .client,
+                            maxFragments: Int = OCPPWebSocketHandler.maxFragments, closeGrace: TimeAmount = .zero) {
+        self.init(opening: .open(delegate), maxMessageSize: maxMessageSize, role: role, maxFragments: maxFragments,
+                  closeGrace: closeGrace, maxHeadSize: 0)
+    }
+
+    /// A connection that starts with the HTTP/1.1 upgrade `upgrade` runs (the peer's head at
+    /// most `maxHeadSize` bytes); its decision names the delegate of the WebSocket.
+    public convenience init(upgrade: any WebSocketUpgrade, maxMessageSize: Int, role: WebSocketRole = .client,
+                            maxFragments: Int = OCPPWebSocketHandler.maxFragments, closeGrace: TimeAmount = .zero,
+                            maxHeadSize: Int = HTTPHeadParser.defaultLimit) {
+        self.init(opening: .upgrade(upgrade), maxMessageSize: maxMessageSize, role: role, maxFragments: maxFragments,
+                  closeGrace: closeGrace, maxHeadSize: maxHeadSize)
+    }
+
+    /// How the WebSocket opens.
+    private enum Opening {
+        /// Open at once, for this delegate.
+        case open(any WebSocketMessageDelegate)
+        /// After this upgrade.
+        case upgrade(any WebSocketUpgrade)
+    }
+
+    private init(opening: Opening, maxMessageSize: Int, role: WebSocketRole, maxFragments: Int,
+                 closeGrace: TimeAmount, maxHeadSize: Int) {
+        switch opening {
+        case .open(let delegate): self.delegate = delegate
+        case .upgrade(let upgrade): self.upgrade = upgrade
+        }
+        self.headParser = HTTPHeadParser(limit: maxHeadSize)
         self.maxMessageSize = maxMessageSize
         self.role = role
         self.maxFragments = maxFragments
@@ -114,25 +152,57 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { delegate.webSocketOpened(channel: context.channel) }
+        if context.channel.isActive { connectionUp(context: context) }
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
     }
 
+    public func channelActive(context: ChannelHandlerContext) {
+        connectionUp(context: context)
+        context.fireChannelActive()
+    }
+
+    /// The connection is up: the upgrade's request goes out, or the open WebSocket is announced.
+    private func connectionUp(context: ChannelHandlerContext) {
+        guard !announced else { return }
+        announced = true
+        if let upgrade {
+            if let request = upgrade.request(allocator: context.channel.allocator) {
+                context.writeAndFlush(wrapOutboundOut(request), promise: nil)
+            }
+        } else {
+            delegate?.webSocketOpened(channel: context.channel)
+        }
+    }
+
     public func channelInactive(context: ChannelHandlerContext) {
-        delegate.webSocketClosed()
+        // Before the upgrade opened the WebSocket there is none to close.
+        delegate?.webSocketClosed()
         context.fireChannelInactive()
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        delegate.transportError(error)
+        if let upgrade {
+            if failed {
+                context.close(promise: nil)
+            } else {
+                refuse(upgrade.failed(error, channel: context.channel), context: context)
+            }
+            return
+        }
+        delegate?.transportError(error)
         context.close(promise: nil)
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let request = event as? WebSocketCloseRequest {
+            if upgrade != nil {
+                // No WebSocket yet to close with a close frame.
+                context.close(promise: nil)
+                return
+            }
             startClose(code: request.code, reason: request.reason, grace: closeGrace)
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -239,6 +309,10 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
                 context.flush()
             }
         }
+        if let upgrade {
+            // The upgrade's head first; what follows it (frames) is read below once open.
+            guard upgradeRead(&buffer, upgrade: upgrade, context: context) else { return }
+        }
         do throws(Violation) {
             while let frame = try Self.nextFrame(&buffer, role: role, maxFrameSize: maxMessageSize) {
                 try handle(frame, context: context)
@@ -252,6 +326,44 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
             buffer.discardReadBytes()
             partial = buffer
         }
+    }
+
+    /// Parses the peer's head off `buffer` and acts on the upgrade's decision; true when the
+    /// WebSocket is now open and the rest of `buffer` is frames.
+    private func upgradeRead(_ buffer: inout ByteBuffer, upgrade: any WebSocketUpgrade,
+                             context: ChannelHandlerContext) -> Bool {
+        let head: HTTPHead
+        do throws(HTTPHeadParser.Failure) {
+            guard let parsed = try headParser.parse(&buffer) else { return false }
+            head = parsed
+        } catch {
+            refuse(upgrade.failed(error, channel: context.channel), context: context)
+            return false
+        }
+        switch upgrade.decide(head, handler: self, channel: context.channel) {
+        case .open(let response, let delegate):
+            self.upgrade = nil
+            self.delegate = delegate
+            if let response { send(response, context: context) }
+            delegate.webSocketOpened(channel: context.channel)
+            return context.channel.isActive
+        case .refuse(let response):
+            refuse(response, context: context)
+            return false
+        }
+    }
+
+    /// Ends a connection whose upgrade failed: `response` (if any) goes out, then it closes.
+    private func refuse(_ response: ByteBuffer?, context: ChannelHandlerContext) {
+        guard !failed else { return }
+        failed = true
+        partial = nil
+        guard let response else {
+            context.close(promise: nil)
+            return
+        }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// One frame as it arrived: header fields and its payload, unmasked.
@@ -332,9 +444,9 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
                 let message = fragments
                 fragments = []
                 if opcode == .text {
-                    message.withUnsafeBytes { delegate.received(text: $0) }
+                    message.withUnsafeBytes { delegate?.received(text: $0) }
                 } else {
-                    delegate.receivedBinaryFrame()
+                    delegate?.receivedBinaryFrame()
                 }
             }
         case .ping:
@@ -344,7 +456,7 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
                 Self.writeFrame(opcode: .pong, payload: $0, mask: controlMask, into: &pong)
             }
             send(pong, context: context)
-            delegate.receivedPing()
+            delegate?.receivedPing()
         case .connectionClose:
             if closeSent {
                 // The peer answered our close (RFC 6455 §5.5.1).
@@ -362,10 +474,10 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
 
     private func deliver(_ opcode: WebSocketOpcode, _ payload: ByteBuffer) {
         if opcode == .text {
-            payload.withUnsafeReadableBytes { delegate.received(text: $0) }
+            payload.withUnsafeReadableBytes { delegate?.received(text: $0) }
         } else {
             // OCPP-J uses text frames only (OCPP-J 1.6 §4.1.1).
-            delegate.receivedBinaryFrame()
+            delegate?.receivedBinaryFrame()
         }
     }
 
@@ -412,7 +524,7 @@ public final class OCPPWebSocketHandler: ChannelDuplexHandler, RemovableChannelH
         failed = true
         partial = nil
         fragments = []
-        delegate.transportError(violation)
+        delegate?.transportError(violation)
         if closeSent {
             context.close(promise: nil)
         } else {

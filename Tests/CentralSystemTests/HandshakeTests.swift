@@ -1,7 +1,7 @@
 import Foundation
 import OCPP
 @testable import CentralSystem
-import NIOHTTP1
+import OCPPWebSocket
 import Testing
 
 @Suite("Handshake: charge point id from the path, ocpp1.6 subprotocol")
@@ -19,11 +19,13 @@ struct HandshakeTests {
         #expect(Handshake.chargePointId(uri: uri) == nil)
     }
 
-    private func head(_ uri: String, protocols: [String]) -> HTTPRequestHead {
-        var headers = HTTPHeaders([("Upgrade", "websocket"), ("Connection", "Upgrade")])
-        for value in protocols { headers.add(name: "Sec-WebSocket-Protocol", value: value) }
-        return HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+    private func head(_ uri: String, protocols: [String]) -> HTTPHead {
+        HTTPHead(uri: uri, headers: HandshakeTests.upgradeHeaders + protocols.map { ("Sec-WebSocket-Protocol", $0) })
     }
+
+    /// What every WebSocket opening handshake carries (RFC 6455 §4.1), with §1.3's sample key.
+    static let upgradeHeaders = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                                 ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
 
     @Test("ocpp1.6 and ocpp2.0.1 are accepted when offered alone, in a list, or in any case; the client's first choice wins")
     func subprotocolOffered() {
@@ -74,10 +76,9 @@ struct HandshakeTests {
 struct HandshakeCredentialTests {
     static let password = Secret("lab-password-0123456789")
 
-    private func head(_ uri: String, authorization: String?) -> HTTPRequestHead {
-        var headers = HTTPHeaders([("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Protocol", "ocpp1.6")])
-        if let authorization { headers.add(name: "Authorization", value: authorization) }
-        return HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+    private func head(_ uri: String, authorization: String?) -> HTTPHead {
+        HTTPHead(uri: uri, headers: HandshakeTests.upgradeHeaders + [("Sec-WebSocket-Protocol", "ocpp1.6")]
+                     + (authorization.map { [("Authorization", $0)] } ?? []))
     }
 
     private func basic(_ text: String) -> String { "Basic " + Data(text.utf8).base64EncodedString() }

@@ -66,16 +66,14 @@ struct ServerSocketTests {
         let missing = try await rawHTTP(port: port, request: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", group: group)
         #expect(missing.hasPrefix("HTTP/1.1 404"))
 
-        // After the upgrade a connection keeps the WebSocket handlers only.
+        // After the upgrade a connection keeps the one handler that ran it.
         let sockets = server.shared.registry.openSockets
         #expect(sockets.count == 1)
         for socket in sockets {
-            let handlers = try await socket.eventLoop.submit {
-                let sync = socket.pipeline.syncOperations
-                return ((try? sync.handler(type: OCPPWebSocketHandler.self)) != nil,
-                        (try? sync.handler(type: HTTPRequestHandler.self)) != nil)
+            let handler = try await socket.eventLoop.submit {
+                (try? socket.pipeline.syncOperations.handler(type: OCPPWebSocketHandler.self)) != nil
             }.get()
-            #expect(handlers == (true, false))
+            #expect(handler)
         }
         var stats = server.stats
         #expect(stats.connectionsAccepted == 1)

@@ -132,6 +132,65 @@ struct WebSocketClientPipelineTests {
         _ = try? channel.finish()
     }
 
+    @Test("The request is one buffer: GET, Host, Upgrade, Connection, key, version 13, subprotocol, no Authorization unless set")
+    func requestInOneBuffer() throws {
+        let (channel, _) = try makeChannel()
+        let request = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(String(buffer: request) == "GET /ocpp/CP-00001 HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: \(Self.key)\r\nSec-WebSocket-Version: 13\r\n"
+            + "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
+        _ = try? channel.finish()
+    }
+
+    @Test("A 101 arriving a byte at a time opens the connection, with a token list in Connection and lower-case names")
+    func upgradeByteByByte() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        let answer = "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n"
+            + "sec-websocket-accept: \(Self.accept)\r\nsec-websocket-protocol: ocpp1.6\r\n\r\n"
+        for byte in answer.utf8 {
+            #expect(delegate.events.isEmpty)
+            try channel.writeInbound(ByteBuffer(bytes: [byte]))
+        }
+        #expect(delegate.events == [.opened])
+        _ = try? channel.finish()
+    }
+
+    @Test("A refusal is reported with its status and reason, exactly")
+    func refusalStatus() throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        try respond(channel, ["HTTP/1.1 401 Unauthorized", "WWW-Authenticate: Basic realm=\"OCPP\"", "Content-Length: 0"])
+        #expect(delegate.events == [.failed(.httpStatus(401, "Unauthorized"))])
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test("A 101 with a wrong or missing Sec-WebSocket-Accept, or without Upgrade, or garbage fails, saying what was wrong",
+          arguments: [
+            (["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+              "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=", "Sec-WebSocket-Protocol: ocpp1.6"], "Sec-WebSocket-Accept 'AAAA"),
+            (["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+              "Sec-WebSocket-Protocol: ocpp1.6"], "Sec-WebSocket-Accept none"),
+            (["HTTP/1.1 101 Switching Protocols", "Connection: Upgrade", "Sec-WebSocket-Accept: \(WebSocketClientPipelineTests.accept)",
+              "Sec-WebSocket-Protocol: ocpp1.6"], "no 'Upgrade: websocket'"),
+            (["SSH-2.0-OpenSSH_9.6", "garbage"], "malformed HTTP head"),
+          ])
+    func badAnswer(lines: [String], says: String) throws {
+        let (channel, delegate) = try makeChannel()
+        _ = try readRequest(channel)
+        try respond(channel, lines)
+        guard case .failed(.connect(let reason)) = delegate.events.first else {
+            Issue.record("not a connect failure: \(delegate.events)")
+            return
+        }
+        #expect(reason.contains(says), "\(reason)")
+        #expect(delegate.events.count == 1)
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
+    }
+
     @Test("A close from the server is answered with a close and ends the connection")
     func closeHandshake() throws {
         let (channel, delegate) = try makeChannel()
