@@ -72,6 +72,7 @@ class Counters:
         self.boots = 0
         self.connected = 0
         self.peak_connected = 0
+        self.first_connect: float | None = None
         self.first_boot_sent: float | None = None
         self.last_boot: float | None = None
         self.series: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -183,6 +184,8 @@ async def run_charge_point(index: int, args, counters: Counters) -> None:
     rng = random.Random((args.seed << 32) ^ index)
     await asyncio.sleep(args.ramp_up * index / max(1, args.charge_points))
     cp_id = f"{args.id_prefix}{index:05d}"
+    if counters.first_connect is None:
+        counters.first_connect = time.time()
     try:
         connection = await websockets.connect(f"{args.url}/{cp_id}", subprotocols=["ocpp1.6"], ping_interval=None,
                                               compression=None, open_timeout=30)
@@ -234,6 +237,8 @@ async def main(args) -> dict:
         "bootAccepted": counters.boots,
         "peakConnected": counters.peak_connected,
         "bootRampSeconds": (counters.last_boot - counters.first_boot_sent) if counters.last_boot else None,
+        # TCP + WebSocket handshake + BootNotification: from the first connection attempt.
+        "bootRampFromConnectSeconds": (counters.last_boot - counters.first_connect) if counters.last_boot else None,
         "baselineRSSBytes": baseline_rss,
         "endRSSBytes": end_rss,
         "peakRSSBytes": peak_rss_bytes(),
