@@ -108,6 +108,9 @@ public struct FleetConfiguration: Sendable {
     public var ramp: RampSpec
     public var callTimeout: Duration
     public var stopTimeout: Duration
+    /// `run.rampDown`: the spread of the end-of-run stops; nil: the default of
+    /// `RunSettings.rampDown(_:rampSpan:stopTimeout:)`.
+    public var rampDown: Duration?
     public var reconnectInitial: Duration
     public var reconnectMax: Duration
     /// Simulated seconds per wall-clock second (`run.timeScale`); 1 is real time.
@@ -171,6 +174,13 @@ extension FleetConfiguration {
                   timeScale: spec.run.timeScale)
         maxFrameSize = spec.run.maxFrameSize
         sourceAddresses = spec.sourceAddresses
+        rampDown = spec.run.rampDown
+    }
+
+    /// How long the end-of-run stops are spread over: `rampDown`, or the whole fleet's ramp span
+    /// (at most half of `stopTimeout`). The same for every shard of a fleet.
+    public var effectiveRampDown: Duration {
+        RunSettings.rampDown(rampDown, rampSpan: ramp.span(count: fleetSize, seed: seed), stopTimeout: stopTimeout)
     }
 }
 
@@ -360,7 +370,7 @@ public final class FleetRunner: Sendable {
             try? await slot.loop.submit { box.value.lagProbe?.cancel() }.get()
         }
         let stopTransactions = onExit == .stopTransactions
-        await forEachChargePoint { $0.finish(stopTransactions: stopTransactions) }
+        await finishChargePoints(stopTransactions: stopTransactions)
         let deadline = ContinuousClock.now + configuration.stopTimeout
         while stopTransactions, ContinuousClock.now < deadline, !hurried.load(ordering: .relaxed) {
             let pending = await totals()
@@ -396,6 +406,28 @@ public final class FleetRunner: Sendable {
                             timeSeries: timeSeries, groups: groups)
     }
 
+    /// Every charge point starts no new session from now; with `stopTransactions`, charge point k
+    /// of the fleet's n (by plan index, whichever shard runs it) stops its transactions
+    /// `effectiveRampDown × (k − 1) / n` later, as the ramp spread their first connections.
+    private func finishChargePoints(stopTransactions: Bool) async {
+        let plans = configuration.plans
+        let spread = stopTransactions ? Self.micros(configuration.effectiveRampDown) : 0
+        let fleetSize = Int64(max(1, configuration.fleetSize))
+        for (loopIndex, slot) in loops.enumerated() {
+            let box = slot.box
+            // A loop's charge points are its stride of the plans, in order (`start`).
+            let delays = stride(from: loopIndex, to: plans.count, by: loops.count).map {
+                spread * Int64(max(0, plans[$0].index - 1)) / fleetSize
+            }
+            try? await slot.loop.submit {
+                for (position, chargePoint) in box.value.chargePoints.enumerated() {
+                    chargePoint.finish(stopTransactions: stopTransactions,
+                                       after: position < delays.count ? delays[position] : 0)
+                }
+            }.get()
+        }
+    }
+
     private func totals() async -> (open: Int, messages: Int) {
         var open = 0
         var messages = 0
@@ -429,6 +461,5 @@ struct LoopSlot: Sendable {
 struct SimulatedChargePointHandle {
     fileprivate let chargePoint: SimulatedChargePoint
     fileprivate init(_ chargePoint: SimulatedChargePoint) { self.chargePoint = chargePoint }
-    func finish(stopTransactions: Bool) { chargePoint.finish(stopTransactions: stopTransactions) }
     func close() { chargePoint.close() }
 }

@@ -52,6 +52,8 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     private var everAccepted = false
     /// After `finish`: no new connections, no new sessions.
     private var finishing = false
+    /// `finish(stopTransactions:after:)` has scheduled the stops and they have not run yet.
+    private var stopDue = false
     private var lastFailure: ConnectFailure?
     /// When its last open WebSocket was lost (wall clock), until the next one opens: that
     /// reconnect's downtime goes to the report's reconnect spread.
@@ -277,12 +279,23 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
         drive { engine, _, now, out in engine.received(bytes, now: now, into: &out) }
     }
 
-    /// End of the run: stop sessions and (unless told to leave them) transactions; the
-    /// caller waits for confirmations.
-    func finish(stopTransactions: Bool) {
+    /// End of the run: no new sessions from now; unless told to leave them, the transactions
+    /// are stopped `micros` later (the run's ramp-down, `FleetConfiguration.effectiveRampDown`),
+    /// and the caller waits for the confirmations. A `close()` before then cancels the stop.
+    func finish(stopTransactions: Bool, after micros: Int64 = 0) {
         finishing = true
         driver.stop()
         guard stopTransactions else { return }
+        guard micros > 0 else { stopTransactionsNow(); return }
+        stopDue = true
+        loop.assumeIsolated().scheduleTask(in: .microseconds(micros)) {
+            guard self.stopDue else { return }
+            self.stopTransactionsNow()
+        }
+    }
+
+    private func stopTransactionsNow() {
+        stopDue = false
         drive { engine, _, now, out in engine.stopAllTransactions(now: now, into: &out) }
         if case .waitingToReconnect = connection, pendingTransactionMessages > 0 {
             // A back-off grown through a long or repeated outage (up to 45 s) would outlast the
@@ -295,6 +308,7 @@ final class SimulatedChargePoint: ConnectionDelegate, WheelTimerTarget {
     /// Closes the WebSocket with a normal close; no reconnect follows.
     func close() {
         finishing = true
+        stopDue = false
         cancelTimer()
         switch connection {
         case .open(let channel):

@@ -113,6 +113,10 @@ public struct RunSettings: Sendable, Equatable {
     public var callTimeout: Duration
     /// Bounded wait at the end of the run for StopTransaction answers; may be zero.
     public var stopTimeout: Duration
+    /// The end-of-run stops (StopTransaction, 2.0.1 TransactionEvent Ended) spread evenly over this
+    /// time in charge point order, as the ramp spreads the first connections; nil: the ramp's span,
+    /// at most half of `stopTimeout` (``rampDown(rampSpan:)``). At most `stopTimeout`.
+    public var rampDown: Duration?
     /// Reconnect back-off: the n-th retry waits a uniformly random time in
     /// 0...min(reconnectMax, reconnectInitial × 2ⁿ) ("full jitter"), so a CSMS restart is not
     /// met by every charge point at once; > 0, and reconnectMax ≥ reconnectInitial.
@@ -137,6 +141,7 @@ public struct RunSettings: Sendable, Equatable {
         rampUp: Duration = .zero,
         callTimeout: Duration = .seconds(30),
         stopTimeout: Duration = .seconds(10),
+        rampDown: Duration? = nil,
         reconnectInitial: Duration = .milliseconds(500),
         reconnectMax: Duration = .seconds(30),
         timeScale: Double = 1,
@@ -149,8 +154,20 @@ public struct RunSettings: Sendable, Equatable {
         self.rampUp = rampUp
         self.callTimeout = callTimeout
         self.stopTimeout = stopTimeout
+        self.rampDown = rampDown
         self.reconnectInitial = reconnectInitial
         self.reconnectMax = reconnectMax
+    }
+
+    /// The spread of the end-of-run stops: `rampDown` when given, else the ramp's span (when the
+    /// last charge point started), at most half of `stopTimeout` so the last stops still have
+    /// half the wait for their answers.
+    ///
+    /// Why: stopping every transaction in the same millisecond is a storm no real fleet makes;
+    /// its queueing landed in the run's StopTransaction latencies (p50 20-30 ms against 0.2 ms in
+    /// the steady state, 1,000 charge points against `serve`) and failed the 50,000 trial's p99.
+    public static func rampDown(_ rampDown: Duration?, rampSpan: Duration, stopTimeout: Duration) -> Duration {
+        rampDown ?? min(rampSpan, stopTimeout / 2)
     }
 }
 

@@ -48,6 +48,15 @@ public enum RampSpec: Sendable, Equatable {
         }
     }
 
+    /// When the last of `count` charge points starts (groups' `startOffset`s aside): how long the
+    /// ramp lasts, the default spread of the end-of-run stops (`RunSettings.rampDown`).
+    public func span(count: Int, seed: UInt64) -> Duration {
+        if case .linear(let duration) = self {
+            return count > 1 ? .microseconds(Self.micros(duration) * Int64(count - 1) / Int64(count)) : .zero
+        }
+        return offsets(count: count, seed: seed).max() ?? .zero
+    }
+
     /// When each of `plans` first connects: the offset its index (from 1) has in the schedule
     /// of the whole fleet of `fleetSize` charge points, plus its group's `startOffset`. `plans`
     /// may be one shard's slice: a charge point starts at the same moment whichever shard runs it.

@@ -220,8 +220,8 @@ struct SpecReader {
 
     // MARK: - run
 
-    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "reconnectInitial", "reconnectMax",
-                          "timeScale", "maxFrameSize"]
+    static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "rampDown", "reconnectInitial",
+                          "reconnectMax", "timeScale", "maxFrameSize"]
 
     private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
         var run = RunSettings()
@@ -240,6 +240,16 @@ struct SpecReader {
         }
         if let value = fields.value("stopTimeout"), let timeout = duration(value, fields.child("stopTimeout")) {
             run.stopTimeout = timeout
+        }
+        if let value = fields.value("rampDown"), let rampDown = duration(value, fields.child("rampDown")) {
+            if rampDown > run.stopTimeout {
+                report(value, fields.child("rampDown"), """
+                    must be at most stopTimeout (\(formatDuration(run.stopTimeout))): the stops' answers are awaited \
+                    within it; got \(formatDuration(rampDown))
+                    """)
+            } else {
+                run.rampDown = rampDown
+            }
         }
         if let value = fields.value("reconnectInitial"),
            let initial = positiveDuration(value, fields.child("reconnectInitial")) {

@@ -188,4 +188,26 @@ struct RampScheduleTests {
         let last = Double(first[first.count - 1].components.seconds)
         #expect(abs(last - 1000) < 40)
     }
+    @Test("A ramp's span is when its last charge point starts")
+    func span() {
+        #expect(RampSpec.linear(.seconds(10)).span(count: 4, seed: 1) == .milliseconds(7500))
+        #expect(RampSpec.linear(.seconds(10)).span(count: 1, seed: 1) == .zero)
+        #expect(RampSpec.linear(.seconds(5)).span(count: 50_000, seed: 1) == .microseconds(4_999_900))
+        let steps = RampSpec.steps([RampStep(after: .zero, count: 2), RampStep(after: .seconds(30), count: 4, over: .seconds(8))])
+        #expect(steps.span(count: 6, seed: 1) == .seconds(36))
+        let poisson = RampSpec.poisson(perSecond: 20)
+        #expect(poisson.span(count: 100, seed: 7) == poisson.offsets(count: 100, seed: 7).last)
+    }
+
+    @Test("run.rampDown: as given, else the ramp's span capped at half the stop timeout")
+    func rampDown() throws {
+        #expect(RunSettings.rampDown(nil, rampSpan: .seconds(5), stopTimeout: .seconds(10)) == .seconds(5))
+        #expect(RunSettings.rampDown(nil, rampSpan: .seconds(60), stopTimeout: .seconds(10)) == .seconds(5))
+        #expect(RunSettings.rampDown(nil, rampSpan: .seconds(5), stopTimeout: .zero) == .zero)
+        #expect(RunSettings.rampDown(.seconds(8), rampSpan: .seconds(1), stopTimeout: .seconds(10)) == .seconds(8))
+        #expect(RunSettings.rampDown(.zero, rampSpan: .seconds(5), stopTimeout: .seconds(10)) == .zero)
+        let group = "groups:\n  - {count: 10, idPattern: \"CP-{index}\"}\n"
+        #expect(try FleetSpec.parse(yaml: group + "run: {rampDown: 3s}\n", file: "r.yaml").run.rampDown == .seconds(3))
+        #expect(try FleetSpec.parse(yaml: group, file: "r.yaml").run.rampDown == nil)
+    }
 }
