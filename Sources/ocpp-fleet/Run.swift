@@ -22,8 +22,8 @@ struct Run: AsyncParsableCommand {
             when the spec's groups use security profiles 2 or 3 it serves wss:// with a throwaway CA, server \
             and client certificates made for the run in a temporary directory (removed at the end). \
             At the end (duration up, or SIGINT/SIGTERM) sessions stop, running transactions are stopped \
-            with reason Local, their answers are awaited (run.stopTimeout), every WebSocket is closed \
-            normally, and a summary is printed.
+            with reason Local, spread over run.rampDown in charge point order, their answers are awaited \
+            (run.stopTimeout), every WebSocket is closed normally, and a summary is printed.
             """)
 
     @Argument(help: "The fleet spec (YAML), e.g. fleets/smoke.yaml.")
@@ -88,8 +88,8 @@ struct Run: AsyncParsableCommand {
     var format: OutputFormat = .text
 
     @Option(help: """
-        At the end: stop-transactions (stop each with reason Local and await the CSMS's answers, \
-        up to run.stopTimeout) or leave (close the connections; transactions stay open on the CSMS).
+        At the end: stop-transactions (stop each with reason Local, spread over run.rampDown, and \
+        await the CSMS's answers, up to run.stopTimeout) or leave (close the connections; transactions stay open on the CSMS).
         """)
     var onExit: FleetRunner.OnExit = .stopTransactions
 
