@@ -56,10 +56,10 @@ final class LoopShared {
     var connectSlots = ConnectSlots<SimulatedChargePoint>()
 
     init(clock: FleetClock, endpoint: CSMSEndpoint, gauge: ConnectionGauge, failureLog: ConnectionFailureLog,
-         logger: Logger, groups: Int) {
+         logger: Logger, groups: Int, timerSlack: Duration) {
         self.telemetry = LoopTelemetry(groups: groups)
         self.clock = clock
-        self.timers = TimerWheel(tickNanos: TimerWheel.tickNanos(forTimeScale: clock.scale))
+        self.timers = TimerWheel(tickNanos: TimerWheel.tickNanos(forTimeScale: clock.scale, slack: timerSlack))
         self.endpoint = endpoint
         self.gauge = gauge
         self.failureLog = failureLog
@@ -117,6 +117,8 @@ public struct FleetConfiguration: Sendable {
     public var timeScale: Double
     /// The largest WebSocket message a charge point accepts (`run.maxFrameSize`).
     public var maxFrameSize = RunSettings.defaultMaxFrameSize
+    /// How late a timer may fire to share a wake-up (`run.timerSlack`): the timing wheel's slot.
+    public var timerSlack = RunSettings.defaultTimerSlack
     /// Each group's name and security, indexed by `ChargePointPlan.group`; a plan whose group
     /// is missing connects with security profile 0.
     public var groups: [GroupConnection]
@@ -175,6 +177,7 @@ extension FleetConfiguration {
         maxFrameSize = spec.run.maxFrameSize
         sourceAddresses = spec.sourceAddresses
         rampDown = spec.run.rampDown
+        timerSlack = spec.run.timerSlack
     }
 
     /// How long the end-of-run stops are spread over: `rampDown`, or the whole fleet's ramp span
@@ -221,7 +224,7 @@ public final class FleetRunner: Sendable {
         let failureLog = self.failureLog
         for loop in group.makeIterator() {
             let shared = LoopShared(clock: clock, endpoint: configuration.endpoint, gauge: gauge, failureLog: failureLog,
-                                    logger: logger, groups: groupCount)
+                                    logger: logger, groups: groupCount, timerSlack: configuration.timerSlack)
             shared.maxFrameSize = configuration.maxFrameSize
             loops.append(LoopSlot(loop: loop, box: NIOLoopBoundBox.makeBoxSendingValue(shared, eventLoop: loop)))
         }

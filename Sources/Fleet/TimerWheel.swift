@@ -1,3 +1,4 @@
+import FleetSpec
 import NIOCore
 
 /// What a `TimerWheel` wakes: a charge point's single timer. `generation` tells a live entry
@@ -30,18 +31,20 @@ final class TimerWheel {
     static let slotCount = 4096
     private static let mask = Int64(slotCount - 1)
 
-    /// A real-time fleet coalesces its timers into 20 ms slots. Every wake-up of a loop costs more
+    /// The slot width for `run.timerSlack` (20 ms by default). Every wake-up of a loop costs more
     /// than the OCPP work it does at a few hundred calls per second, and so does each wake-up of
     /// the CSMS that the writes cause; charge points whose heartbeats, meter values and behaviour
-    /// steps fall in the same 20 ms now send in one wake-up and their answers come back together.
-    /// Measured with `benchmarks/fleet-bench` at 1,000 charge points, alternating binaries
-    /// (docs/performance.md): 1 ms slots 162–172 µs of client CPU per call, 5 ms 145–152, 20 ms
-    /// 93–102, and the CSMS's CPU fell by a quarter. 20 ms late is nothing next to OCPP's
-    /// intervals (seconds), and it is in `responseFromIntended`, where it belongs. With a time
-    /// scale s the slot is 20 ms / s of wall-clock time (at least 1 ms), so timers keep within 20 ms
-    /// of simulated time.
-    static func tickNanos(forTimeScale scale: Double) -> Int64 {
-        let coalescing = 20_000_000.0
+    /// steps fall in the same slot send in one wake-up and their answers come back together.
+    /// Measured with `benchmarks/fleet-bench` at 1,000 charge points (docs/performance.md, "Timer
+    /// slack"): 1 ms slots 162–172 µs of client CPU per call, 5 ms 145–152, 20 ms 93–127, 50 ms
+    /// 84–86. The price: timers up to a slot late (in `responseFromIntended`, where it belongs),
+    /// and a slot's sends leave as one burst, so an answer that arrives while the loop is still
+    /// sending waits for the burst: against `serve` on loopback the latency p50 read 0.2–0.3 ms
+    /// with 1 ms slots, 0.45 ms with 20 ms, 0.75–1.1 ms with 50 ms. With a time scale s the slot
+    /// is the slack / s of wall-clock time (at least 1 ms), so timers keep within the slack of
+    /// simulated time.
+    static func tickNanos(forTimeScale scale: Double, slack: Duration = RunSettings.defaultTimerSlack) -> Int64 {
+        let coalescing = Double(slack / .nanoseconds(1))
         guard scale.isFinite, scale > 0 else { return 1_000_000 }
         return Int64(min(coalescing, max(1_000_000, (coalescing / scale).rounded())))
     }

@@ -130,8 +130,17 @@ public struct RunSettings: Sendable, Equatable {
     /// or a fragmented message once reassembled); a larger one closes the connection with
     /// status 1009 (message too big), and the charge point reconnects.
     public var maxFrameSize: Int
+    /// How late a charge point's timer may fire so that timers of the same slot fire in one
+    /// wake-up of the loop: the width of the timing wheel's slots (with a time scale s, this
+    /// much simulated time). More slack costs less CPU per call and adds up to that much lateness
+    /// to the scheduled sends (`responseFromIntended`) and, because a slot's sends leave as one
+    /// burst, some of the burst's own time to the measured latencies (docs/performance.md, "Timer
+    /// slack"). 1 ms … 1 s.
+    public var timerSlack: Duration
 
     public static let maxTimeScale = 3600.0
+    public static let defaultTimerSlack = Duration.milliseconds(20)
+    public static let timerSlackRange = Duration.milliseconds(1) ... Duration.seconds(1)
     public static let defaultMaxFrameSize = 1 << 20
     public static let maxFrameSizeRange = 1024 ... (64 << 20)
 
@@ -145,8 +154,10 @@ public struct RunSettings: Sendable, Equatable {
         reconnectInitial: Duration = .milliseconds(500),
         reconnectMax: Duration = .seconds(30),
         timeScale: Double = 1,
-        maxFrameSize: Int = RunSettings.defaultMaxFrameSize
+        maxFrameSize: Int = RunSettings.defaultMaxFrameSize,
+        timerSlack: Duration = RunSettings.defaultTimerSlack
     ) {
+        self.timerSlack = timerSlack
         self.timeScale = timeScale
         self.maxFrameSize = maxFrameSize
         self.duration = duration

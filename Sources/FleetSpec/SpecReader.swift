@@ -221,7 +221,7 @@ struct SpecReader {
     // MARK: - run
 
     static let runKeys = ["duration", "seed", "rampUp", "callTimeout", "stopTimeout", "rampDown", "reconnectInitial",
-                          "reconnectMax", "timeScale", "maxFrameSize"]
+                          "reconnectMax", "timeScale", "maxFrameSize", "timerSlack"]
 
     private mutating func readRun(_ node: Node, _ path: String) -> RunSettings {
         var run = RunSettings()
@@ -274,6 +274,17 @@ struct SpecReader {
         if let value = fields.value("maxFrameSize"),
            let size = byteSize(value, fields.child("maxFrameSize"), in: RunSettings.maxFrameSizeRange) {
             run.maxFrameSize = size
+        }
+        if let value = fields.value("timerSlack"), let slack = duration(value, fields.child("timerSlack")) {
+            let range = RunSettings.timerSlackRange
+            if range.contains(slack) {
+                run.timerSlack = slack
+            } else {
+                report(value, fields.child("timerSlack"), """
+                    must be in \(formatDuration(range.lowerBound))...\(formatDuration(range.upperBound)), \
+                    got \(formatDuration(slack))
+                    """)
+            }
         }
         return run
     }

@@ -209,5 +209,7 @@ struct RampScheduleTests {
         let group = "groups:\n  - {count: 10, idPattern: \"CP-{index}\"}\n"
         #expect(try FleetSpec.parse(yaml: group + "run: {rampDown: 3s}\n", file: "r.yaml").run.rampDown == .seconds(3))
         #expect(try FleetSpec.parse(yaml: group, file: "r.yaml").run.rampDown == nil)
+        #expect(try FleetSpec.parse(yaml: group + "run: {timerSlack: 50ms}\n", file: "r.yaml").run.timerSlack == .milliseconds(50))
+        #expect(try FleetSpec.parse(yaml: group, file: "r.yaml").run.timerSlack == .milliseconds(20))
     }
 }

@@ -81,6 +81,15 @@ struct TimerWheelTests {
         #expect(TimerWheel.tickNanos(forTimeScale: 3_600) == 1_000_000)
     }
 
+    @Test("run.timerSlack sets the slot: as given in real time, divided by the time scale, at least 1 ms")
+    func slotWidthFromSlack() {
+        #expect(TimerWheel.tickNanos(forTimeScale: 1, slack: .milliseconds(1)) == 1_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 1, slack: .milliseconds(50)) == 50_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 10, slack: .milliseconds(50)) == 5_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 10, slack: .milliseconds(5)) == 1_000_000)
+        #expect(TimerWheel.tickNanos(forTimeScale: 1, slack: .seconds(1)) == 1_000_000_000)
+    }
+
     @Test("A deadline more than one turn of the wheel ahead waits its turn",
           arguments: [5_000, 30_000, 300_000] as [Int64])
     func beyondOneTurn(millis: Int64) {
