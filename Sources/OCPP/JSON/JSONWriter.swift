@@ -104,32 +104,30 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func writeQuoted(_ string: String) {
-        // `withUTF8` also reaches a small string's bytes (up to 15, stored in the String itself:
-        // most keys and enum values), which `utf8.withContiguousStorageIfAvailable` does not; those
-        // went byte by byte, each `append` checking uniqueness and capacity (3.5 % of a 1,000-charge-
-        // point fleet's CPU in the encoders).
-        var string = string
-        string.withUTF8 { utf8 in
+        bytes.append(UInt8(ascii: "\""))
+        // Ids, action names, enum values and timestamps need no escaping: copied in one go.
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            guard !utf8.contains(where: Self.needsEscape) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        } ?? false
+        if copied {
             bytes.append(UInt8(ascii: "\""))
-            // Ids, action names, enum values and timestamps need no escaping: copied in one go.
-            if !utf8.contains(where: Self.needsEscape) {
-                bytes.append(contentsOf: utf8)
-            } else {
-                for byte in utf8 {
-                    switch byte {
-                    case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
-                    case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
-                    case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-                    case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
-                    case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-                    case 0..<0x20:
-                        bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                                  Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
-                    default: bytes.append(byte)
-                    }
-                }
-            }
-            bytes.append(UInt8(ascii: "\""))
+            return
         }
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
+            case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }
