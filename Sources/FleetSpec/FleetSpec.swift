@@ -115,7 +115,7 @@ public struct RunSettings: Sendable, Equatable {
     public var stopTimeout: Duration
     /// The end-of-run stops (StopTransaction, 2.0.1 TransactionEvent Ended) spread evenly over this
     /// time in charge point order, as the ramp spreads the first connections; nil: the ramp's span,
-    /// at most half of `stopTimeout` (``rampDown(rampSpan:)``). At most `stopTimeout`.
+    /// at most half of `stopTimeout` (``rampDown(_:rampSpan:stopTimeout:)``). At most `stopTimeout`.
     public var rampDown: Duration?
     /// Reconnect back-off: the n-th retry waits a uniformly random time in
     /// 0...min(reconnectMax, reconnectInitial × 2ⁿ) ("full jitter"), so a CSMS restart is not
