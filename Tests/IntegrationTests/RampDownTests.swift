@@ -4,6 +4,7 @@ import FleetSpec
 import Foundation
 import Logging
 import NIOPosix
+import Synchronization
 import Testing
 
 /// The end of a run spreads the transactions' stops over `run.rampDown` in charge point order
@@ -57,8 +58,13 @@ struct RampDownTests {
         let trace = try FrameTrace(pattern: "*", path: path)
         configuration.trace = trace
         let runner = FleetRunner(configuration: configuration, group: group, logger: Logger(label: "rampdown"))
-        try await runner.start()
-        try await Task.sleep(for: .seconds(4))
+        // Until every charge point has its transaction open (about a second; up to 30 s on a loaded machine).
+        let started = Mutex(0)
+        try await runner.start { sample in started.withLock { $0 += sample.fleet.transactionsStarted } }
+        let patience = ContinuousClock.now + .seconds(30)
+        while started.withLock({ $0 }) < 10, ContinuousClock.now < patience {
+            try await Task.sleep(for: .milliseconds(200))
+        }
         let outcome = await runner.finish()
         try await group.shutdownGracefully()
         _ = trace.close()
