@@ -22,8 +22,20 @@ let package = Package(
         // live-allocation count to take the interposer's own header out of the heap figure
         // (BenchmarkSupport's HeapInUse).
         .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+        // nio-floor (Tools/NIOFloor) is a bare NIO client; the version is the main package's.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        // The cheapest OCPP-J client on NIO: fleet-bench's nio-floor (see Tools/NIOFloor/main.swift).
+        .executableTarget(
+            name: "NIOFloor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tools/NIOFloor",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // mallinfo2() is in <malloc.h>, which the Glibc module does not export.
         .target(name: "CMallocInfo", path: "Sources/CMallocInfo"),
         // Metrics and measurement helpers shared by the benchmark targets.
