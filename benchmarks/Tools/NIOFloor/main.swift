@@ -139,7 +139,8 @@ final class LoopFloor: @unchecked Sendable {
     }
 }
 
-/// One charge point's connection: the only handler in its channel's pipeline.
+/// One charge point's connection: the only handler in its channel's pipeline. Touched only on its
+/// channel's loop, which is `floor.loop` (the bootstrap connects it there).
 final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
