@@ -196,31 +196,19 @@ extension OutageTests {
         let port = try await proxy.listen()
 
         // The same schedule as the Python peer's: answers lost for the last 2 s before each outage.
-        let began = ContinuousClock.now
-        let outages = Task { () -> [Int] in
-            var dropped: [Int] = []
-            for index in 1...Self.outages {
-                let start = began + .seconds(Self.outageEvery * index)
-                try await Task.sleep(until: start - .seconds(2))
-                try await proxy.loseAnswers()
-                try await Task.sleep(until: start)
-                dropped.append(try await proxy.dropEverything())
-                try await Task.sleep(for: .seconds(Self.outageLength))
-                _ = try await proxy.listen(port: port)
-            }
-            return dropped
-        }
+        let outages = proxy.stageOutages(count: Self.outages, every: .seconds(Int64(Self.outageEvery)),
+                                         lasting: .seconds(Int64(Self.outageLength)), port: port)
         let outcome: FleetOutcome
         do {
             (outcome, _) = try await runFleet(against: "ws://127.0.0.1:\(port)/steve/websocket/CentralSystemService")
         } catch {
-            outages.cancel()
+            _ = try? await outages.get()
             _ = try? await proxy.close()
             try? await server.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
-        let dropped = try await outages.value
+        let dropped = try await outages.get()
         let stats = server.stats
         let report = try await proxy.close()
         try await server.shutdown()
@@ -348,19 +336,58 @@ final class OutageProxy: Sendable {
     /// Accepts connections on `port` (0: an ephemeral one) and returns the bound port; after an
     /// outage this is its end.
     func listen(port: Int = 0) async throws -> Int {
+        try await listening(port: port).get()
+    }
+
+    private func listening(port: Int) -> EventLoopFuture<Int> {
         let box = self.box
         let upstream = self.upstream
-        let channel = try await ServerBootstrap(group: loop)
+        return ServerBootstrap(group: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { client in Self.connect(client, to: upstream, box: box) }
-            .bind(host: "127.0.0.1", port: port).get()
-        try await loop.submit {
-            let state = box.value
-            state.listener = channel
-            if state.outageEnds.count < state.report.outages.count { state.outageEnds.append(.now()) }
-        }.get()
-        return channel.localAddress?.port ?? 0
+            .bind(host: "127.0.0.1", port: port)
+            .hop(to: loop)
+            .map { channel in
+                let state = box.value
+                state.listener = channel
+                if state.outageEnds.count < state.report.outages.count { state.outageEnds.append(.now()) }
+                return channel.localAddress?.port ?? 0
+            }
+    }
+
+    /// Stages `count` outages on the proxy's own event loop: the k-th begins `every × k` after
+    /// now (answers lost for the 2 s before it), drops everything, and ends `lasting` later when
+    /// the port opens again. Never sooner than `every − lasting` after the previous one ended, so
+    /// charge points have time to come back whatever the timing of the machine. The future holds
+    /// how many connections each outage dropped.
+    ///
+    /// On the loop, not in a Swift task: with the whole test suite running, the cooperative
+    /// thread pool can be busy for seconds, and a task that sleeps until each step then runs late
+    /// steps back to back: the port reopened and was closed again at once, and the later outages
+    /// found nobody back to drop ([20, 0, 0], with 40 connections in all).
+    func stageOutages(count: Int, every: TimeAmount, lasting: TimeAmount, port: Int) -> EventLoopFuture<[Int]> {
+        let loop = self.loop
+        let began = NIODeadline.now()
+        let done = loop.makePromise(of: [Int].self)
+        @Sendable func outage(_ index: Int, after previousEnd: NIODeadline, dropped: [Int]) {
+            guard index <= count else { return done.succeed(dropped) }
+            let start = max(began + every * Int64(index), previousEnd + every - lasting)
+            loop.assumeIsolated().scheduleTask(deadline: start - .seconds(2)) { self.loseAnswersOnLoop() }
+            loop.assumeIsolated().scheduleTask(deadline: start) {
+                let count = self.dropEverythingOnLoop()
+                loop.assumeIsolated().scheduleTask(in: lasting) {
+                    self.listening(port: port).whenComplete { result in
+                        switch result {
+                        case .success: outage(index + 1, after: .now(), dropped: dropped + [count])
+                        case .failure(let error): done.fail(error)
+                        }
+                    }
+                }
+            }
+        }
+        loop.execute { outage(1, after: began, dropped: []) }
+        return done.futureResult
     }
 
     private static func connect(_ client: any Channel, to upstream: SocketAddress,
@@ -385,36 +412,32 @@ final class OutageProxy: Sendable {
     }
 
     /// From now until the outage, nothing the CSMS sends on the connections open now arrives.
-    func loseAnswers() async throws {
-        let box = self.box
-        try await loop.submit { box.value.losing = Set(box.value.connections.keys) }.get()
+    private func loseAnswersOnLoop() {
+        box.value.losing = Set(box.value.connections.keys)
     }
 
     /// The outage begins: the port closes and every connection drops. Returns how many did.
-    func dropEverything() async throws -> Int {
-        let box = self.box
-        return try await loop.submit { () -> Int in
-            let state = box.value
-            state.listener?.close(promise: nil)
-            state.listener = nil
-            var outage = Report.Outage()
-            let now = NIODeadline.now()
-            for (index, connection) in state.connections.values.enumerated() {
-                outage.dropped += 1
-                if now - connection.acceptedAt < .milliseconds(100) { outage.droppedYoung += 1 }
-                if let chargePoint = connection.chargePoint {
-                    outage.droppedChargePoints.insert(chargePoint)
-                    state.report.chargePoints[chargePoint, default: .init()].dropped += 1
-                }
-                if index % 4 != 3, let socket = connection.channel as? any SocketOptionProvider {
-                    _ = socket.setSoLinger(linger(l_onoff: 1, l_linger: 0))  // a reset, not a FIN
-                }
-                connection.channel.close(promise: nil)
+    private func dropEverythingOnLoop() -> Int {
+        let state = box.value
+        state.listener?.close(promise: nil)
+        state.listener = nil
+        var outage = Report.Outage()
+        let now = NIODeadline.now()
+        for (index, connection) in state.connections.values.enumerated() {
+            outage.dropped += 1
+            if now - connection.acceptedAt < .milliseconds(100) { outage.droppedYoung += 1 }
+            if let chargePoint = connection.chargePoint {
+                outage.droppedChargePoints.insert(chargePoint)
+                state.report.chargePoints[chargePoint, default: .init()].dropped += 1
             }
-            state.losing = []
-            state.report.outages.append(outage)
-            return outage.dropped
-        }.get()
+            if index % 4 != 3, let socket = connection.channel as? any SocketOptionProvider {
+                _ = socket.setSoLinger(linger(l_onoff: 1, l_linger: 0))  // a reset, not a FIN
+            }
+            connection.channel.close(promise: nil)
+        }
+        state.losing = []
+        state.report.outages.append(outage)
+        return outage.dropped
     }
 
     /// Stops listening and closes what is left; returns the report.
