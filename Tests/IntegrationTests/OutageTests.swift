@@ -375,11 +375,11 @@ final class OutageProxy: Sendable {
             let start = max(began + every * Int64(index), previousEnd + every - lasting)
             loop.assumeIsolated().scheduleTask(deadline: start - .seconds(2)) { self.loseAnswersOnLoop() }
             loop.assumeIsolated().scheduleTask(deadline: start) {
-                let count = self.dropEverythingOnLoop()
+                let droppedNow = self.dropEverythingOnLoop()
                 loop.assumeIsolated().scheduleTask(in: lasting) {
                     self.listening(port: port).whenComplete { result in
                         switch result {
-                        case .success: outage(index + 1, after: .now(), dropped: dropped + [count])
+                        case .success: outage(index + 1, after: .now(), dropped: dropped + [droppedNow])
                         case .failure(let error): done.fail(error)
                         }
                     }

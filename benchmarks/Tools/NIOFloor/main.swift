@@ -147,7 +147,8 @@ final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
 
     enum State { case connecting, upgrading, booting, ready, dead }
 
-    let index: Int
+    /// "FLOOR-00042": its id in the upgrade path and its idTag, formatted once.
+    let name: String
     let floor: LoopFloor
     let options: Options
     var state = State.connecting
@@ -157,7 +158,7 @@ final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
     var context: ChannelHandlerContext?
 
     init(index: Int, floor: LoopFloor, options: Options) {
-        self.index = index
+        self.name = "FLOOR-" + pad5(index)
         self.floor = floor
         self.options = options
     }
@@ -167,7 +168,7 @@ final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
         floor.connected += 1
         var key = [UInt8]()
         for _ in 0..<16 { key.append(UInt8(truncatingIfNeeded: floor.nextRandom())) }
-        let request = "GET \(options.path)/FLOOR-\(pad5(index)) HTTP/1.1\r\nHost: \(options.host):\(options.port)\r\n"
+        let request = "GET \(options.path)/\(name) HTTP/1.1\r\nHost: \(options.host):\(options.port)\r\n"
             + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(Data(key).base64EncodedString())\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
         state = .upgrading
@@ -301,7 +302,7 @@ final class FloorConnection: ChannelInboundHandler, @unchecked Sendable {
             add("\",\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"},{\"value\":\"7400\",")
             add("\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"}]}]}]")
         default:
-            add("\",\"Authorize\",{\"idTag\":\"FLOOR-"); payload.append(contentsOf: pad5(index).utf8); add("\"}]")
+            add("\",\"Authorize\",{\"idTag\":\""); payload.append(contentsOf: name.utf8); add("\"}]")
         }
         outstanding = true
         if kind != 0 {
